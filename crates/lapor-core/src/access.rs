@@ -1,0 +1,132 @@
+//! The reporter's secret access key: shown once, stored only as a SHA-256 hash.
+//!
+//! A key has 130 random bits, so a plain hash is enough (no slow KDF is needed against guessing).
+//! When a submission carries an `Idempotency-Key`, the access key is derived with HMAC from a
+//! server-side pepper, the idempotency key and the tracking code, so a retried request can be
+//! answered with the same access key without ever storing the key itself.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::tracking::TrackingCode;
+
+const KEY_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+const KEY_LEN: usize = 26;
+
+/// The secret given to the reporter. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessKey(String);
+
+/// What the store keeps instead of the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessKeyHash(pub String);
+
+/// Server-side secret used to derive replayable access keys. At least 32 bytes.
+#[derive(Clone)]
+pub struct KeyPepper(Vec<u8>);
+
+impl KeyPepper {
+    pub fn new(bytes: Vec<u8>) -> Option<Self> {
+        (bytes.len() >= 32).then_some(Self(bytes))
+    }
+}
+
+impl fmt::Debug for KeyPepper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyPepper(…)")
+    }
+}
+
+impl AccessKey {
+    pub fn generate(rng: &mut impl Rng) -> Self {
+        let mut bytes = [0u8; KEY_LEN];
+        rng.fill(&mut bytes[..]);
+        Self::from_bytes(&bytes)
+    }
+
+    /// The same key every time for the same pepper, idempotency key and tracking code.
+    pub fn derive(pepper: &KeyPepper, idempotency_key: &str, code: &TrackingCode) -> Self {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&pepper.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"lapor-access-key\0");
+        mac.update(idempotency_key.as_bytes());
+        mac.update(b"\0");
+        mac.update(code.as_str().as_bytes());
+        Self::from_bytes(&mac.finalize().into_bytes())
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Self {
+        Self(
+            bytes
+                .iter()
+                .take(KEY_LEN)
+                .map(|b| char::from(KEY_ALPHABET[usize::from(b & 31)]))
+                .collect(),
+        )
+    }
+
+    /// Wraps a key presented by a client, for comparison against a stored hash.
+    pub fn presented(input: &str) -> Self {
+        Self(input.trim().to_ascii_lowercase())
+    }
+
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> AccessKeyHash {
+        AccessKeyHash(hex::encode(Sha256::digest(self.0.as_bytes())))
+    }
+
+    pub fn matches(&self, stored: &AccessKeyHash) -> bool {
+        let mine = self.hash();
+        // Compare every byte so the time taken says nothing about how much matched.
+        mine.0.len() == stored.0.len()
+            && mine
+                .0
+                .bytes()
+                .zip(stored.0.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+impl fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessKey(…)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{rngs::StdRng, SeedableRng};
+
+    #[test]
+    fn a_key_matches_only_its_own_hash() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let a = AccessKey::generate(&mut rng);
+        let b = AccessKey::generate(&mut rng);
+        assert_eq!(a.reveal().len(), 26);
+        assert!(a.matches(&a.hash()));
+        assert!(!b.matches(&a.hash()));
+        assert!(AccessKey::presented(&a.reveal().to_uppercase()).matches(&a.hash()));
+        assert!(!format!("{a:?}").contains(a.reveal()));
+    }
+
+    #[test]
+    fn derived_keys_repeat_for_the_same_inputs_only() {
+        let pepper = KeyPepper::new(vec![7; 32]).unwrap();
+        let other = KeyPepper::new(vec![8; 32]).unwrap();
+        let code = TrackingCode::generate(&mut StdRng::seed_from_u64(3));
+        let k1 = AccessKey::derive(&pepper, "idem-1", &code);
+        assert_eq!(k1.reveal(), AccessKey::derive(&pepper, "idem-1", &code).reveal());
+        assert_ne!(k1.reveal(), AccessKey::derive(&pepper, "idem-2", &code).reveal());
+        assert_ne!(k1.reveal(), AccessKey::derive(&other, "idem-1", &code).reveal());
+        assert!(KeyPepper::new(vec![0; 31]).is_none());
+    }
+}

@@ -1,0 +1,23 @@
+//! Lapor's domain: what a report is and the rules it lives by.
+//!
+//! Nothing here knows about AWS, HTTP or an async runtime, so every rule can be tested as a pure
+//! function and reused by each Lambda function, the local server and the tests.
+
+pub mod access;
+pub mod category;
+pub mod error;
+pub mod region;
+pub mod report;
+pub mod status;
+pub mod tracking;
+
+pub use access::{AccessKey, AccessKeyHash, KeyPepper};
+pub use category::Category;
+pub use error::{Invalid, Message};
+pub use region::{Region, RegionCode, RegionLevel, Zone};
+pub use report::{
+    Actor, Channel, Email, Event, EventKind, Location, LocationDraft, NewReport, Phone, Privacy,
+    Report, ReportDraft, ReportType, Reporter, ReporterDraft,
+};
+pub use status::{Color, Status, TransitionError};
+pub use tracking::TrackingCode;

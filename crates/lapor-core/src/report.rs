@@ -1,0 +1,651 @@
+//! A report (pengaduan, aspirasi, permintaan informasi or whistleblowing), how it is built from a
+//! citizen's input, and the events on its timeline.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::access::AccessKeyHash;
+use crate::category::Category;
+use crate::error::Invalid;
+use crate::region::RegionCode;
+use crate::status::{Color, Status};
+use crate::tracking::TrackingCode;
+
+pub const TITLE_MAX: usize = 150;
+pub const DESCRIPTION_MIN: usize = 20;
+pub const DESCRIPTION_MAX: usize = 4_000;
+pub const NAME_MAX: usize = 100;
+pub const ADDRESS_MAX: usize = 300;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportType {
+    Pengaduan,
+    Aspirasi,
+    PermintaanInformasi,
+    Whistleblowing,
+}
+
+impl ReportType {
+    const ALL: [(ReportType, &'static str); 4] = [
+        (ReportType::Pengaduan, "pengaduan"),
+        (ReportType::Aspirasi, "aspirasi"),
+        (ReportType::PermintaanInformasi, "permintaan_informasi"),
+        (ReportType::Whistleblowing, "whistleblowing"),
+    ];
+}
+
+/// Who may see what. `anonim` hides the reporter from the agency and the public; `rahasia` keeps
+/// the whole report out of public view; whistleblowing is always both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Privacy {
+    Publik,
+    Anonim,
+    Rahasia,
+    RahasiaAnonim,
+}
+
+impl Privacy {
+    const INPUT: [(Privacy, &'static str); 3] = [
+        (Privacy::Publik, "publik"),
+        (Privacy::Anonim, "anonim"),
+        (Privacy::Rahasia, "rahasia"),
+    ];
+
+    pub fn hides_identity(self) -> bool {
+        matches!(self, Privacy::Anonim | Privacy::RahasiaAnonim)
+    }
+
+    pub fn hides_report(self) -> bool {
+        matches!(self, Privacy::Rahasia | Privacy::RahasiaAnonim)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Web,
+    Sms,
+    Open311,
+}
+
+/// A phone number in E.164 form (`+6281234567890`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Reads a number as Indonesians write it (`0812-3456-7890`, `62812…`, `+62 812 …`).
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let invalid = || {
+            Invalid::field(
+                "phone",
+                "invalid_phone",
+                "Nomor telepon tidak valid. Contoh: 0812-3456-7890 atau +6281234567890.",
+                "The phone number is not valid. Example: 0812-3456-7890 or +6281234567890.",
+            )
+        };
+        let trimmed = input.trim();
+        if trimmed.is_empty() || trimmed.len() > 32 {
+            return Err(invalid());
+        }
+        // Numbers written as 62… without the plus are common in Indonesia.
+        let normalised = match trimmed.strip_prefix("62") {
+            Some(rest) if rest.starts_with('8') => format!("+62{rest}"),
+            _ => trimmed.to_string(),
+        };
+        let number = phonenumber::parse(Some(phonenumber::country::Id::ID), &normalised)
+            .map_err(|_| invalid())?;
+        if !phonenumber::is_valid(&number) {
+            return Err(invalid());
+        }
+        Ok(Self(
+            number.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// For logs and receipts: all but the last three digits hidden.
+    pub fn masked(&self) -> String {
+        let keep = self.0.len().saturating_sub(3);
+        format!("{}{}", "*".repeat(keep), &self.0[keep..])
+    }
+}
+
+/// An e-mail address, checked against RFC 5322's address grammar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let trimmed = input.trim();
+        let ok = trimmed.len() <= 254
+            && email_address::EmailAddress::parse_with_options(
+                trimmed,
+                email_address::Options::default().with_required_tld(),
+            )
+            .is_ok();
+        if !ok {
+            return Err(Invalid::field(
+                "email",
+                "invalid_email",
+                "Alamat email tidak valid.",
+                "The e-mail address is not valid.",
+            ));
+        }
+        Ok(Self(trimmed.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The reporter's identity. Stored apart from the report and shown only where privacy allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reporter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    /// Whether the reporter wants to be told of progress (needs a phone or an e-mail).
+    pub notifications: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+}
+
+/// Indonesia's bounding box, with a little sea around the outermost islands.
+const LAT_RANGE: (f64, f64) = (-11.5, 6.5);
+const LON_RANGE: (f64, f64) = (94.5, 141.5);
+
+/// A valid submission, before it has a tracking code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    pub report_type: ReportType,
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    pub region: RegionCode,
+    pub location: Option<Location>,
+    pub privacy: Privacy,
+    pub channel: Channel,
+    pub reporter: Option<Reporter>,
+}
+
+/// The JSON shape of a submission: `{"type","title","description","category","region",
+/// "location"?, "privacy", "reporter"?}`. Kept as raw JSON so each error names its field.
+pub struct ReportDraft<'a>(pub &'a Map<String, Value>);
+pub struct ReporterDraft<'a>(pub &'a Map<String, Value>);
+pub struct LocationDraft<'a>(pub &'a Map<String, Value>);
+
+const REPORT_FIELDS: [&str; 8] = [
+    "type",
+    "title",
+    "description",
+    "category",
+    "region",
+    "location",
+    "privacy",
+    "reporter",
+];
+
+impl ReportDraft<'_> {
+    pub fn validate(&self, channel: Channel) -> Result<NewReport, Invalid> {
+        reject_unknown(self.0, &REPORT_FIELDS)?;
+        let report_type = one_of("type", required_str(self.0, "type")?, &ReportType::ALL)?;
+        let title = text(self.0, "title", 1, TITLE_MAX, false)?;
+        let description = text(self.0, "description", DESCRIPTION_MIN, DESCRIPTION_MAX, true)?;
+        let category = Category::parse(required_str(self.0, "category")?)?;
+        let region = RegionCode::parse(required_str(self.0, "region")?)?;
+        let chosen = one_of("privacy", required_str(self.0, "privacy")?, &Privacy::INPUT)?;
+        let privacy = if report_type == ReportType::Whistleblowing {
+            Privacy::RahasiaAnonim
+        } else {
+            chosen
+        };
+        let location = optional_object(self.0, "location")?
+            .map(|o| LocationDraft(o).validate().map_err(|e| e.within("location")))
+            .transpose()?;
+        let reporter = optional_object(self.0, "reporter")?
+            .map(|o| ReporterDraft(o).validate().map_err(|e| e.within("reporter")))
+            .transpose()?;
+        Ok(NewReport {
+            report_type,
+            title,
+            description,
+            category,
+            region,
+            location,
+            privacy,
+            channel,
+            reporter,
+        })
+    }
+}
+
+impl ReporterDraft<'_> {
+    pub fn validate(&self) -> Result<Reporter, Invalid> {
+        reject_unknown(self.0, &["name", "phone", "email", "notifications"])?;
+        let name = optional_text(self.0, "name", NAME_MAX)?;
+        let phone = optional_str(self.0, "phone")?.map(Phone::parse).transpose()?;
+        let email = optional_str(self.0, "email")?.map(Email::parse).transpose()?;
+        let notifications = match self.0.get("notifications") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(wrong_type("notifications", "true/false")),
+        };
+        if notifications && phone.is_none() && email.is_none() {
+            return Err(Invalid::field(
+                "phone",
+                "contact_required",
+                "Isi nomor telepon atau email agar kami dapat mengabari Anda, atau setel `notifications` ke false.",
+                "Give a phone number or an e-mail so we can keep you informed, or set `notifications` to false.",
+            ));
+        }
+        Ok(Reporter {
+            name,
+            phone,
+            email,
+            notifications,
+        })
+    }
+}
+
+impl LocationDraft<'_> {
+    pub fn validate(&self) -> Result<Location, Invalid> {
+        reject_unknown(self.0, &["address", "lat", "lon"])?;
+        let address = optional_text(self.0, "address", ADDRESS_MAX)?;
+        let lat = optional_number(self.0, "lat")?;
+        let lon = optional_number(self.0, "lon")?;
+        match (lat, lon) {
+            (Some(_), None) => return Err(Invalid::missing("lon")),
+            (None, Some(_)) => return Err(Invalid::missing("lat")),
+            (Some(lat), Some(lon)) => {
+                if !(LAT_RANGE.0..=LAT_RANGE.1).contains(&lat) {
+                    return Err(outside_indonesia("lat"));
+                }
+                if !(LON_RANGE.0..=LON_RANGE.1).contains(&lon) {
+                    return Err(outside_indonesia("lon"));
+                }
+            }
+            (None, None) => {}
+        }
+        if address.is_none() && lat.is_none() {
+            return Err(Invalid::field(
+                "address",
+                "empty_location",
+                "Lokasi perlu alamat atau koordinat (lat, lon).",
+                "A location needs an address or coordinates (lat, lon).",
+            ));
+        }
+        Ok(Location { address, lat, lon })
+    }
+}
+
+fn outside_indonesia(field: &str) -> Invalid {
+    Invalid::field(
+        field,
+        "outside_indonesia",
+        "Koordinat berada di luar wilayah Indonesia.",
+        "The coordinates are outside Indonesia.",
+    )
+}
+
+fn reject_unknown(obj: &Map<String, Value>, known: &[&str]) -> Result<(), Invalid> {
+    match obj.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(Invalid::field(
+            k.clone(),
+            "unknown_field",
+            format!("Kolom `{k}` tidak dikenal. Kolom yang diterima: {}.", known.join(", ")),
+            format!("The field `{k}` is not known. Accepted fields: {}.", known.join(", ")),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn wrong_type(field: &str, expected: &str) -> Invalid {
+    Invalid::field(
+        field,
+        "invalid_type",
+        format!("Kolom `{field}` harus berisi {expected}."),
+        format!("The field `{field}` must be {expected}."),
+    )
+}
+
+fn optional_str<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, Invalid> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(wrong_type(field, "teks / text")),
+    }
+}
+
+fn required_str<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<&'a str, Invalid> {
+    optional_str(obj, field)?.ok_or_else(|| Invalid::missing(field))
+}
+
+fn optional_number(obj: &Map<String, Value>, field: &str) -> Result<Option<f64>, Invalid> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .filter(|f| f.is_finite())
+            .map(Some)
+            .ok_or_else(|| wrong_type(field, "angka / a number")),
+        Some(_) => Err(wrong_type(field, "angka / a number")),
+    }
+}
+
+fn optional_object<'a>(
+    obj: &'a Map<String, Value>,
+    field: &str,
+) -> Result<Option<&'a Map<String, Value>>, Invalid> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(_) => Err(wrong_type(field, "objek JSON / a JSON object")),
+    }
+}
+
+fn one_of<T: Copy>(field: &str, input: &str, options: &[(T, &str)]) -> Result<T, Invalid> {
+    let wanted = input.trim().to_ascii_lowercase();
+    options
+        .iter()
+        .find(|(_, name)| *name == wanted)
+        .map(|(value, _)| *value)
+        .ok_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|(_, n)| *n).collect();
+            Invalid::field(
+                field,
+                "invalid_value",
+                format!("Kolom `{field}` harus salah satu dari: {}.", names.join(", ")),
+                format!("The field `{field}` must be one of: {}.", names.join(", ")),
+            )
+        })
+}
+
+/// Free text, trimmed, measured in characters, with control characters refused (newlines and
+/// tabs allowed where `multiline`).
+fn text(
+    obj: &Map<String, Value>,
+    field: &str,
+    min: usize,
+    max: usize,
+    multiline: bool,
+) -> Result<String, Invalid> {
+    let value = required_str(obj, field)?.trim();
+    check_text(field, value, min, max, multiline)?;
+    Ok(value.to_string())
+}
+
+fn optional_text(
+    obj: &Map<String, Value>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, Invalid> {
+    optional_str(obj, field)?
+        .map(|v| {
+            let v = v.trim();
+            check_text(field, v, 1, max, false).map(|()| v.to_string())
+        })
+        .transpose()
+}
+
+fn check_text(field: &str, value: &str, min: usize, max: usize, multiline: bool) -> Result<(), Invalid> {
+    let len = value.chars().count();
+    if len < min || len > max {
+        return Err(Invalid::field(
+            field,
+            "invalid_length",
+            format!("Kolom `{field}` harus {min}–{max} karakter (sekarang {len})."),
+            format!("The field `{field}` must have {min}–{max} characters (it has {len})."),
+        ));
+    }
+    let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t'));
+    if !value.chars().all(allowed) {
+        return Err(Invalid::field(
+            field,
+            "invalid_characters",
+            format!("Kolom `{field}` berisi karakter kontrol yang tidak diizinkan."),
+            format!("The field `{field}` contains control characters that are not allowed."),
+        ));
+    }
+    Ok(())
+}
+
+/// The report itself, as every function reads it. Holds no reporter identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub tracking_code: TrackingCode,
+    #[serde(rename = "type")]
+    pub report_type: ReportType,
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    pub region: RegionCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    pub privacy: Privacy,
+    pub channel: Channel,
+    pub status: Status,
+    /// Set by the deadline sweep when the current deadline has passed.
+    #[serde(default)]
+    pub overdue: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    pub access_key_hash: AccessKeyHash,
+    /// Whether a reporter identity is on file (kept in its own record).
+    pub has_reporter: bool,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+    /// Optimistic-concurrency counter: every update must name the version it read.
+    pub version: u64,
+}
+
+impl Report {
+    /// Opens a new report: status `diterima`, version 1, times in the region's own zone.
+    pub fn open(
+        new: NewReport,
+        tracking_code: TrackingCode,
+        access_key_hash: AccessKeyHash,
+        now: DateTime<Utc>,
+    ) -> (Report, Option<Reporter>, Event) {
+        let local = now.with_timezone(&new.region.zone().offset());
+        let report = Report {
+            tracking_code,
+            report_type: new.report_type,
+            title: new.title,
+            description: new.description,
+            category: new.category,
+            region: new.region,
+            location: new.location,
+            privacy: new.privacy,
+            channel: new.channel,
+            status: Status::Diterima,
+            overdue: false,
+            agency: None,
+            access_key_hash,
+            has_reporter: new.reporter.is_some(),
+            created_at: local,
+            updated_at: local,
+            version: 1,
+        };
+        let event = Event {
+            seq: 1,
+            at: local,
+            kind: EventKind::Submitted,
+            actor: Actor::Reporter,
+            agency: None,
+            status_before: None,
+            status_after: Status::Diterima,
+            message: None,
+            public: true,
+        };
+        (report, new.reporter, event)
+    }
+
+    pub fn color(&self) -> Color {
+        self.status.color(self.overdue)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Submitted,
+    Forwarded,
+    FollowUp,
+    Returned,
+    Reply,
+    Escalated,
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    Reporter,
+    AdminPusat,
+    AgencyAdmin,
+    Officer,
+    System,
+}
+
+/// One entry of a report's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position on the timeline, from 1; equals the report version that wrote it.
+    pub seq: u64,
+    pub at: DateTime<FixedOffset>,
+    pub kind: EventKind,
+    pub actor: Actor,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_before: Option<Status>,
+    pub status_after: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Whether the public view shows it (replies between reporter and agency are not public).
+    pub public: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn valid() -> Value {
+        json!({
+            "type": "pengaduan",
+            "title": "Jalan berlubang di Jalan Cipto",
+            "description": "Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara motor.",
+            "category": "infrastruktur",
+            "region": "32.74",
+            "location": {"address": "Jl. Dr. Cipto Mangunkusumo, Kota Cirebon", "lat": -6.7153, "lon": 108.5505},
+            "privacy": "publik",
+            "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti@example.id"}
+        })
+    }
+
+    fn validate(v: &Value) -> Result<NewReport, Invalid> {
+        ReportDraft(v.as_object().unwrap()).validate(Channel::Web)
+    }
+
+    fn field_error(mutate: impl FnOnce(&mut Value)) -> (String, &'static str) {
+        let mut v = valid();
+        mutate(&mut v);
+        let err = validate(&v).expect_err("should be rejected");
+        (err.field.unwrap_or_default(), err.code)
+    }
+
+    #[test]
+    fn a_valid_report_is_accepted_and_normalised() {
+        let new = validate(&valid()).unwrap();
+        assert_eq!(new.region.as_str(), "32.74");
+        assert_eq!(new.category, Category::Infrastruktur);
+        let reporter = new.reporter.unwrap();
+        assert_eq!(reporter.phone.unwrap().as_str(), "+6281234567890");
+        assert!(reporter.notifications);
+    }
+
+    #[test]
+    fn whistleblowing_is_always_secret_and_anonymous() {
+        let mut v = valid();
+        v["type"] = json!("whistleblowing");
+        v["privacy"] = json!("publik");
+        assert_eq!(validate(&v).unwrap().privacy, Privacy::RahasiaAnonim);
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases: Vec<(Box<dyn FnOnce(&mut Value)>, &str, &str)> = vec![
+            (Box::new(|v| { v.as_object_mut().unwrap().remove("title"); }), "title", "missing_field"),
+            (Box::new(|v| v["title"] = json!("x".repeat(151))), "title", "invalid_length"),
+            (Box::new(|v| v["title"] = json!(42)), "title", "invalid_type"),
+            (Box::new(|v| v["description"] = json!("terlalu pendek")), "description", "invalid_length"),
+            (Box::new(|v| v["description"] = json!("a".repeat(4001))), "description", "invalid_length"),
+            (Box::new(|v| v["type"] = json!("keluhan")), "type", "invalid_value"),
+            (Box::new(|v| v["privacy"] = json!("terbuka")), "privacy", "invalid_value"),
+            (Box::new(|v| v["category"] = json!("jalan")), "category", "unknown_category"),
+            (Box::new(|v| v["region"] = json!("99.99")), "region", "unknown_region"),
+            (Box::new(|v| v["location"]["lat"] = json!(40.0)), "location.lat", "outside_indonesia"),
+            (Box::new(|v| { v["location"].as_object_mut().unwrap().remove("lon"); }), "location.lon", "missing_field"),
+            (Box::new(|v| v["reporter"]["phone"] = json!("12345")), "reporter.phone", "invalid_phone"),
+            (Box::new(|v| v["reporter"]["email"] = json!("siti@")), "reporter.email", "invalid_email"),
+            (Box::new(|v| v["reporter"] = json!({"name": "Siti"})), "reporter.phone", "contact_required"),
+            (Box::new(|v| v["reporter"] = json!("Siti")), "reporter", "invalid_type"),
+            (Box::new(|v| v["reporter_name"] = json!("Siti")), "reporter_name", "unknown_field"),
+            (Box::new(|v| v["title"] = json!("Jalan\u{0007}rusak")), "title", "invalid_characters"),
+        ];
+        for (mutate, field, code) in cases {
+            assert_eq!(field_error(mutate), (field.to_string(), code));
+        }
+    }
+
+    #[test]
+    fn a_reporter_may_opt_out_of_notifications() {
+        let mut v = valid();
+        v["reporter"] = json!({"name": "Siti", "notifications": false});
+        assert!(!validate(&v).unwrap().reporter.unwrap().notifications);
+    }
+
+    #[test]
+    fn opening_uses_the_region_zone_and_starts_the_timeline() {
+        let new = validate(&valid()).unwrap();
+        let code = TrackingCode::generate(&mut rand::rng());
+        let now = DateTime::parse_from_rfc3339("2026-11-28T01:00:00Z").unwrap().to_utc();
+        let (report, reporter, event) =
+            Report::open(new, code, AccessKeyHash("h".into()), now);
+        assert_eq!(report.created_at.to_rfc3339(), "2026-11-28T08:00:00+07:00");
+        assert_eq!(report.status, Status::Diterima);
+        assert_eq!(report.color(), Color::Grey);
+        assert_eq!(report.version, 1);
+        assert!(reporter.is_some() && report.has_reporter);
+        assert_eq!(event.seq, 1);
+        assert!(event.public);
+    }
+
+    #[test]
+    fn masks_all_but_the_last_three_digits() {
+        let phone = Phone::parse("+62 812 3456 7890").unwrap();
+        assert_eq!(phone.masked(), "***********890");
+    }
+}
