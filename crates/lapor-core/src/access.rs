@@ -124,9 +124,18 @@ mod tests {
         let other = KeyPepper::new(vec![8; 32]).unwrap();
         let code = TrackingCode::generate(&mut StdRng::seed_from_u64(3));
         let k1 = AccessKey::derive(&pepper, "idem-1", &code);
-        assert_eq!(k1.reveal(), AccessKey::derive(&pepper, "idem-1", &code).reveal());
-        assert_ne!(k1.reveal(), AccessKey::derive(&pepper, "idem-2", &code).reveal());
-        assert_ne!(k1.reveal(), AccessKey::derive(&other, "idem-1", &code).reveal());
+        assert_eq!(
+            k1.reveal(),
+            AccessKey::derive(&pepper, "idem-1", &code).reveal()
+        );
+        assert_ne!(
+            k1.reveal(),
+            AccessKey::derive(&pepper, "idem-2", &code).reveal()
+        );
+        assert_ne!(
+            k1.reveal(),
+            AccessKey::derive(&other, "idem-1", &code).reveal()
+        );
         assert!(KeyPepper::new(vec![0; 31]).is_none());
     }
 }

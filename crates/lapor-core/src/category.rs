@@ -51,21 +51,96 @@ impl Category {
     /// Indonesian label, English label, and what belongs here.
     pub fn describe(self) -> (&'static str, &'static str, &'static str, &'static str) {
         match self {
-            Category::Infrastruktur => ("infrastruktur", "Infrastruktur dan Pekerjaan Umum", "Infrastructure and public works", "Jalan berlubang, jembatan, drainase, trotoar, penerangan jalan umum"),
-            Category::Perhubungan => ("perhubungan", "Perhubungan dan Transportasi", "Transport", "Angkutan umum, terminal, parkir, lampu lalu lintas, rambu"),
-            Category::Kesehatan => ("kesehatan", "Kesehatan", "Health", "Puskesmas, rumah sakit, BPJS Kesehatan, obat, imunisasi"),
-            Category::Pendidikan => ("pendidikan", "Pendidikan", "Education", "Sekolah, PPDB, guru, beasiswa, pungutan sekolah"),
-            Category::LingkunganHidup => ("lingkungan_hidup", "Lingkungan Hidup dan Kebersihan", "Environment and sanitation", "Sampah, pencemaran, banjir, pohon tumbang, limbah"),
-            Category::AdministrasiKependudukan => ("administrasi_kependudukan", "Administrasi Kependudukan", "Civil registration", "KTP-el, Kartu Keluarga, akta kelahiran, pindah domisili"),
-            Category::SosialKesejahteraan => ("sosial_kesejahteraan", "Sosial dan Kesejahteraan", "Social welfare", "Bantuan sosial, PKH, BLT, penyandang disabilitas, lansia"),
-            Category::KetertibanUmum => ("ketertiban_umum", "Ketertiban Umum", "Public order", "PKL, bangunan liar, kebisingan, keamanan lingkungan"),
-            Category::Utilitas => ("utilitas", "Air Bersih dan Listrik", "Water and electricity", "PDAM, air bersih, listrik, gas"),
-            Category::PerizinanInvestasi => ("perizinan_investasi", "Perizinan dan Investasi", "Permits and investment", "IMB/PBG, izin usaha, OSS"),
-            Category::Ketenagakerjaan => ("ketenagakerjaan", "Ketenagakerjaan", "Employment", "Upah, PHK, BPJS Ketenagakerjaan, pekerja migran"),
-            Category::PajakRetribusi => ("pajak_retribusi", "Pajak dan Retribusi Daerah", "Local taxes and levies", "PBB, pajak kendaraan, retribusi pasar"),
-            Category::KomunikasiInformatika => ("komunikasi_informatika", "Komunikasi dan Informatika", "Communication and IT", "Layanan daring pemerintah, informasi publik, sinyal"),
-            Category::Korupsi => ("korupsi", "Pungutan Liar dan Korupsi", "Extortion and corruption", "Pungli, suap, gratifikasi, penyalahgunaan wewenang"),
-            Category::Lainnya => ("lainnya", "Lainnya", "Other", "Yang tidak termasuk kategori lain"),
+            Category::Infrastruktur => (
+                "infrastruktur",
+                "Infrastruktur dan Pekerjaan Umum",
+                "Infrastructure and public works",
+                "Jalan berlubang, jembatan, drainase, trotoar, penerangan jalan umum",
+            ),
+            Category::Perhubungan => (
+                "perhubungan",
+                "Perhubungan dan Transportasi",
+                "Transport",
+                "Angkutan umum, terminal, parkir, lampu lalu lintas, rambu",
+            ),
+            Category::Kesehatan => (
+                "kesehatan",
+                "Kesehatan",
+                "Health",
+                "Puskesmas, rumah sakit, BPJS Kesehatan, obat, imunisasi",
+            ),
+            Category::Pendidikan => (
+                "pendidikan",
+                "Pendidikan",
+                "Education",
+                "Sekolah, PPDB, guru, beasiswa, pungutan sekolah",
+            ),
+            Category::LingkunganHidup => (
+                "lingkungan_hidup",
+                "Lingkungan Hidup dan Kebersihan",
+                "Environment and sanitation",
+                "Sampah, pencemaran, banjir, pohon tumbang, limbah",
+            ),
+            Category::AdministrasiKependudukan => (
+                "administrasi_kependudukan",
+                "Administrasi Kependudukan",
+                "Civil registration",
+                "KTP-el, Kartu Keluarga, akta kelahiran, pindah domisili",
+            ),
+            Category::SosialKesejahteraan => (
+                "sosial_kesejahteraan",
+                "Sosial dan Kesejahteraan",
+                "Social welfare",
+                "Bantuan sosial, PKH, BLT, penyandang disabilitas, lansia",
+            ),
+            Category::KetertibanUmum => (
+                "ketertiban_umum",
+                "Ketertiban Umum",
+                "Public order",
+                "PKL, bangunan liar, kebisingan, keamanan lingkungan",
+            ),
+            Category::Utilitas => (
+                "utilitas",
+                "Air Bersih dan Listrik",
+                "Water and electricity",
+                "PDAM, air bersih, listrik, gas",
+            ),
+            Category::PerizinanInvestasi => (
+                "perizinan_investasi",
+                "Perizinan dan Investasi",
+                "Permits and investment",
+                "IMB/PBG, izin usaha, OSS",
+            ),
+            Category::Ketenagakerjaan => (
+                "ketenagakerjaan",
+                "Ketenagakerjaan",
+                "Employment",
+                "Upah, PHK, BPJS Ketenagakerjaan, pekerja migran",
+            ),
+            Category::PajakRetribusi => (
+                "pajak_retribusi",
+                "Pajak dan Retribusi Daerah",
+                "Local taxes and levies",
+                "PBB, pajak kendaraan, retribusi pasar",
+            ),
+            Category::KomunikasiInformatika => (
+                "komunikasi_informatika",
+                "Komunikasi dan Informatika",
+                "Communication and IT",
+                "Layanan daring pemerintah, informasi publik, sinyal",
+            ),
+            Category::Korupsi => (
+                "korupsi",
+                "Pungutan Liar dan Korupsi",
+                "Extortion and corruption",
+                "Pungli, suap, gratifikasi, penyalahgunaan wewenang",
+            ),
+            Category::Lainnya => (
+                "lainnya",
+                "Lainnya",
+                "Other",
+                "Yang tidak termasuk kategori lain",
+            ),
         }
         .into()
     }
@@ -79,8 +154,14 @@ impl Category {
                 Invalid::field(
                     "category",
                     "unknown_category",
-                    format!("Kategori `{}` tidak dikenal. Lihat GET /categories.", input.trim()),
-                    format!("The category `{}` is not known. See GET /categories.", input.trim()),
+                    format!(
+                        "Kategori `{}` tidak dikenal. Lihat GET /categories.",
+                        input.trim()
+                    ),
+                    format!(
+                        "The category `{}` is not known. See GET /categories.",
+                        input.trim()
+                    ),
                 )
             })
     }

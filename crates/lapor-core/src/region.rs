@@ -92,7 +92,11 @@ fn is_well_formed(code: &str) -> bool {
     let b = code.as_bytes();
     match b.len() {
         2 => b.iter().all(u8::is_ascii_digit),
-        5 => b[..2].iter().all(u8::is_ascii_digit) && b[2] == b'.' && b[3..].iter().all(u8::is_ascii_digit),
+        5 => {
+            b[..2].iter().all(u8::is_ascii_digit)
+                && b[2] == b'.'
+                && b[3..].iter().all(u8::is_ascii_digit)
+        }
         _ => false,
     }
 }
@@ -216,8 +220,14 @@ mod tests {
     #[test]
     fn table_has_all_38_provinces_and_27_regions_of_jawa_barat() {
         let all = Region::all();
-        let provinces = all.iter().filter(|r| r.level == RegionLevel::Provinsi).count();
-        let jabar = all.iter().filter(|r| r.parent.as_deref() == Some("32")).count();
+        let provinces = all
+            .iter()
+            .filter(|r| r.level == RegionLevel::Provinsi)
+            .count();
+        let jabar = all
+            .iter()
+            .filter(|r| r.parent.as_deref() == Some("32"))
+            .count();
         assert_eq!(provinces, 38);
         assert_eq!(jabar, 27);
     }
@@ -229,7 +239,10 @@ mod tests {
         assert_eq!(code.region().level, RegionLevel::Kota);
         assert_eq!(code.parent(), Some(RegionCode::parse("32").unwrap()));
         assert_eq!(code.zone(), Zone::WIB);
-        assert_eq!(RegionCode::parse("32.09").unwrap().region().level, RegionLevel::Kabupaten);
+        assert_eq!(
+            RegionCode::parse("32.09").unwrap().region().level,
+            RegionLevel::Kabupaten
+        );
     }
 
     #[test]
@@ -243,10 +256,18 @@ mod tests {
     #[test]
     fn rejects_malformed_and_unknown_codes() {
         for bad in ["", "3", "327", "32-74", "32.7", "ab", "32.7x", "32.74.01"] {
-            assert_eq!(RegionCode::parse(bad).unwrap_err().code, "invalid_region", "{bad}");
+            assert_eq!(
+                RegionCode::parse(bad).unwrap_err().code,
+                "invalid_region",
+                "{bad}"
+            );
         }
         for unknown in ["99", "10", "33.01"] {
-            assert_eq!(RegionCode::parse(unknown).unwrap_err().code, "unknown_region", "{unknown}");
+            assert_eq!(
+                RegionCode::parse(unknown).unwrap_err().code,
+                "unknown_region",
+                "{unknown}"
+            );
         }
     }
 

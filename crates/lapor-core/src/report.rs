@@ -210,7 +210,13 @@ impl ReportDraft<'_> {
         reject_unknown(self.0, &REPORT_FIELDS)?;
         let report_type = one_of("type", required_str(self.0, "type")?, &ReportType::ALL)?;
         let title = text(self.0, "title", 1, TITLE_MAX, false)?;
-        let description = text(self.0, "description", DESCRIPTION_MIN, DESCRIPTION_MAX, true)?;
+        let description = text(
+            self.0,
+            "description",
+            DESCRIPTION_MIN,
+            DESCRIPTION_MAX,
+            true,
+        )?;
         let category = Category::parse(required_str(self.0, "category")?)?;
         let region = RegionCode::parse(required_str(self.0, "region")?)?;
         let chosen = one_of("privacy", required_str(self.0, "privacy")?, &Privacy::INPUT)?;
@@ -220,10 +226,18 @@ impl ReportDraft<'_> {
             chosen
         };
         let location = optional_object(self.0, "location")?
-            .map(|o| LocationDraft(o).validate().map_err(|e| e.within("location")))
+            .map(|o| {
+                LocationDraft(o)
+                    .validate()
+                    .map_err(|e| e.within("location"))
+            })
             .transpose()?;
         let reporter = optional_object(self.0, "reporter")?
-            .map(|o| ReporterDraft(o).validate().map_err(|e| e.within("reporter")))
+            .map(|o| {
+                ReporterDraft(o)
+                    .validate()
+                    .map_err(|e| e.within("reporter"))
+            })
             .transpose()?;
         Ok(NewReport {
             report_type,
@@ -243,8 +257,12 @@ impl ReporterDraft<'_> {
     pub fn validate(&self) -> Result<Reporter, Invalid> {
         reject_unknown(self.0, &["name", "phone", "email", "notifications"])?;
         let name = optional_text(self.0, "name", NAME_MAX)?;
-        let phone = optional_str(self.0, "phone")?.map(Phone::parse).transpose()?;
-        let email = optional_str(self.0, "email")?.map(Email::parse).transpose()?;
+        let phone = optional_str(self.0, "phone")?
+            .map(Phone::parse)
+            .transpose()?;
+        let email = optional_str(self.0, "email")?
+            .map(Email::parse)
+            .transpose()?;
         let notifications = match self.0.get("notifications") {
             None | Some(Value::Null) => true,
             Some(Value::Bool(b)) => *b,
@@ -312,8 +330,14 @@ fn reject_unknown(obj: &Map<String, Value>, known: &[&str]) -> Result<(), Invali
         Some(k) => Err(Invalid::field(
             k.clone(),
             "unknown_field",
-            format!("Kolom `{k}` tidak dikenal. Kolom yang diterima: {}.", known.join(", ")),
-            format!("The field `{k}` is not known. Accepted fields: {}.", known.join(", ")),
+            format!(
+                "Kolom `{k}` tidak dikenal. Kolom yang diterima: {}.",
+                known.join(", ")
+            ),
+            format!(
+                "The field `{k}` is not known. Accepted fields: {}.",
+                known.join(", ")
+            ),
         )),
         None => Ok(()),
     }
@@ -375,7 +399,10 @@ fn one_of<T: Copy>(field: &str, input: &str, options: &[(T, &str)]) -> Result<T,
             Invalid::field(
                 field,
                 "invalid_value",
-                format!("Kolom `{field}` harus salah satu dari: {}.", names.join(", ")),
+                format!(
+                    "Kolom `{field}` harus salah satu dari: {}.",
+                    names.join(", ")
+                ),
                 format!("The field `{field}` must be one of: {}.", names.join(", ")),
             )
         })
@@ -408,7 +435,13 @@ fn optional_text(
         .transpose()
 }
 
-fn check_text(field: &str, value: &str, min: usize, max: usize, multiline: bool) -> Result<(), Invalid> {
+fn check_text(
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+    multiline: bool,
+) -> Result<(), Invalid> {
     let len = value.chars().count();
     if len < min || len > max {
         return Err(Invalid::field(
@@ -597,23 +630,95 @@ mod tests {
     #[test]
     fn each_bad_field_is_named() {
         let cases: Vec<(Box<dyn FnOnce(&mut Value)>, &str, &str)> = vec![
-            (Box::new(|v| { v.as_object_mut().unwrap().remove("title"); }), "title", "missing_field"),
-            (Box::new(|v| v["title"] = json!("x".repeat(151))), "title", "invalid_length"),
-            (Box::new(|v| v["title"] = json!(42)), "title", "invalid_type"),
-            (Box::new(|v| v["description"] = json!("terlalu pendek")), "description", "invalid_length"),
-            (Box::new(|v| v["description"] = json!("a".repeat(4001))), "description", "invalid_length"),
-            (Box::new(|v| v["type"] = json!("keluhan")), "type", "invalid_value"),
-            (Box::new(|v| v["privacy"] = json!("terbuka")), "privacy", "invalid_value"),
-            (Box::new(|v| v["category"] = json!("jalan")), "category", "unknown_category"),
-            (Box::new(|v| v["region"] = json!("99.99")), "region", "unknown_region"),
-            (Box::new(|v| v["location"]["lat"] = json!(40.0)), "location.lat", "outside_indonesia"),
-            (Box::new(|v| { v["location"].as_object_mut().unwrap().remove("lon"); }), "location.lon", "missing_field"),
-            (Box::new(|v| v["reporter"]["phone"] = json!("12345")), "reporter.phone", "invalid_phone"),
-            (Box::new(|v| v["reporter"]["email"] = json!("siti@")), "reporter.email", "invalid_email"),
-            (Box::new(|v| v["reporter"] = json!({"name": "Siti"})), "reporter.phone", "contact_required"),
-            (Box::new(|v| v["reporter"] = json!("Siti")), "reporter", "invalid_type"),
-            (Box::new(|v| v["reporter_name"] = json!("Siti")), "reporter_name", "unknown_field"),
-            (Box::new(|v| v["title"] = json!("Jalan\u{0007}rusak")), "title", "invalid_characters"),
+            (
+                Box::new(|v| {
+                    v.as_object_mut().unwrap().remove("title");
+                }),
+                "title",
+                "missing_field",
+            ),
+            (
+                Box::new(|v| v["title"] = json!("x".repeat(151))),
+                "title",
+                "invalid_length",
+            ),
+            (
+                Box::new(|v| v["title"] = json!(42)),
+                "title",
+                "invalid_type",
+            ),
+            (
+                Box::new(|v| v["description"] = json!("terlalu pendek")),
+                "description",
+                "invalid_length",
+            ),
+            (
+                Box::new(|v| v["description"] = json!("a".repeat(4001))),
+                "description",
+                "invalid_length",
+            ),
+            (
+                Box::new(|v| v["type"] = json!("keluhan")),
+                "type",
+                "invalid_value",
+            ),
+            (
+                Box::new(|v| v["privacy"] = json!("terbuka")),
+                "privacy",
+                "invalid_value",
+            ),
+            (
+                Box::new(|v| v["category"] = json!("jalan")),
+                "category",
+                "unknown_category",
+            ),
+            (
+                Box::new(|v| v["region"] = json!("99.99")),
+                "region",
+                "unknown_region",
+            ),
+            (
+                Box::new(|v| v["location"]["lat"] = json!(40.0)),
+                "location.lat",
+                "outside_indonesia",
+            ),
+            (
+                Box::new(|v| {
+                    v["location"].as_object_mut().unwrap().remove("lon");
+                }),
+                "location.lon",
+                "missing_field",
+            ),
+            (
+                Box::new(|v| v["reporter"]["phone"] = json!("12345")),
+                "reporter.phone",
+                "invalid_phone",
+            ),
+            (
+                Box::new(|v| v["reporter"]["email"] = json!("siti@")),
+                "reporter.email",
+                "invalid_email",
+            ),
+            (
+                Box::new(|v| v["reporter"] = json!({"name": "Siti"})),
+                "reporter.phone",
+                "contact_required",
+            ),
+            (
+                Box::new(|v| v["reporter"] = json!("Siti")),
+                "reporter",
+                "invalid_type",
+            ),
+            (
+                Box::new(|v| v["reporter_name"] = json!("Siti")),
+                "reporter_name",
+                "unknown_field",
+            ),
+            (
+                Box::new(|v| v["title"] = json!("Jalan\u{0007}rusak")),
+                "title",
+                "invalid_characters",
+            ),
         ];
         for (mutate, field, code) in cases {
             assert_eq!(field_error(mutate), (field.to_string(), code));
@@ -631,9 +736,10 @@ mod tests {
     fn opening_uses_the_region_zone_and_starts_the_timeline() {
         let new = validate(&valid()).unwrap();
         let code = TrackingCode::generate(&mut rand::rng());
-        let now = DateTime::parse_from_rfc3339("2026-11-28T01:00:00Z").unwrap().to_utc();
-        let (report, reporter, event) =
-            Report::open(new, code, AccessKeyHash("h".into()), now);
+        let now = DateTime::parse_from_rfc3339("2026-11-28T01:00:00Z")
+            .unwrap()
+            .to_utc();
+        let (report, reporter, event) = Report::open(new, code, AccessKeyHash("h".into()), now);
         assert_eq!(report.created_at.to_rfc3339(), "2026-11-28T08:00:00+07:00");
         assert_eq!(report.status, Status::Diterima);
         assert_eq!(report.color(), Color::Grey);

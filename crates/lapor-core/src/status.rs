@@ -51,7 +51,14 @@ impl Status {
         match self {
             Diterima => &[Terdisposisi, Arsip],
             // Forwarding again moves a report from an agency to one of its departments.
-            Terdisposisi => &[Terdisposisi, Diproses, Selesai, Tertunda, BukanWewenang, Arsip],
+            Terdisposisi => &[
+                Terdisposisi,
+                Diproses,
+                Selesai,
+                Tertunda,
+                BukanWewenang,
+                Arsip,
+            ],
             Diproses => &[Diproses, Selesai, Tertunda, Arsip],
             Tertunda => &[Diproses, Selesai, Arsip],
             // The reporter may reopen a completed report; it is archived once final.
@@ -128,7 +135,10 @@ mod tests {
     fn archive_is_terminal_and_reachable_from_every_other_status() {
         assert!(Status::Arsip.allowed_next().is_empty());
         for s in Status::ALL.into_iter().filter(|s| *s != Status::Arsip) {
-            assert!(s.transition(Status::Arsip).is_ok(), "{s} cannot be archived");
+            assert!(
+                s.transition(Status::Arsip).is_ok(),
+                "{s} cannot be archived"
+            );
         }
     }
 

@@ -151,7 +151,11 @@ mod tests {
             .map(code_from_seed)
             .find(|c| c.as_str().contains('0') && c.as_str().contains('1'))
             .expect("some code has both a 0 and a 1");
-        let lower = code.as_str().to_lowercase().replace('0', "o").replace('1', "l");
+        let lower = code
+            .as_str()
+            .to_lowercase()
+            .replace('0', "o")
+            .replace('1', "l");
         let typed = format!(" {}-{} ", &lower[..5], &lower[5..]);
         assert_eq!(TrackingCode::parse(&typed), Ok(code));
     }

@@ -1,0 +1,190 @@
+//! The embedded store: a map behind a mutex, optionally saved to a JSON file after every write
+//! (written to a temporary file, synced, then renamed, so a crash never leaves half a file).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use lapor_core::{Event, Report, Reporter, TrackingCode};
+use serde::{Deserialize, Serialize};
+
+use crate::{Conflict, IdempotencyRecord, ReportStore, ReportWithTimeline, StoreError, Submission};
+
+#[derive(Debug, Default)]
+pub struct MemStore {
+    state: Mutex<State>,
+    file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct State {
+    reports: BTreeMap<TrackingCode, Stored>,
+    idempotency: BTreeMap<String, IdempotencyRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    report: Report,
+    reporter: Option<Reporter>,
+    events: Vec<Event>,
+}
+
+impl MemStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store kept in `file`, loaded from it when it exists.
+    pub fn persistent(file: impl Into<PathBuf>) -> Result<Self, StoreError> {
+        let file = file.into();
+        let state = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| StoreError::Backend(format!("cannot read {}: {e}", file.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
+            Err(e) => {
+                return Err(StoreError::Backend(format!(
+                    "cannot read {}: {e}",
+                    file.display()
+                )))
+            }
+        };
+        Ok(Self {
+            state: Mutex::new(state),
+            file: Some(file),
+        })
+    }
+
+    pub fn report_count(&self) -> usize {
+        self.lock().reports.len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the maps half-updated: every write builds
+        // its result first and swaps it in, so the data behind a poisoned lock is still whole.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies `change`, which checks every precondition before it mutates anything. With a
+    /// file, the change is made on a copy that becomes current only once it is saved.
+    fn write<T>(
+        &self,
+        change: impl FnOnce(&mut State) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.lock();
+        let Some(file) = &self.file else {
+            return change(&mut guard);
+        };
+        let mut next = guard.clone();
+        let out = change(&mut next)?;
+        save(file, &next)?;
+        *guard = next;
+        Ok(out)
+    }
+}
+
+fn save(file: &Path, state: &State) -> Result<(), StoreError> {
+    let fail =
+        |e: std::io::Error| StoreError::Backend(format!("cannot save {}: {e}", file.display()));
+    let bytes = serde_json::to_vec(state).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let tmp = file.with_extension("tmp");
+    let mut out = std::fs::File::create(&tmp).map_err(fail)?;
+    out.write_all(&bytes).map_err(fail)?;
+    out.sync_all().map_err(fail)?;
+    std::fs::rename(&tmp, file).map_err(fail)
+}
+
+#[async_trait]
+impl ReportStore for MemStore {
+    async fn create_report(&self, s: &Submission, now_unix: i64) -> Result<(), StoreError> {
+        self.write(|state| {
+            if state.reports.contains_key(&s.report.tracking_code) {
+                return Err(StoreError::Conflict(Conflict::CodeTaken));
+            }
+            if let Some(record) = &s.idempotency {
+                let live = state
+                    .idempotency
+                    .get(&record.key_hash)
+                    .is_some_and(|r| r.is_live(now_unix));
+                if live {
+                    return Err(StoreError::Conflict(Conflict::IdempotencyKeyTaken));
+                }
+                state.idempotency.retain(|_, r| r.is_live(now_unix));
+                state
+                    .idempotency
+                    .insert(record.key_hash.clone(), record.clone());
+            }
+            state.reports.insert(
+                s.report.tracking_code.clone(),
+                Stored {
+                    report: s.report.clone(),
+                    reporter: s.reporter.clone(),
+                    events: vec![s.event.clone()],
+                },
+            );
+            Ok(())
+        })
+    }
+
+    async fn idempotency_record(
+        &self,
+        key_hash: &str,
+        now_unix: i64,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Ok(self
+            .lock()
+            .idempotency
+            .get(key_hash)
+            .filter(|r| r.is_live(now_unix))
+            .cloned())
+    }
+
+    async fn report(&self, code: &TrackingCode) -> Result<Option<Report>, StoreError> {
+        Ok(self.lock().reports.get(code).map(|s| s.report.clone()))
+    }
+
+    async fn report_with_timeline(
+        &self,
+        code: &TrackingCode,
+    ) -> Result<Option<ReportWithTimeline>, StoreError> {
+        Ok(self.lock().reports.get(code).map(|s| ReportWithTimeline {
+            report: s.report.clone(),
+            timeline: s.events.clone(),
+        }))
+    }
+
+    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
+        Ok(self
+            .lock()
+            .reports
+            .get(code)
+            .and_then(|s| s.reporter.clone()))
+    }
+
+    async fn update_report(
+        &self,
+        report: &Report,
+        expected_version: u64,
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        self.write(|state| {
+            let stored = state
+                .reports
+                .get_mut(&report.tracking_code)
+                .ok_or(StoreError::Conflict(Conflict::VersionMismatch))?;
+            if stored.report.version != expected_version {
+                return Err(StoreError::Conflict(Conflict::VersionMismatch));
+            }
+            if events
+                .iter()
+                .any(|e| stored.events.iter().any(|old| old.seq == e.seq))
+            {
+                return Err(StoreError::Conflict(Conflict::VersionMismatch));
+            }
+            stored.report = report.clone();
+            stored.events.extend_from_slice(events);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,329 @@
+//! One contract for every store: each case runs on MemStore and on DynamoStore over moto.
+
+use chrono::{DateTime, Duration, Utc};
+use lapor_core::{
+    AccessKey, Actor, Channel, Event, EventKind, Report, ReportDraft, Status, TrackingCode,
+};
+use lapor_store::{
+    Conflict, DynamoStore, IdempotencyRecord, MemStore, ReportStore, StoreError, Submission,
+    IDEMPOTENCY_TTL_SECS,
+};
+use lapor_tests::{moto_dynamodb, pothole_json, unique_name};
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z")
+        .map(|t| t.to_utc())
+        .unwrap_or_else(|_| Utc::now())
+}
+
+fn submission(idempotency_key: Option<&str>) -> Submission {
+    let json = pothole_json();
+    let new = ReportDraft(json.as_object().expect("object"))
+        .validate(Channel::Web)
+        .expect("sample is valid");
+    let code = TrackingCode::generate(&mut rand::rng());
+    let key = AccessKey::generate(&mut rand::rng());
+    let (report, reporter, event) = Report::open(new, code.clone(), key.hash(), now());
+    let idempotency = idempotency_key.map(|k| IdempotencyRecord {
+        key_hash: k.to_string(),
+        request_hash: "body-hash".into(),
+        tracking_code: code,
+        created_at: report.created_at,
+        expires_at: now().timestamp() + IDEMPOTENCY_TTL_SECS,
+    });
+    Submission {
+        report,
+        reporter,
+        event,
+        idempotency,
+    }
+}
+
+fn follow_up(report: &Report, seq: u64, to: Status) -> (Report, Event) {
+    let mut next = report.clone();
+    next.status = to;
+    next.version = report.version + 1;
+    next.updated_at = report.updated_at + Duration::minutes(seq as i64);
+    let event = Event {
+        seq,
+        at: next.updated_at,
+        kind: EventKind::FollowUp,
+        actor: Actor::Officer,
+        agency: Some("kota-cirebon-dpupr".into()),
+        status_before: Some(report.status),
+        status_after: to,
+        message: Some(format!("tindak lanjut {seq}")),
+        public: true,
+    };
+    (next, event)
+}
+
+fn conflict(result: Result<(), StoreError>) -> Conflict {
+    match result {
+        Err(StoreError::Conflict(c)) => c,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+async fn creates_and_reads_back(store: &dyn ReportStore) {
+    let sub = submission(None);
+    let code = sub.report.tracking_code.clone();
+    store
+        .create_report(&sub, now().timestamp())
+        .await
+        .expect("create");
+    assert_eq!(
+        store.report(&code).await.expect("read"),
+        Some(sub.report.clone())
+    );
+    let full = store
+        .report_with_timeline(&code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(full.report, sub.report);
+    assert_eq!(full.timeline, vec![sub.event.clone()]);
+    assert_eq!(store.reporter(&code).await.expect("read"), sub.reporter);
+    let missing = TrackingCode::generate(&mut rand::rng());
+    assert_eq!(store.report(&missing).await.expect("read"), None);
+    assert!(store
+        .report_with_timeline(&missing)
+        .await
+        .expect("read")
+        .is_none());
+    assert_eq!(store.reporter(&missing).await.expect("read"), None);
+}
+
+async fn a_taken_code_writes_nothing(store: &dyn ReportStore) {
+    let first = submission(None);
+    store
+        .create_report(&first, now().timestamp())
+        .await
+        .expect("create");
+    let mut second = submission(Some(&unique_name("idem")));
+    second.report.tracking_code = first.report.tracking_code.clone();
+    second.report.title = "Judul lain".into();
+    let key = second
+        .idempotency
+        .as_ref()
+        .map(|r| r.key_hash.clone())
+        .unwrap_or_default();
+    let result = store.create_report(&second, now().timestamp()).await;
+    assert_eq!(conflict(result), Conflict::CodeTaken);
+    let kept = store
+        .report(&first.report.tracking_code)
+        .await
+        .expect("read");
+    assert_eq!(kept.map(|r| r.title), Some(first.report.title));
+    assert_eq!(
+        store
+            .idempotency_record(&key, now().timestamp())
+            .await
+            .expect("read"),
+        None
+    );
+}
+
+async fn a_live_idempotency_key_is_taken_once(store: &dyn ReportStore) {
+    let key = unique_name("idem");
+    let first = submission(Some(&key));
+    store
+        .create_report(&first, now().timestamp())
+        .await
+        .expect("create");
+    let record = store
+        .idempotency_record(&key, now().timestamp())
+        .await
+        .expect("read");
+    assert_eq!(record, first.idempotency.clone());
+
+    let second = submission(Some(&key));
+    let result = store.create_report(&second, now().timestamp()).await;
+    assert_eq!(conflict(result), Conflict::IdempotencyKeyTaken);
+    assert_eq!(
+        store
+            .report(&second.report.tracking_code)
+            .await
+            .expect("read"),
+        None
+    );
+    assert_eq!(
+        store
+            .reporter(&second.report.tracking_code)
+            .await
+            .expect("read"),
+        None
+    );
+}
+
+async fn an_expired_idempotency_key_is_free_again(store: &dyn ReportStore) {
+    let key = unique_name("idem");
+    let first = submission(Some(&key));
+    store
+        .create_report(&first, now().timestamp())
+        .await
+        .expect("create");
+    let later = now().timestamp() + IDEMPOTENCY_TTL_SECS + 1;
+    assert_eq!(
+        store.idempotency_record(&key, later).await.expect("read"),
+        None
+    );
+    let mut second = submission(Some(&key));
+    if let Some(record) = second.idempotency.as_mut() {
+        record.expires_at = later + IDEMPOTENCY_TTL_SECS;
+    }
+    store
+        .create_report(&second, later)
+        .await
+        .expect("expired key is reusable");
+    let record = store.idempotency_record(&key, later).await.expect("read");
+    assert_eq!(
+        record.map(|r| r.tracking_code),
+        Some(second.report.tracking_code)
+    );
+}
+
+async fn updates_need_the_version_they_read(store: &dyn ReportStore) {
+    let sub = submission(None);
+    let code = sub.report.tracking_code.clone();
+    store
+        .create_report(&sub, now().timestamp())
+        .await
+        .expect("create");
+    let (v2, e2) = follow_up(&sub.report, 2, Status::Terdisposisi);
+    store
+        .update_report(&v2, 1, &[e2.clone()])
+        .await
+        .expect("update from v1");
+
+    let (stale, e_stale) = follow_up(&sub.report, 3, Status::Arsip);
+    let result = store.update_report(&stale, 1, &[e_stale]).await;
+    assert_eq!(conflict(result), Conflict::VersionMismatch);
+
+    let full = store
+        .report_with_timeline(&code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(full.report, v2);
+    assert_eq!(full.timeline, vec![sub.event.clone(), e2]);
+
+    let ghost = submission(None);
+    let (g2, ge2) = follow_up(&ghost.report, 2, Status::Terdisposisi);
+    assert_eq!(
+        conflict(store.update_report(&g2, 1, &[ge2]).await),
+        Conflict::VersionMismatch
+    );
+    assert_eq!(
+        store
+            .report(&ghost.report.tracking_code)
+            .await
+            .expect("read"),
+        None
+    );
+}
+
+async fn timelines_come_back_in_order(store: &dyn ReportStore) {
+    let sub = submission(None);
+    let code = sub.report.tracking_code.clone();
+    store
+        .create_report(&sub, now().timestamp())
+        .await
+        .expect("create");
+    let mut current = sub.report.clone();
+    let mut expected = vec![sub.event.clone()];
+    for seq in 2..=12 {
+        let to = if seq % 2 == 0 {
+            Status::Diproses
+        } else {
+            Status::Tertunda
+        };
+        let (next, event) = follow_up(&current, seq, to);
+        store
+            .update_report(&next, current.version, &[event.clone()])
+            .await
+            .expect("update");
+        expected.push(event);
+        current = next;
+    }
+    let full = store
+        .report_with_timeline(&code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(full.timeline, expected);
+    assert_eq!(full.report.version, 12);
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod mem {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(&lapor_store::MemStore::new()).await;
+                }
+            )*
+        }
+        mod persistent_mem {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let dir = std::env::temp_dir().join(lapor_tests::unique_name("lapor-mem"));
+                    std::fs::create_dir_all(&dir).expect("temp dir");
+                    let file = dir.join("store.json");
+                    let store = lapor_store::MemStore::persistent(&file).expect("open");
+                    super::$case(&store).await;
+                    let reopened = lapor_store::MemStore::persistent(&file).expect("reopen");
+                    assert_eq!(reopened.report_count(), store.report_count());
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            )*
+        }
+        mod dynamo {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let Some(store) = super::dynamo_store().await else { return };
+                    super::$case(&store).await;
+                }
+            )*
+        }
+    };
+}
+
+async fn dynamo_store() -> Option<DynamoStore> {
+    let (client, _) = moto_dynamodb().await?;
+    let store = DynamoStore::new(client, unique_name("contract"));
+    store.create_table_if_missing().await.expect("create table");
+    Some(store)
+}
+
+contract!(
+    creates_and_reads_back,
+    a_taken_code_writes_nothing,
+    a_live_idempotency_key_is_taken_once,
+    an_expired_idempotency_key_is_free_again,
+    updates_need_the_version_they_read,
+    timelines_come_back_in_order,
+);
+
+#[tokio::test]
+async fn mem_store_survives_a_restart() {
+    let dir = std::env::temp_dir().join(unique_name("lapor-mem"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("store.json");
+    let sub = submission(None);
+    MemStore::persistent(&file)
+        .expect("open")
+        .create_report(&sub, now().timestamp())
+        .await
+        .expect("create");
+    let reopened = MemStore::persistent(&file).expect("reopen");
+    let read = reopened
+        .report(&sub.report.tracking_code)
+        .await
+        .expect("read");
+    assert_eq!(read, Some(sub.report));
+    let _ = std::fs::remove_dir_all(dir);
+}
