@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod category;
+pub mod clock;
 pub mod error;
 pub mod region;
 pub mod report;
@@ -13,6 +14,7 @@ pub mod tracking;
 
 pub use access::{AccessKey, AccessKeyHash, KeyPepper};
 pub use category::Category;
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Invalid, Message};
 pub use region::{Region, RegionCode, RegionLevel, Zone};
 pub use report::{

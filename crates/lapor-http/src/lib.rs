@@ -1,1 +1,240 @@
+//! What every Lapor HTTP function shares: the bilingual JSON error body, reading a JSON body
+//! with its limits, request ids, and JSON answers for unknown routes and wrong methods.
 
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use lapor_core::{Invalid, Message};
+use lapor_store::StoreError;
+use serde_json::{json, Map, Value};
+
+/// The largest request body any route accepts.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// An error as the client sees it: `{"error": {"code", "message", "message_en", "field"?}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: Message,
+    pub field: Option<String>,
+    /// Extra members of the error object (e.g. the allowed next statuses).
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        id: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            message: Message::new(id, en),
+            field: None,
+            details: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Laporan tidak ditemukan.",
+            "Report not found.",
+        )
+    }
+
+    /// A backend failure. The cause goes to the log with the request's span, never to the body.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "backend failure");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Terjadi gangguan pada sistem. Silakan coba lagi beberapa saat lagi.",
+            "Something went wrong on our side. Please try again shortly.",
+        )
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: e.code,
+            message: e.message,
+            field: e.field,
+            details: None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::internal(&e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({
+            "code": self.code,
+            "message": self.message.id,
+            "message_en": self.message.en,
+        });
+        if let Some(field) = self.field {
+            error["field"] = Value::String(field);
+        }
+        if let (Some(Value::Object(extra)), Some(obj)) = (self.details, error.as_object_mut()) {
+            obj.extend(extra);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+/// A JSON object read from a request body: checks the content type (415), the size (413) and
+/// the syntax (400), in that order, before anything else looks at it.
+pub struct JsonObject {
+    pub object: Map<String, Value>,
+}
+
+impl JsonObject {
+    pub async fn read(headers: &HeaderMap, body: Body) -> Result<Self, ApiError> {
+        if !is_json(headers) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Kirim data sebagai JSON dengan header Content-Type: application/json.",
+                "Send the data as JSON with the header Content-Type: application/json.",
+            ));
+        }
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+            return Err(too_large());
+        }
+        let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|_| too_large())?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!(
+                    "Isi permintaan bukan JSON yang valid (baris {}, kolom {}).",
+                    e.line(),
+                    e.column()
+                ),
+                format!(
+                    "The request body is not valid JSON (line {}, column {}).",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        match value {
+            Value::Object(object) => Ok(Self { object }),
+            _ => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "Isi permintaan harus berupa objek JSON.",
+                "The request body must be a JSON object.",
+            )),
+        }
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("Isi permintaan melebihi {} KiB.", MAX_BODY_BYTES / 1024),
+        format!(
+            "The request body is larger than {} KiB.",
+            MAX_BODY_BYTES / 1024
+        ),
+    )
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Answer for a path no route serves.
+pub async fn unknown_route() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_route",
+        "Alamat API ini tidak ada.",
+        "There is no such API path.",
+    )
+}
+
+/// Answer for a known path called with a method it does not take.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Metode HTTP ini tidak didukung untuk alamat ini.",
+        "This HTTP method is not supported for this path.",
+    )
+}
+
+/// Gives every request an id (the caller's `x-request-id`, or API Gateway's, or a new one),
+/// runs it inside a tracing span carrying that id, and echoes it in the response.
+pub async fn request_id(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .or_else(|| request.headers().get("apigw-requestid"))
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(new_request_id);
+    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = tracing::Instrument::instrument(next.run(request), span).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+fn new_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{nanos:x}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Wraps a function's routes with what every HTTP surface needs: JSON 404/405 answers and
+/// request ids. Used once per Lambda function and once for lapor-local's merged router.
+pub fn finish(routes: axum::Router) -> axum::Router {
+    routes
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(request_id))
+}

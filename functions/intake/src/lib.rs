@@ -1,1 +1,52 @@
+//! The citizen intake function: submitting reports, tracking them, and the category and region
+//! lists a form needs. `router(deps)` is served by Lambda (`main.rs`), lapor-local and the tests.
 
+mod directory;
+mod submit;
+mod view;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use axum::routing::{get, post};
+use axum::Router;
+use lapor_core::{Clock, KeyPepper};
+use lapor_store::ReportStore;
+
+/// What the intake handlers need from the outside world.
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<dyn ReportStore>,
+    pub clock: Arc<dyn Clock>,
+    /// Derives replayable access keys for idempotent submissions.
+    pub pepper: KeyPepper,
+    /// Idempotency keys whose first request is still being handled by this process.
+    pub in_flight: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Deps {
+    pub fn new(store: Arc<dyn ReportStore>, clock: Arc<dyn Clock>, pepper: KeyPepper) -> Self {
+        Self {
+            store,
+            clock,
+            pepper,
+            in_flight: Arc::default(),
+        }
+    }
+}
+
+/// The intake routes, without fallbacks, so lapor-local can merge them with other functions'.
+pub fn routes(deps: Deps) -> Router {
+    Router::new()
+        .route("/reports", post(submit::submit))
+        .route("/reports/{code}", get(view::view))
+        .route("/categories", get(directory::categories))
+        .route("/regions", get(directory::regions))
+        .with_state(deps)
+}
+
+/// The intake function as Lambda serves it: its routes plus JSON answers for unknown paths and
+/// wrong methods, and request ids.
+pub fn router(deps: Deps) -> Router {
+    lapor_http::finish(routes(deps))
+}

@@ -1,0 +1,252 @@
+//! `POST /reports`: a citizen submits a report.
+//!
+//! An accepted report costs exactly one store write (one DynamoDB transaction). With an
+//! `Idempotency-Key`, the idempotency record is part of that same write, so a retry either finds
+//! it (and gets the first answer again) or the first attempt never happened.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, FixedOffset};
+use lapor_core::{AccessKey, Channel, Report, ReportDraft, Status, TrackingCode};
+use lapor_http::{ApiError, JsonObject};
+use lapor_store::{Conflict, IdempotencyRecord, StoreError, Submission, IDEMPOTENCY_TTL_SECS};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::Deps;
+
+const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// Tracking codes are random; a collision is astronomically rare, but never fatal.
+const CODE_ATTEMPTS: usize = 3;
+
+pub async fn submit(State(deps): State<Deps>, headers: HeaderMap, body: Body) -> Response {
+    match accept(&deps, &headers, body).await {
+        Ok(receipt) => receipt.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// What the citizen gets back: the public tracking code and the secret access key, once.
+struct Receipt {
+    code: TrackingCode,
+    access_key: AccessKey,
+    created_at: DateTime<FixedOffset>,
+    replayed: bool,
+}
+
+impl IntoResponse for Receipt {
+    fn into_response(self) -> Response {
+        let status = Status::Diterima;
+        let body = json!({
+            "tracking_code": self.code.as_str(),
+            "access_key": self.access_key.reveal(),
+            "status": status,
+            "color": status.color(false),
+            "created_at": self.created_at.to_rfc3339(),
+        });
+        let mut response = (StatusCode::CREATED, Json(body)).into_response();
+        let headers = response.headers_mut();
+        if let Ok(location) = HeaderValue::from_str(&format!("/reports/{}", self.code)) {
+            headers.insert(header::LOCATION, location);
+        }
+        // The body holds a secret: no cache may keep it.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.replayed {
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+        }
+        response
+    }
+}
+
+async fn accept(deps: &Deps, headers: &HeaderMap, body: Body) -> Result<Receipt, ApiError> {
+    let json = JsonObject::read(headers, body).await?;
+    let idempotency_key = idempotency_key(headers)?;
+    let new = ReportDraft(&json.object).validate(Channel::Web)?;
+
+    let Some(key) = idempotency_key else {
+        return match create(deps, new, None).await? {
+            Outcome::Created(receipt) => Ok(receipt),
+            Outcome::KeyTaken => Err(ApiError::internal(&"key conflict without a key")),
+        };
+    };
+    let key_hash = sha256_hex(&[b"POST /reports\0", key.as_bytes()]);
+    let canonical = serde_json::to_vec(&json.object).map_err(|e| ApiError::internal(&e))?;
+    let request_hash = sha256_hex(&[&canonical]);
+    let Some(_guard) = InFlight::claim(deps, &key_hash) else {
+        return Err(in_flight());
+    };
+    let idem = Idem {
+        key,
+        key_hash,
+        request_hash,
+    };
+    match create(deps, new, Some(&idem)).await? {
+        Outcome::Created(receipt) => Ok(receipt),
+        Outcome::KeyTaken => replay(deps, &idem).await,
+    }
+}
+
+enum Outcome {
+    Created(Receipt),
+    /// A live idempotency record holds this key: answer as the first request was answered.
+    KeyTaken,
+}
+
+struct Idem {
+    key: String,
+    key_hash: String,
+    request_hash: String,
+}
+
+async fn create(
+    deps: &Deps,
+    new: lapor_core::NewReport,
+    idem: Option<&Idem>,
+) -> Result<Outcome, ApiError> {
+    let now = deps.clock.now();
+    for _ in 0..CODE_ATTEMPTS {
+        let code = TrackingCode::generate(&mut rand::rng());
+        let access_key = match idem {
+            Some(idem) => AccessKey::derive(&deps.pepper, &idem.key, &code),
+            None => AccessKey::generate(&mut rand::rng()),
+        };
+        let (report, reporter, event) =
+            Report::open(new.clone(), code.clone(), access_key.hash(), now);
+        let idempotency = idem.map(|i| IdempotencyRecord {
+            key_hash: i.key_hash.clone(),
+            request_hash: i.request_hash.clone(),
+            tracking_code: code.clone(),
+            created_at: report.created_at,
+            expires_at: now.timestamp() + IDEMPOTENCY_TTL_SECS,
+        });
+        let created_at = report.created_at;
+        let (category, region, kind, privacy) = (
+            report.category,
+            report.region.clone(),
+            report.report_type,
+            report.privacy,
+        );
+        let submission = Submission {
+            report,
+            reporter,
+            event,
+            idempotency,
+        };
+        match deps.store.create_report(&submission, now.timestamp()).await {
+            Ok(()) => {
+                tracing::info!(
+                    tracking_code = %code,
+                    category = category.id(),
+                    region = %region,
+                    report_type = ?kind,
+                    privacy = ?privacy,
+                    "report received"
+                );
+                return Ok(Outcome::Created(Receipt {
+                    code,
+                    access_key,
+                    created_at,
+                    replayed: false,
+                }));
+            }
+            Err(StoreError::Conflict(Conflict::CodeTaken)) => continue,
+            Err(StoreError::Conflict(Conflict::IdempotencyKeyTaken)) => {
+                return Ok(Outcome::KeyTaken)
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::internal(
+        &"no free tracking code after several attempts",
+    ))
+}
+
+/// A key we have seen: the same body gets the first answer again; another body is refused.
+async fn replay(deps: &Deps, idem: &Idem) -> Result<Receipt, ApiError> {
+    let now = deps.clock.now().timestamp();
+    let Some(record) = deps.store.idempotency_record(&idem.key_hash, now).await? else {
+        // The key's first request is committing in another process right now.
+        return Err(in_flight());
+    };
+    if record.request_hash != idem.request_hash {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_reused",
+            "Kunci idempotensi ini sudah dipakai untuk laporan lain. Gunakan kunci baru untuk laporan baru.",
+            "This idempotency key was already used for a different report. Use a new key for a new report.",
+        )
+        .with_field("Idempotency-Key"));
+    }
+    tracing::info!(tracking_code = %record.tracking_code, "idempotent submission replayed");
+    Ok(Receipt {
+        access_key: AccessKey::derive(&deps.pepper, &idem.key, &record.tracking_code),
+        code: record.tracking_code,
+        created_at: record.created_at,
+        replayed: true,
+    })
+}
+
+fn in_flight() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "idempotency_in_flight",
+        "Permintaan dengan kunci idempotensi ini masih diproses. Coba lagi sebentar lagi.",
+        "A request with this idempotency key is still being processed. Try again shortly.",
+    )
+    .with_field("Idempotency-Key")
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default().trim();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            "Header Idempotency-Key harus 1–255 karakter ASCII tanpa spasi (misalnya sebuah UUID).",
+            "The Idempotency-Key header must be 1–255 ASCII characters without spaces (a UUID, say).",
+        )
+        .with_field("Idempotency-Key"));
+    }
+    Ok(Some(key.to_string()))
+}
+
+fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Marks an idempotency key as being handled by this process until dropped.
+struct InFlight<'a> {
+    deps: &'a Deps,
+    key_hash: String,
+}
+
+impl<'a> InFlight<'a> {
+    fn claim(deps: &'a Deps, key_hash: &str) -> Option<Self> {
+        let mut set = deps.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        set.insert(key_hash.to_string()).then(|| Self {
+            deps,
+            key_hash: key_hash.to_string(),
+        })
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut set = self
+            .deps
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        set.remove(&self.key_hash);
+    }
+}

@@ -1,0 +1,119 @@
+//! `GET /reports/{code}`: the public view, or the reporter's own view with `X-Access-Key`.
+//!
+//! The public view never carries reporter identity, and a `rahasia` report has no public view
+//! at all: it answers 404 exactly as a report that does not exist, so codes reveal nothing. A
+//! wrong access key is also a 404, never a 403, for the same reason.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use lapor_core::{AccessKey, Event, Report, Reporter, TrackingCode};
+use lapor_http::ApiError;
+use serde_json::{json, Value};
+
+use crate::Deps;
+
+const ACCESS_KEY_HEADER: &str = "x-access-key";
+
+pub async fn view(
+    State(deps): State<Deps>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match read(&deps, &code, &headers).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn read(deps: &Deps, code: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let code = TrackingCode::parse(code)?;
+    let presented = headers
+        .get(ACCESS_KEY_HEADER)
+        .map(|v| AccessKey::presented(v.to_str().unwrap_or_default()));
+    let Some(found) = deps.store.report_with_timeline(&code).await? else {
+        return Err(ApiError::not_found());
+    };
+    let report = found.report;
+    match presented {
+        Some(key) if key.matches(&report.access_key_hash) => {
+            let reporter = deps.store.reporter(&code).await?;
+            let body = reporter_view(&report, reporter.as_ref(), &found.timeline);
+            Ok(private(Json(body)))
+        }
+        Some(_) => Err(ApiError::not_found()),
+        None if report.privacy.hides_report() => Err(ApiError::not_found()),
+        None => Ok(Json(public_view(&report, &found.timeline)).into_response()),
+    }
+}
+
+fn private(body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+/// What anyone may see. Built field by field so nothing new leaks in by accident.
+pub fn public_view(report: &Report, timeline: &[Event]) -> Value {
+    let mut body = common(report);
+    if !report.privacy.hides_identity() {
+        if let Some(location) = &report.location {
+            body["location"] = json!(location);
+        }
+    }
+    body["timeline"] = timeline
+        .iter()
+        .filter(|e| e.public)
+        .map(event_json)
+        .collect();
+    body["view"] = json!("public");
+    body
+}
+
+/// What the reporter sees with their access key: everything about their own report.
+pub fn reporter_view(report: &Report, reporter: Option<&Reporter>, timeline: &[Event]) -> Value {
+    let mut body = common(report);
+    body["privacy"] = json!(report.privacy);
+    body["channel"] = json!(report.channel);
+    if let Some(location) = &report.location {
+        body["location"] = json!(location);
+    }
+    body["reporter"] = reporter.map_or(Value::Null, |r| json!(r));
+    body["timeline"] = timeline.iter().map(event_json).collect();
+    body["view"] = json!("reporter");
+    body
+}
+
+fn common(report: &Report) -> Value {
+    let (category_id, label, label_en, _) = report.category.describe();
+    let region = report.region.region();
+    json!({
+        "tracking_code": report.tracking_code.as_str(),
+        "type": report.report_type,
+        "title": report.title,
+        "description": report.description,
+        "category": {"id": category_id, "label": label, "label_en": label_en},
+        "region": {"code": region.code, "name": region.name},
+        "status": report.status,
+        "color": report.color(),
+        "agency": report.agency,
+        "created_at": report.created_at.to_rfc3339(),
+        "updated_at": report.updated_at.to_rfc3339(),
+    })
+}
+
+fn event_json(event: &Event) -> Value {
+    json!({
+        "at": event.at.to_rfc3339(),
+        "kind": event.kind,
+        "actor": event.actor,
+        "agency": event.agency,
+        "status_before": event.status_before,
+        "status_after": event.status_after,
+        "message": event.message,
+    })
+}

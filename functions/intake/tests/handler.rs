@@ -1,0 +1,521 @@
+//! Handler tests: API Gateway HTTP API events from `events/intake/` through the intake router,
+//! on the embedded store.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use lapor_core::{Event, FixedClock, KeyPepper, Report, Reporter, TrackingCode};
+use lapor_intake::{router, Deps};
+use lapor_store::{
+    IdempotencyRecord, MemStore, ReportStore, ReportWithTimeline, StoreError, Submission,
+};
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+const IDENTITY: [&str; 6] = ["Siti", "Aminah", "3456", "siti.aminah", "Budi", "1122"];
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z")
+        .map(|t| t.to_utc())
+        .expect("fixed time")
+}
+
+fn deps(store: Arc<dyn ReportStore>) -> Deps {
+    let pepper = KeyPepper::new(b"handler-test-pepper-of-32-bytes!".to_vec()).expect("32 bytes");
+    Deps::new(store, Arc::new(FixedClock::new(now())), pepper)
+}
+
+fn app() -> (Router, Arc<MemStore>) {
+    let store = Arc::new(MemStore::new());
+    (router(deps(store.clone())), store)
+}
+
+/// Reads `events/intake/<name>.json` as Lambda would hand it to the function.
+fn event(name: &str) -> Request<Body> {
+    let path = format!(
+        "{}/../../events/intake/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let request = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let (parts, body) = request.into_parts();
+    let body = match body {
+        lambda_http::Body::Empty => Body::empty(),
+        lambda_http::Body::Text(t) => Body::from(t),
+        lambda_http::Body::Binary(b) => Body::from(b),
+        _ => Body::empty(),
+    };
+    Request::from_parts(parts, body)
+}
+
+/// The same event with another body (content length adjusted).
+fn with_body(mut request: Request<Body>, body: impl Into<Vec<u8>>) -> Request<Body> {
+    let body = body.into();
+    request.headers_mut().insert(
+        "content-length",
+        body.len().to_string().parse().expect("number"),
+    );
+    *request.body_mut() = Body::from(body);
+    request
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).expect("request")
+}
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)}))
+    };
+    (status, headers, body)
+}
+
+/// The JSON body an event carries.
+fn event_body(name: &str) -> Value {
+    let path = format!(
+        "{}/../../events/intake/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let event: Value = serde_json::from_str(&text).expect("event is JSON");
+    serde_json::from_str(event["body"].as_str().expect("event has a body")).expect("body is JSON")
+}
+
+fn assert_no_identity(body: &Value) {
+    let text = body.to_string();
+    for needle in IDENTITY {
+        assert!(!text.contains(needle), "response leaks `{needle}`: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_report_is_accepted_and_found_by_its_tracking_code() {
+    let (app, store) = app();
+    let (status, headers, body) = send(&app, event("submit-report")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let code = body["tracking_code"].as_str().expect("code");
+    assert!(TrackingCode::parse(code).is_ok());
+    assert_eq!(body["access_key"].as_str().map(str::len), Some(26));
+    assert_eq!(body["status"], "diterima");
+    assert_eq!(body["color"], "grey");
+    assert_eq!(body["created_at"], "2026-11-30T09:00:00+07:00");
+    assert_eq!(headers["location"], format!("/reports/{code}").as_str());
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(store.report_count(), 1);
+
+    let (status, _, view) = send(&app, get(&format!("/reports/{code}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["view"], "public");
+    assert_eq!(view["region"]["name"], "Kota Cirebon");
+    assert_eq!(view["category"]["id"], "infrastruktur");
+    assert_eq!(view["timeline"][0]["kind"], "submitted");
+    assert_eq!(view["location"]["lat"], -6.7153);
+    assert_no_identity(&view);
+    // Codes are case-insensitive and forgive spaces and hyphens as typed from a receipt.
+    let typed = format!("{}-{}", &code[..5], &code[5..]).to_lowercase();
+    let (status, _, _) = send(&app, get(&format!("/reports/{typed}"))).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_reporter_sees_their_own_identity_with_the_access_key_only() {
+    let (app, _) = app();
+    let (_, _, receipt) = send(&app, event("submit-report")).await;
+    let code = receipt["tracking_code"].as_str().expect("code");
+    let key = receipt["access_key"].as_str().expect("key");
+    let mut own = get(&format!("/reports/{code}"));
+    own.headers_mut()
+        .insert("x-access-key", key.parse().expect("header"));
+    let (status, headers, view) = send(&app, own).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["view"], "reporter");
+    assert_eq!(view["reporter"]["name"], "Siti Aminah");
+    assert_eq!(view["reporter"]["phone"], "+6281234567890");
+    assert_eq!(headers["cache-control"], "private, no-store");
+    assert!(!view.to_string().contains("access_key_hash"));
+
+    let mut wrong = get(&format!("/reports/{code}"));
+    wrong.headers_mut().insert(
+        "x-access-key",
+        "0000000000000000000000000".parse().expect("header"),
+    );
+    let (status, _, body) = send(&app, wrong).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_no_identity(&body);
+}
+
+#[tokio::test]
+async fn a_rahasia_report_is_invisible_without_its_access_key() {
+    let (app, _) = app();
+    let (status, _, receipt) = send(&app, event("submit-whistleblowing")).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    let code = receipt["tracking_code"].as_str().expect("code");
+
+    let (status, _, hidden) = send(&app, get(&format!("/reports/{code}"))).await;
+    let unknown = TrackingCode::generate(&mut rand::rng());
+    let (unknown_status, _, absent) = send(&app, get(&format!("/reports/{unknown}"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (unknown_status, &absent),
+        (StatusCode::NOT_FOUND, &hidden),
+        "hidden must look absent"
+    );
+
+    let mut own = get(&format!("/reports/{code}"));
+    let key = receipt["access_key"].as_str().expect("key");
+    own.headers_mut()
+        .insert("x-access-key", key.parse().expect("header"));
+    let (status, _, view) = send(&app, own).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["privacy"], "rahasia_anonim");
+    assert_eq!(view["reporter"]["name"], "Budi Santoso");
+}
+
+#[tokio::test]
+async fn an_anonim_report_is_public_without_anything_that_points_at_the_reporter() {
+    let (app, _) = app();
+    let (_, _, receipt) = send(&app, event("submit-anonim")).await;
+    let code = receipt["tracking_code"].as_str().expect("code");
+    let (status, _, view) = send(&app, get(&format!("/reports/{code}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_no_identity(&view);
+    assert!(
+        view.get("location").is_none(),
+        "an address can identify an anonymous reporter"
+    );
+}
+
+#[tokio::test]
+async fn every_bad_request_is_a_4xx_with_a_clear_error_and_writes_nothing() {
+    let valid = event_body("submit-report");
+    let without = |field: &str| {
+        let mut v = valid.clone();
+        v.as_object_mut().map(|o| o.remove(field));
+        v.to_string()
+    };
+    let changed = |field: &str, value: Value| {
+        let mut v = valid.clone();
+        v[field] = value;
+        v.to_string()
+    };
+    let fresh_post = || {
+        let mut r = event("submit-report");
+        r.headers_mut().remove("idempotency-key");
+        r
+    };
+    let mut bad_key = event("submit-report");
+    bad_key
+        .headers_mut()
+        .insert("idempotency-key", "has space".parse().expect("header"));
+    let mut delete = get("/reports");
+    *delete.method_mut() = axum::http::Method::DELETE;
+    let cases: Vec<(&str, Request<Body>, StatusCode, &str, Option<&str>)> = vec![
+        (
+            "malformed JSON",
+            event("submit-malformed-json"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            None,
+        ),
+        (
+            "JSON array",
+            with_body(fresh_post(), "[1,2]"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            None,
+        ),
+        (
+            "empty body",
+            with_body(fresh_post(), ""),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            None,
+        ),
+        (
+            "form body",
+            event("submit-wrong-content-type"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            None,
+        ),
+        (
+            "over 64 KiB",
+            with_body(
+                fresh_post(),
+                changed("description", json!("a".repeat(70_000))),
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            None,
+        ),
+        (
+            "missing title",
+            with_body(fresh_post(), without("title")),
+            StatusCode::BAD_REQUEST,
+            "missing_field",
+            Some("title"),
+        ),
+        (
+            "missing region",
+            with_body(fresh_post(), without("region")),
+            StatusCode::BAD_REQUEST,
+            "missing_field",
+            Some("region"),
+        ),
+        (
+            "short description",
+            with_body(fresh_post(), changed("description", json!("rusak"))),
+            StatusCode::BAD_REQUEST,
+            "invalid_length",
+            Some("description"),
+        ),
+        (
+            "unknown category",
+            with_body(fresh_post(), changed("category", json!("jalan"))),
+            StatusCode::BAD_REQUEST,
+            "unknown_category",
+            Some("category"),
+        ),
+        (
+            "bad phone",
+            with_body(fresh_post(), changed("reporter", json!({"phone": "123"}))),
+            StatusCode::BAD_REQUEST,
+            "invalid_phone",
+            Some("reporter.phone"),
+        ),
+        (
+            "bad idempotency key",
+            bad_key,
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            Some("Idempotency-Key"),
+        ),
+        (
+            "unknown route",
+            get("/laporan"),
+            StatusCode::NOT_FOUND,
+            "unknown_route",
+            None,
+        ),
+        (
+            "wrong method",
+            delete,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            None,
+        ),
+        (
+            "typo in code",
+            get("/reports/K7M2QX9PRA"),
+            StatusCode::BAD_REQUEST,
+            "invalid_tracking_code",
+            Some("tracking_code"),
+        ),
+        (
+            "unknown code",
+            event("get-report"),
+            StatusCode::NOT_FOUND,
+            "not_found",
+            None,
+        ),
+        (
+            "bad region filter",
+            get("/regions?parent=99"),
+            StatusCode::BAD_REQUEST,
+            "unknown_region",
+            Some("parent"),
+        ),
+    ];
+    for (name, request, status, code, field) in cases {
+        let (app, store) = app();
+        let (got, _, body) = send(&app, request).await;
+        assert_eq!(got, status, "{name}: {body}");
+        assert_eq!(body["error"]["code"], code, "{name}: {body}");
+        assert_eq!(body["error"]["field"].as_str(), field, "{name}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{name}"
+        );
+        assert!(
+            body["error"]["message_en"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{name}"
+        );
+        assert_eq!(store.report_count(), 0, "{name} wrote something");
+    }
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_and_body_give_one_report_and_the_same_answer() {
+    let (app, store) = app();
+    let (first_status, _, first) = send(&app, event("submit-report")).await;
+    let (second_status, headers, second) = send(&app, event("submit-report")).await;
+    assert_eq!(
+        (first_status, second_status),
+        (StatusCode::CREATED, StatusCode::CREATED)
+    );
+    assert_eq!(first, second);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(store.report_count(), 1);
+
+    // Key order and white space do not make a different body.
+    let reordered: Value = event_body("submit-report");
+    let pretty = serde_json::to_string_pretty(&reordered).expect("json");
+    let (status, _, third) = send(&app, with_body(event("submit-report"), pretty)).await;
+    assert_eq!((status, &third), (StatusCode::CREATED, &first));
+
+    let mut other = event_body("submit-report");
+    other["title"] = json!("Judul yang berbeda");
+    let (status, _, body) = send(&app, with_body(event("submit-report"), other.to_string())).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "idempotency_key_reused");
+    assert_eq!(store.report_count(), 1);
+}
+
+/// A store whose first `create_report` waits until released, to hold a request in flight.
+struct Gate {
+    inner: MemStore,
+    entered: Notify,
+    release: Notify,
+}
+
+#[async_trait]
+impl ReportStore for Gate {
+    async fn create_report(&self, s: &Submission, now: i64) -> Result<(), StoreError> {
+        self.entered.notify_one();
+        self.release.notified().await;
+        self.inner.create_report(s, now).await
+    }
+    async fn idempotency_record(
+        &self,
+        k: &str,
+        now: i64,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.inner.idempotency_record(k, now).await
+    }
+    async fn report(&self, c: &TrackingCode) -> Result<Option<Report>, StoreError> {
+        self.inner.report(c).await
+    }
+    async fn report_with_timeline(
+        &self,
+        c: &TrackingCode,
+    ) -> Result<Option<ReportWithTimeline>, StoreError> {
+        self.inner.report_with_timeline(c).await
+    }
+    async fn reporter(&self, c: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
+        self.inner.reporter(c).await
+    }
+    async fn update_report(&self, r: &Report, v: u64, e: &[Event]) -> Result<(), StoreError> {
+        self.inner.update_report(r, v, e).await
+    }
+}
+
+#[tokio::test]
+async fn a_retry_while_the_first_request_is_in_flight_is_a_conflict() {
+    let gate = Arc::new(Gate {
+        inner: MemStore::new(),
+        entered: Notify::new(),
+        release: Notify::new(),
+    });
+    let app = router(deps(gate.clone()));
+    let first = tokio::spawn({
+        let app = app.clone();
+        async move { send(&app, event("submit-report")).await }
+    });
+    gate.entered.notified().await;
+    let (status, _, body) = send(&app, event("submit-report")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "idempotency_in_flight");
+    assert_eq!(gate.inner.report_count(), 0);
+    gate.release.notify_one();
+    let (status, _, _) = first.await.expect("first request");
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(gate.inner.report_count(), 1);
+}
+
+/// A store that always fails, as DynamoDB might.
+struct Broken;
+
+#[async_trait]
+impl ReportStore for Broken {
+    async fn create_report(&self, _: &Submission, _: i64) -> Result<(), StoreError> {
+        Err(StoreError::Backend(
+            "ProvisionedThroughputExceeded: arn:aws:dynamodb:secret-table".into(),
+        ))
+    }
+    async fn idempotency_record(
+        &self,
+        _: &str,
+        _: i64,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn report(&self, _: &TrackingCode) -> Result<Option<Report>, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn report_with_timeline(
+        &self,
+        _: &TrackingCode,
+    ) -> Result<Option<ReportWithTimeline>, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn reporter(&self, _: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn update_report(&self, _: &Report, _: u64, _: &[Event]) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_backend_failure_is_a_500_without_internals() {
+    let app = router(deps(Arc::new(Broken)));
+    let (status, _, body) = send(&app, event("submit-report")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["error"]["code"], "internal_error");
+    let text = body.to_string();
+    assert!(
+        !text.contains("arn:") && !text.contains("Provisioned"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn categories_and_regions_serve_the_form() {
+    let (app, _) = app();
+    let (status, _, body) = send(&app, event("list-categories")).await;
+    assert_eq!(status, StatusCode::OK);
+    let categories = body["categories"].as_array().expect("list");
+    assert!(categories
+        .iter()
+        .any(|c| c["id"] == "infrastruktur" && c["label"] == "Infrastruktur dan Pekerjaan Umum"));
+    let (status, _, body) = send(&app, event("list-regions")).await;
+    assert_eq!(status, StatusCode::OK);
+    let regions = body["regions"].as_array().expect("list");
+    assert_eq!(regions.len(), 27);
+    assert!(regions
+        .iter()
+        .any(|r| r["code"] == "32.74" && r["name"] == "Kota Cirebon" && r["level"] == "kota"));
+    let (_, _, all) = send(&app, get("/regions")).await;
+    let provinces = all["regions"]
+        .as_array()
+        .map(|r| r.iter().filter(|r| r["level"] == "provinsi").count());
+    assert_eq!(provinces, Some(38));
+}
