@@ -192,7 +192,7 @@ async fn updates_need_the_version_they_read(store: &dyn ReportStore) {
         .expect("create");
     let (v2, e2) = follow_up(&sub.report, 2, Status::Terdisposisi);
     store
-        .update_report(&v2, 1, &[e2.clone()])
+        .update_report(&v2, 1, std::slice::from_ref(&e2))
         .await
         .expect("update from v1");
 
@@ -240,7 +240,7 @@ async fn timelines_come_back_in_order(store: &dyn ReportStore) {
         };
         let (next, event) = follow_up(&current, seq, to);
         store
-            .update_report(&next, current.version, &[event.clone()])
+            .update_report(&next, current.version, std::slice::from_ref(&event))
             .await
             .expect("update");
         expected.push(event);

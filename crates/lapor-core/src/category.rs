@@ -142,7 +142,6 @@ impl Category {
                 "Yang tidak termasuk kategori lain",
             ),
         }
-        .into()
     }
 
     pub fn parse(input: &str) -> Result<Self, Invalid> {

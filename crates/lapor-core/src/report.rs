@@ -629,7 +629,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(Box<dyn FnOnce(&mut Value)>, &str, &str)> = vec![
+        type Mutation = Box<dyn FnOnce(&mut Value)>;
+        let cases: Vec<(Mutation, &str, &str)> = vec![
             (
                 Box::new(|v| {
                     v.as_object_mut().unwrap().remove("title");

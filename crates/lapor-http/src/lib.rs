@@ -19,10 +19,15 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
-    pub message: Message,
-    pub field: Option<String>,
+    detail: Box<Detail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Detail {
+    message: Message,
+    field: Option<String>,
     /// Extra members of the error object (e.g. the allowed next statuses).
-    pub details: Option<Value>,
+    extra: Option<Value>,
 }
 
 impl ApiError {
@@ -35,15 +40,27 @@ impl ApiError {
         Self {
             status,
             code,
-            message: Message::new(id, en),
-            field: None,
-            details: None,
+            detail: Box::new(Detail {
+                message: Message::new(id, en),
+                field: None,
+                extra: None,
+            }),
         }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        self.detail.field = Some(field.into());
         self
+    }
+
+    /// Adds members to the error object, e.g. `{"allowed": [...]}`.
+    pub fn with_extra(mut self, extra: Value) -> Self {
+        self.detail.extra = Some(extra);
+        self
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        self.detail.field.as_deref()
     }
 
     pub fn not_found() -> Self {
@@ -72,9 +89,11 @@ impl From<Invalid> for ApiError {
         Self {
             status: StatusCode::BAD_REQUEST,
             code: e.code,
-            message: e.message,
-            field: e.field,
-            details: None,
+            detail: Box::new(Detail {
+                message: e.message,
+                field: e.field,
+                extra: None,
+            }),
         }
     }
 }
@@ -87,15 +106,20 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let Detail {
+            message,
+            field,
+            extra,
+        } = *self.detail;
         let mut error = json!({
             "code": self.code,
-            "message": self.message.id,
-            "message_en": self.message.en,
+            "message": message.id,
+            "message_en": message.en,
         });
-        if let Some(field) = self.field {
+        if let Some(field) = field {
             error["field"] = Value::String(field);
         }
-        if let (Some(Value::Object(extra)), Some(obj)) = (self.details, error.as_object_mut()) {
+        if let (Some(Value::Object(extra)), Some(obj)) = (extra, error.as_object_mut()) {
             obj.extend(extra);
         }
         (self.status, Json(json!({ "error": error }))).into_response()

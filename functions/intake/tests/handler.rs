@@ -223,7 +223,9 @@ async fn every_bad_request_is_a_4xx_with_a_clear_error_and_writes_nothing() {
         .insert("idempotency-key", "has space".parse().expect("header"));
     let mut delete = get("/reports");
     *delete.method_mut() = axum::http::Method::DELETE;
-    let cases: Vec<(&str, Request<Body>, StatusCode, &str, Option<&str>)> = vec![
+    /// name, request, expected status, error code, field.
+    type Case<'a> = (&'a str, Request<Body>, StatusCode, &'a str, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             event("submit-malformed-json"),

@@ -1,0 +1,223 @@
+//! Whole intake flows over real HTTP through lapor-local's router, once on the embedded store and
+//! once on DynamoDB (moto), with DynamoDB requests counted on the wire.
+
+use std::sync::Arc;
+
+use lapor_core::{KeyPepper, SystemClock};
+use lapor_local::assemble;
+use lapor_store::{DynamoStore, MemStore, ReportStore};
+use lapor_tests::{moto_dynamodb, pothole_json, unique_name, RequestLog};
+use serde_json::{json, Value};
+
+struct Running {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn start(store: Arc<dyn ReportStore>) -> Running {
+    let pepper = KeyPepper::new(vec![42; 32]).expect("pepper");
+    let local = assemble(store, Arc::new(SystemClock), pepper);
+    let listener = lapor_local::listen("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("listen");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(lapor_local::serve(listener, local.router, async {
+        let _ = stopped.await;
+    }));
+    Running {
+        url,
+        stop: Some(stop),
+    }
+}
+
+async fn moto_store() -> Option<(Arc<DynamoStore>, RequestLog)> {
+    let (client, log) = moto_dynamodb().await?;
+    let store = DynamoStore::new(client, unique_name("flow"));
+    store.create_table_if_missing().await.expect("table");
+    log.clear();
+    Some((Arc::new(store), log))
+}
+
+async fn post(url: &str, body: &Value, key: Option<&str>) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(format!("{url}/reports"))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let response = request.send().await.expect("POST");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+async fn get(url: &str, code: &str, access_key: Option<&str>) -> (u16, String) {
+    let mut request = reqwest::Client::new().get(format!("{url}/reports/{code}"));
+    if let Some(key) = access_key {
+        request = request.header("x-access-key", key);
+    }
+    let response = request.send().await.expect("GET");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("text"))
+}
+
+const IDENTITY: [&str; 4] = [
+    "Siti Aminah",
+    "+6281234567890",
+    "3456",
+    "siti.aminah@example.id",
+];
+
+fn leaks(text: &str) -> Vec<&'static str> {
+    IDENTITY.into_iter().filter(|n| text.contains(n)).collect()
+}
+
+/// Submits one report of each privacy and checks who sees what.
+async fn privacy_walk(url: &str) {
+    for privacy in ["publik", "anonim", "rahasia"] {
+        let mut body = pothole_json();
+        body["privacy"] = json!(privacy);
+        let (status, receipt) = post(url, &body, None).await;
+        assert_eq!(status, 201, "{receipt}");
+        assert!(
+            leaks(&receipt.to_string()).is_empty(),
+            "receipt leaks identity"
+        );
+        let code = receipt["tracking_code"].as_str().expect("code");
+        let key = receipt["access_key"].as_str().expect("key");
+
+        let (status, public) = get(url, code, None).await;
+        let expected = if privacy == "rahasia" { 404 } else { 200 };
+        assert_eq!(status, expected, "{privacy}: {public}");
+        assert!(
+            leaks(&public).is_empty(),
+            "{privacy} public view leaks {:?}",
+            leaks(&public)
+        );
+
+        let (status, wrong) = get(url, code, Some("bukan-kunci-yang-benar-xx")).await;
+        assert_eq!(status, 404);
+        assert!(leaks(&wrong).is_empty());
+
+        let (status, own) = get(url, code, Some(key)).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            leaks(&own).len(),
+            IDENTITY.len(),
+            "the reporter sees their own contact"
+        );
+    }
+}
+
+async fn idempotent_retries(url: &str) -> String {
+    let key = unique_name("retry");
+    let body = pothole_json();
+    let (first_status, first) = post(url, &body, Some(&key)).await;
+    let (second_status, second) = post(url, &body, Some(&key)).await;
+    assert_eq!((first_status, second_status), (201, 201));
+    assert_eq!(first, second, "a retry gets the first answer");
+    let mut changed = body.clone();
+    changed["title"] = json!("Laporan lain dengan kunci sama");
+    let (status, conflict) = post(url, &changed, Some(&key)).await;
+    assert_eq!(status, 409);
+    assert_eq!(conflict["error"]["code"], "idempotency_key_reused");
+    first["tracking_code"].as_str().expect("code").to_string()
+}
+
+#[tokio::test]
+async fn embedded_store_flow() {
+    let store = Arc::new(MemStore::new());
+    let server = start(store.clone()).await;
+    privacy_walk(&server.url).await;
+    idempotent_retries(&server.url).await;
+    assert_eq!(store.report_count(), 4);
+}
+
+#[tokio::test]
+async fn dynamodb_flow() {
+    let Some((store, _)) = moto_store().await else {
+        return;
+    };
+    let server = start(store.clone()).await;
+    privacy_walk(&server.url).await;
+    idempotent_retries(&server.url).await;
+}
+
+#[tokio::test]
+async fn intake_sends_one_dynamodb_request_per_report() {
+    let Some((store, log)) = moto_store().await else {
+        return;
+    };
+    let server = start(store.clone()).await;
+    for n in 0..5 {
+        let mut body = pothole_json();
+        body["title"] = json!(format!("Jalan berlubang nomor {n}"));
+        let key = unique_name("count");
+        let key = if n % 2 == 0 { Some(key.as_str()) } else { None };
+        log.clear();
+        let (status, _) = post(&server.url, &body, key).await;
+        assert_eq!(status, 201);
+        assert_eq!(log.operations(), vec!["TransactWriteItems"], "report {n}");
+    }
+    log.clear();
+    let (status, _) = post(&server.url, &json!({"type": "pengaduan"}), None).await;
+    assert_eq!(status, 400);
+    assert!(
+        log.operations().is_empty(),
+        "a rejected report touches nothing"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_make_one_report() {
+    let Some((store, _)) = moto_store().await else {
+        return;
+    };
+    let server = start(store.clone()).await;
+    let key = unique_name("burst");
+    let body = pothole_json();
+    let answers = futures_join(&server.url, &body, &key, 8).await;
+    let created: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b)
+        .collect();
+    assert!(!created.is_empty());
+    for (status, body) in &answers {
+        assert!(
+            *status == 201 || (*status == 409 && body["error"]["code"] == "idempotency_in_flight"),
+            "{status} {body}"
+        );
+    }
+    let codes: std::collections::BTreeSet<&str> = created
+        .iter()
+        .filter_map(|b| b["tracking_code"].as_str())
+        .collect();
+    assert_eq!(codes.len(), 1, "every 201 names the same report");
+    let code = lapor_core::TrackingCode::parse(codes.iter().next().copied().unwrap_or_default())
+        .expect("code");
+    assert!(store.report(&code).await.expect("read").is_some());
+}
+
+async fn futures_join(url: &str, body: &Value, key: &str, n: usize) -> Vec<(u16, Value)> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (url, body, key) = (url.to_string(), body.clone(), key.to_string());
+            tokio::spawn(async move { post(&url, &body, Some(&key)).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.expect("task"));
+    }
+    out
+}
