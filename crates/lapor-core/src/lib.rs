@@ -18,8 +18,8 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Invalid, Message};
 pub use region::{Region, RegionCode, RegionLevel, Zone};
 pub use report::{
-    Actor, Channel, Email, Event, EventKind, Location, LocationDraft, NewReport, Phone, Privacy,
-    Report, ReportDraft, ReportType, Reporter, ReporterDraft,
+    format_time, Actor, Channel, Email, Event, EventKind, Location, LocationDraft, NewReport,
+    Phone, Privacy, Report, ReportDraft, ReportType, Reporter, ReporterDraft,
 };
 pub use status::{Color, Status, TransitionError};
 pub use tracking::TrackingCode;

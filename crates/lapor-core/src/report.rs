@@ -188,6 +188,11 @@ pub struct NewReport {
     pub reporter: Option<Reporter>,
 }
 
+/// How Lapor writes a time for people: RFC 3339 to the second, with the zone's offset.
+pub fn format_time(at: &DateTime<FixedOffset>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
 /// The JSON shape of a submission: `{"type","title","description","category","region",
 /// "location"?, "privacy", "reporter"?}`. Kept as raw JSON so each error names its field.
 pub struct ReportDraft<'a>(pub &'a Map<String, Value>);

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, FixedOffset};
-use lapor_core::{AccessKey, Channel, Report, ReportDraft, Status, TrackingCode};
+use lapor_core::{format_time, AccessKey, Channel, Report, ReportDraft, Status, TrackingCode};
 use lapor_http::{ApiError, JsonObject};
 use lapor_store::{Conflict, IdempotencyRecord, StoreError, Submission, IDEMPOTENCY_TTL_SECS};
 use serde_json::json;
@@ -45,7 +45,7 @@ impl IntoResponse for Receipt {
             "access_key": self.access_key.reveal(),
             "status": status,
             "color": status.color(false),
-            "created_at": self.created_at.to_rfc3339(),
+            "created_at": format_time(&self.created_at),
         });
         let mut response = (StatusCode::CREATED, Json(body)).into_response();
         let headers = response.headers_mut();

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use lapor_core::{AccessKey, Event, Report, Reporter, TrackingCode};
+use lapor_core::{format_time, AccessKey, Event, Report, Reporter, TrackingCode};
 use lapor_http::ApiError;
 use serde_json::{json, Value};
 
@@ -101,14 +101,14 @@ fn common(report: &Report) -> Value {
         "status": report.status,
         "color": report.color(),
         "agency": report.agency,
-        "created_at": report.created_at.to_rfc3339(),
-        "updated_at": report.updated_at.to_rfc3339(),
+        "created_at": format_time(&report.created_at),
+        "updated_at": format_time(&report.updated_at),
     })
 }
 
 fn event_json(event: &Event) -> Value {
     json!({
-        "at": event.at.to_rfc3339(),
+        "at": format_time(&event.at),
         "kind": event.kind,
         "actor": event.actor,
         "agency": event.agency,
