@@ -1,0 +1,371 @@
+//! Keeps the SAM template, the function crates and the sample events in step: every binary in
+//! `functions/` is deployed and every deployed binary exists; every event in `events/` is an event
+//! its function really receives; every IAM statement is narrow; the table matches the store.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use lapor_store::TableSpec;
+use serde_yaml_ng::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn template() -> Value {
+    let path = root().join("infra/template.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// DynamoDB actions each function calls (through DynamoStore), and nothing more. A function's
+/// policy must grant exactly these: add a row when a function starts calling something new.
+const CALLS: &[(&str, &[&str])] = &[(
+    "intake",
+    &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+)];
+
+#[derive(Debug)]
+struct Function {
+    logical_id: String,
+    binary: String,
+    code_uri: String,
+    event_types: BTreeSet<String>,
+    http_routes: BTreeSet<String>,
+    statements: Vec<Value>,
+    managed_policies: Vec<String>,
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut at = v;
+    for key in path {
+        at = at.get(*key)?;
+    }
+    at.as_str()
+}
+
+fn functions(template: &Value) -> Vec<Function> {
+    let Some(resources) = template.get("Resources").and_then(Value::as_mapping) else {
+        return Vec::new();
+    };
+    resources
+        .iter()
+        .filter(|(_, r)| str_at(r, &["Type"]) == Some("AWS::Serverless::Function"))
+        .map(|(id, r)| {
+            let props = r.get("Properties").cloned().unwrap_or(Value::Null);
+            let events: Vec<&Value> = props
+                .get("Events")
+                .and_then(Value::as_mapping)
+                .map(|m| m.values().collect())
+                .unwrap_or_default();
+            let mut statements = Vec::new();
+            let mut managed_policies = Vec::new();
+            for policy in props
+                .get("Policies")
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten()
+            {
+                match policy.get("Statement").and_then(Value::as_sequence) {
+                    Some(s) => statements.extend(s.iter().cloned()),
+                    None => managed_policies.push(format!("{policy:?}")),
+                }
+            }
+            Function {
+                logical_id: id.as_str().unwrap_or_default().to_string(),
+                binary: str_at(r, &["Metadata", "BuildProperties", "Binary"])
+                    .unwrap_or_default()
+                    .to_string(),
+                code_uri: str_at(&props, &["CodeUri"]).unwrap_or_default().to_string(),
+                event_types: events
+                    .iter()
+                    .filter_map(|e| str_at(e, &["Type"]))
+                    .map(String::from)
+                    .collect(),
+                http_routes: events
+                    .iter()
+                    .filter(|e| str_at(e, &["Type"]) == Some("HttpApi"))
+                    .filter_map(|e| {
+                        Some(format!(
+                            "{} {}",
+                            str_at(e, &["Properties", "Method"])?,
+                            str_at(e, &["Properties", "Path"])?
+                        ))
+                    })
+                    .collect(),
+                statements,
+                managed_policies,
+            }
+        })
+        .collect()
+}
+
+/// Binary name → crate folder, for every `[[bin]]` of every crate under `functions/`.
+fn binaries() -> BTreeMap<String, PathBuf> {
+    let mut found = BTreeMap::new();
+    let dir = root().join("functions");
+    for entry in std::fs::read_dir(&dir).expect("functions/").flatten() {
+        let manifest = entry.path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let parsed: toml::Table =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+        let bins = parsed
+            .get("bin")
+            .and_then(|b| b.as_array())
+            .cloned()
+            .unwrap_or_default();
+        for bin in bins {
+            if let Some(name) = bin.get("name").and_then(|n| n.as_str()) {
+                found.insert(name.to_string(), entry.path());
+            }
+        }
+    }
+    found
+}
+
+/// Everything wrong between the template and the crates.
+fn binary_problems(template: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let deployed = functions(template);
+    let built = binaries();
+    for f in &deployed {
+        match built.get(&f.binary) {
+            None => problems.push(format!(
+                "{} deploys binary `{}`, which no crate in functions/ builds",
+                f.logical_id, f.binary
+            )),
+            Some(dir) => {
+                let uri = root().join("infra").join(&f.code_uri);
+                if uri.canonicalize().ok() != dir.canonicalize().ok() {
+                    problems.push(format!(
+                        "{} has CodeUri {} but `{}` is built in {}",
+                        f.logical_id,
+                        f.code_uri,
+                        f.binary,
+                        dir.display()
+                    ));
+                }
+            }
+        }
+    }
+    for name in built.keys() {
+        if !deployed.iter().any(|f| &f.binary == name) {
+            problems.push(format!(
+                "binary `{name}` in functions/ has no function in infra/template.yaml"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_function_binary_is_deployed_and_every_deployed_binary_exists() {
+    let problems = binary_problems(&template());
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(!functions(&template()).is_empty());
+}
+
+#[test]
+fn breaking_the_template_is_caught() {
+    let removed = {
+        let mut t = template();
+        if let Some(r) = t.get_mut("Resources").and_then(Value::as_mapping_mut) {
+            r.remove("IntakeFunction");
+        }
+        t
+    };
+    assert!(binary_problems(&removed)
+        .iter()
+        .any(|p| p.contains("`intake`") && p.contains("no function")));
+
+    let renamed = {
+        let text = std::fs::read_to_string(root().join("infra/template.yaml")).expect("template");
+        serde_yaml_ng::from_str::<Value>(&text.replace("Binary: intake", "Binary: intake-v2"))
+            .expect("yaml")
+    };
+    assert!(binary_problems(&renamed)
+        .iter()
+        .any(|p| p.contains("intake-v2")));
+}
+
+/// Checks one sample event against the event sources of the function it belongs to.
+fn event_problem(function: &Function, name: &str, text: &str) -> Option<String> {
+    let mut errors = Vec::new();
+    for kind in &function.event_types {
+        let result = match kind.as_str() {
+            "HttpApi" => {
+                serde_json::from_str::<aws_lambda_events::apigw::ApiGatewayV2httpRequest>(text)
+                    .map_err(|e| e.to_string())
+                    .and_then(|event| {
+                        let route = event.route_key.unwrap_or_default();
+                        if function.http_routes.contains(&route) {
+                            lambda_http::request::from_str(text)
+                                .map(|_| ())
+                                .map_err(|e| e.to_string())
+                        } else {
+                            Err(format!(
+                                "route `{route}` is not one of {:?}",
+                                function.http_routes
+                            ))
+                        }
+                    })
+            }
+            "DynamoDB" => serde_json::from_str::<aws_lambda_events::dynamodb::Event>(text)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            "SNS" => serde_json::from_str::<aws_lambda_events::sns::SnsEvent>(text)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            "SQS" => serde_json::from_str::<aws_lambda_events::sqs::SqsEvent>(text)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            "Schedule" | "ScheduleV2" => {
+                serde_json::from_str::<aws_lambda_events::eventbridge::EventBridgeEvent>(text)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+            other => Err(format!("no event type known for source {other}")),
+        };
+        match result {
+            Ok(()) => return None,
+            Err(e) => errors.push(format!("as {kind}: {e}")),
+        }
+    }
+    Some(format!("events/{name}: {}", errors.join("; ")))
+}
+
+#[test]
+fn every_sample_event_is_an_event_its_function_receives() {
+    let deployed = functions(&template());
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for folder in std::fs::read_dir(root().join("events"))
+        .expect("events/")
+        .flatten()
+    {
+        let name = folder.file_name().to_string_lossy().to_string();
+        let Some(function) = deployed
+            .iter()
+            .find(|f| f.code_uri == format!("../functions/{name}"))
+        else {
+            problems.push(format!(
+                "events/{name}/ belongs to no function in the template"
+            ));
+            continue;
+        };
+        for file in std::fs::read_dir(folder.path()).expect("folder").flatten() {
+            let text = std::fs::read_to_string(file.path()).expect("event file");
+            let label = format!("{name}/{}", file.file_name().to_string_lossy());
+            problems.extend(event_problem(function, &label, &text));
+            checked += 1;
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(checked >= 5, "only {checked} events checked");
+}
+
+#[test]
+fn an_event_for_a_route_that_does_not_exist_is_caught() {
+    let deployed = functions(&template());
+    let intake = deployed
+        .iter()
+        .find(|f| f.binary == "intake")
+        .expect("intake");
+    let text =
+        std::fs::read_to_string(root().join("events/intake/submit-report.json")).expect("event");
+    let moved = text.replace("POST /reports", "POST /laporan");
+    assert!(event_problem(intake, "moved", &moved).is_some());
+    assert!(event_problem(intake, "garbage", "{\"version\": 2}").is_some());
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Sequence(items)) => items.iter().flat_map(|i| strings(Some(i))).collect(),
+        Some(other) => vec![format!("{other:?}")],
+        None => Vec::new(),
+    }
+}
+
+#[test]
+fn iam_statements_grant_only_what_each_function_calls_on_its_own_resources() {
+    let mut problems = Vec::new();
+    for f in functions(&template()) {
+        if !f.managed_policies.is_empty() {
+            problems.push(format!(
+                "{} uses policy templates {:?}; write narrow statements instead",
+                f.logical_id, f.managed_policies
+            ));
+        }
+        let mut granted = BTreeSet::new();
+        for statement in &f.statements {
+            let actions = strings(statement.get("Action"));
+            let resources = strings(statement.get("Resource"));
+            if resources.is_empty() || resources.iter().any(|r| r.contains('*')) {
+                problems.push(format!(
+                    "{}: wildcard or missing resource in {statement:?}",
+                    f.logical_id
+                ));
+            }
+            if actions.iter().any(|a| a.contains('*')) {
+                problems.push(format!(
+                    "{}: wildcard action in {statement:?}",
+                    f.logical_id
+                ));
+            }
+            granted.extend(actions);
+        }
+        let expected: BTreeSet<String> = CALLS
+            .iter()
+            .find(|(bin, _)| *bin == f.binary)
+            .map(|(_, calls)| calls.iter().map(|c| c.to_string()).collect())
+            .unwrap_or_default();
+        if granted != expected {
+            problems.push(format!(
+                "{} grants {granted:?} but calls {expected:?}",
+                f.logical_id
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_table_has_the_keys_and_ttl_the_store_uses() {
+    let t = template();
+    let table = t
+        .get("Resources")
+        .and_then(|r| r.get("ReportsTable"))
+        .and_then(|r| r.get("Properties"))
+        .expect("ReportsTable");
+    let keys: Vec<(String, String)> = table
+        .get("KeySchema")
+        .and_then(Value::as_sequence)
+        .expect("KeySchema")
+        .iter()
+        .map(|k| {
+            (
+                str_at(k, &["AttributeName"]).unwrap_or_default().into(),
+                str_at(k, &["KeyType"]).unwrap_or_default().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            (TableSpec::PARTITION_KEY.to_string(), "HASH".to_string()),
+            (TableSpec::SORT_KEY.to_string(), "RANGE".to_string())
+        ]
+    );
+    assert_eq!(
+        str_at(table, &["TimeToLiveSpecification", "AttributeName"]),
+        Some(TableSpec::TTL_ATTRIBUTE)
+    );
+    assert_eq!(str_at(table, &["BillingMode"]), Some("PAY_PER_REQUEST"));
+    assert_eq!(
+        str_at(table, &["StreamSpecification", "StreamViewType"]),
+        Some("NEW_AND_OLD_IMAGES")
+    );
+}
