@@ -1,15 +1,26 @@
 //! lapor-local: every Lapor HTTP function in one process on 127.0.0.1, on the embedded store
-//! (kept in a file so a restart keeps reports) or on DynamoDB.
+//! (kept in a file so a restart keeps reports) or on DynamoDB. The stream consumers (routing,
+//! notify) run in-process after each write; notifications land in an outbox at `GET /dev/outbox`.
+
+mod consumers;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::Router;
-use lapor_core::{Clock, KeyPepper, SystemClock};
+use axum::routing::get;
+use axum::{Json, Router};
+use lapor_core::{Clock, KeyPepper, SystemClock, WorkCalendar};
+use lapor_notify::Outbox;
 use lapor_store::{DynamoStore, MemStore, ReportStore, StoreError};
 use rand::RngCore;
 use tokio::net::TcpListener;
+
+pub use tokens::LocalTokens;
+
+/// The central admin's agency in the bundled directory.
+pub const CENTRAL_AGENCY: &str = "kemenpanrb";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StoreKind {
@@ -24,6 +35,37 @@ pub enum StoreKind {
     name = "lapor-local",
     about = "Run Lapor on this machine / Jalankan Lapor secara lokal"
 )]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Print an officer token that this lapor-local accepts (Authorization: Bearer …).
+    Token {
+        /// The officer's agency id (see the agency directory).
+        #[arg(long)]
+        agency: String,
+        /// admin_pusat, agency_admin or officer.
+        #[arg(long)]
+        role: String,
+        /// The officer's user id.
+        #[arg(long, default_value = "petugas-lokal")]
+        subject: String,
+        /// Hours until the token expires.
+        #[arg(long, default_value_t = 12)]
+        hours: i64,
+        /// Folder holding the local signing secret (as for serving).
+        #[arg(long, default_value = ".lapor")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:3000")]
@@ -31,7 +73,7 @@ pub struct Config {
     /// Where reports are kept.
     #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
     pub store: StoreKind,
-    /// Folder for the embedded store's file and the local access-key pepper.
+    /// Folder for the embedded store's file and the local secrets.
     #[arg(long, default_value = ".lapor")]
     pub data_dir: PathBuf,
     /// Keep the embedded store in memory only; nothing is written to disk.
@@ -40,6 +82,9 @@ pub struct Config {
     /// DynamoDB table name (created if missing) with `--store dynamodb`.
     #[arg(long, env = "TABLE_NAME", default_value = "lapor-local")]
     pub table: String,
+    /// Agency directory to load on start (default: the bundled Jawa Barat sample).
+    #[arg(long)]
+    pub agencies: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +96,8 @@ pub enum StartError {
     },
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    #[error("agency directory: {0}")]
+    Agencies(#[from] lapor_admin::ImportError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -64,9 +111,11 @@ pub enum StartError {
 pub struct Local {
     pub router: Router,
     pub store: Arc<dyn ReportStore>,
+    pub outbox: Arc<Outbox>,
+    pub tokens: LocalTokens,
 }
 
-/// Builds the store and the merged router of every HTTP function.
+/// Builds the store, loads the agency directory and assembles every function.
 pub async fn build(config: &Config) -> Result<Local, StartError> {
     let store: Arc<dyn ReportStore> = match config.store {
         StoreKind::Memory if config.ephemeral => Arc::new(MemStore::new()),
@@ -81,21 +130,83 @@ pub async fn build(config: &Config) -> Result<Local, StartError> {
             Arc::new(store)
         }
     };
-    let pepper = pepper(config)?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    Ok(assemble(store, clock, pepper))
+    let directory = match &config.agencies {
+        Some(path) => std::fs::read_to_string(path).map_err(|source| StartError::DataDir {
+            path: path.clone(),
+            source,
+        })?,
+        None => lapor_core::Directory::bundled_sample().to_string(),
+    };
+    lapor_admin::import_agencies(store.as_ref(), &directory).await?;
+    let pepper = KeyPepper::new(secret(config, "pepper")?).ok_or(StartError::Pepper)?;
+    let tokens = LocalTokens::new(secret(config, "jwt-secret")?);
+    Ok(assemble(store, Arc::new(SystemClock), pepper, tokens))
 }
 
-/// The merged router over a given store and clock: what tests use to pick their own.
-pub fn assemble(store: Arc<dyn ReportStore>, clock: Arc<dyn Clock>, pepper: KeyPepper) -> Local {
-    let intake = lapor_intake::routes(lapor_intake::Deps::new(store.clone(), clock, pepper));
+/// Every function over a given store and clock, with the stream consumers running: what the
+/// tests use to pick their own store and time. Must be called inside a Tokio runtime.
+pub fn assemble(
+    store: Arc<dyn ReportStore>,
+    clock: Arc<dyn Clock>,
+    pepper: KeyPepper,
+    tokens: LocalTokens,
+) -> Local {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let announcing: Arc<dyn ReportStore> = Arc::new(consumers::Announcing {
+        inner: store.clone(),
+        changes: tx,
+    });
+    let outbox = Arc::new(Outbox::default());
+    let calendar = WorkCalendar::default();
+    tokio::spawn(consumers::run(
+        rx,
+        lapor_routing::Deps {
+            store: announcing.clone(),
+            clock: clock.clone(),
+            calendar: calendar.clone(),
+        },
+        lapor_notify_fn::Deps {
+            store: store.clone(),
+            notifier: outbox.clone(),
+            clock: clock.clone(),
+            central: CENTRAL_AGENCY.to_string(),
+        },
+    ));
+    let intake = lapor_intake::routes(lapor_intake::Deps::new(
+        announcing.clone(),
+        clock.clone(),
+        pepper,
+    ));
+    let status = lapor_status::routes(lapor_status::Deps {
+        store: announcing.clone(),
+        clock,
+        calendar,
+    });
+    let dev = Router::new()
+        .route("/dev/outbox", get(show_outbox))
+        .with_state(outbox.clone());
+    let routes = intake
+        .merge(status)
+        .merge(dev)
+        .layer(axum::middleware::from_fn_with_state(
+            tokens.clone(),
+            tokens::authenticate,
+        ));
     Local {
-        router: lapor_http::finish(intake),
-        store,
+        router: lapor_http::finish(routes),
+        store: announcing,
+        outbox,
+        tokens,
     }
 }
 
-/// Binds the address, printing where to find the server.
+async fn show_outbox(
+    axum::extract::State(outbox): axum::extract::State<Arc<Outbox>>,
+) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "sent": outbox.entries() }))
+}
+
+/// Binds the address.
 pub async fn listen(addr: SocketAddr) -> Result<TcpListener, StartError> {
     TcpListener::bind(addr)
         .await
@@ -120,36 +231,44 @@ fn create_dir(path: &Path) -> Result<(), StartError> {
     })
 }
 
-/// The pepper from `ACCESS_KEY_PEPPER`, or one kept in the data folder so idempotent replays
-/// keep working across restarts, or (ephemeral) a fresh one.
-fn pepper(config: &Config) -> Result<KeyPepper, StartError> {
-    if let Ok(value) = std::env::var("ACCESS_KEY_PEPPER") {
-        return KeyPepper::new(value.into_bytes()).ok_or(StartError::Pepper);
+/// A local secret: `ACCESS_KEY_PEPPER` for the pepper when set; otherwise one kept in the data
+/// folder (so idempotent replays and issued tokens survive restarts), or a fresh one when
+/// ephemeral.
+fn secret(config: &Config, name: &str) -> Result<Vec<u8>, StartError> {
+    if name == "pepper" {
+        if let Ok(value) = std::env::var("ACCESS_KEY_PEPPER") {
+            return Ok(value.into_bytes());
+        }
     }
-    let fresh = || {
-        let mut bytes = vec![0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        bytes
-    };
     if config.ephemeral {
-        return KeyPepper::new(fresh()).ok_or(StartError::Pepper);
+        return Ok(fresh_secret());
     }
-    create_dir(&config.data_dir)?;
-    let path = config.data_dir.join("pepper");
+    secret_in(&config.data_dir, name)
+}
+
+fn fresh_secret() -> Vec<u8> {
+    let mut bytes = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes).into_bytes()
+}
+
+/// The secret kept in `<dir>/<name>`, created (readable by the owner only) when missing.
+pub fn secret_in(dir: &Path, name: &str) -> Result<Vec<u8>, StartError> {
+    create_dir(dir)?;
+    let path = dir.join(name);
     let io = |source| StartError::DataDir {
         path: path.clone(),
         source,
     };
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let bytes = hex::encode(fresh()).into_bytes();
+            let bytes = fresh_secret();
             write_private(&path, &bytes).map_err(io)?;
-            bytes
+            Ok(bytes)
         }
-        Err(e) => return Err(io(e)),
-    };
-    KeyPepper::new(bytes).ok_or(StartError::Pepper)
+        Err(e) => Err(io(e)),
+    }
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -186,7 +305,7 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// The welcome text: where the server is and one request to try.
+/// The welcome text: where the server is and requests to try.
 pub fn banner(addr: SocketAddr, config: &Config) -> String {
     let store = match config.store {
         StoreKind::Memory if config.ephemeral => "embedded (in memory only)".to_string(),
@@ -201,7 +320,9 @@ pub fn banner(addr: SocketAddr, config: &Config) -> String {
          Penyimpanan / store: {store}\n\
          Coba / try:\n  \
          curl -s -X POST http://{addr}/reports -H 'Content-Type: application/json' \\\n    \
-         -d '{{\"type\":\"pengaduan\",\"title\":\"Jalan berlubang di Jalan Cipto\",\"description\":\"Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara.\",\"category\":\"infrastruktur\",\"region\":\"32.74\",\"privacy\":\"publik\"}}'\n\
+         -d '{{\"type\":\"pengaduan\",\"title\":\"Jalan berlubang di Jalan Cipto\",\"description\":\"Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara.\",\"category\":\"infrastruktur\",\"region\":\"32.74\",\"privacy\":\"publik\"}}'\n  \
+         curl -s http://{addr}/dev/outbox\n\
+         Token petugas / officer token: cargo run -p lapor-local -- token --agency kemenpanrb --role admin_pusat\n\
          Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop."
     )
 }

@@ -1,5 +1,8 @@
 use clap::Parser;
-use lapor_local::{banner, build, listen, serve, shutdown_signal, Config};
+use lapor_core::{AgencyId, Role};
+use lapor_local::{
+    banner, build, listen, secret_in, serve, shutdown_signal, Cli, Command, Config, LocalTokens,
+};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -10,14 +13,38 @@ async fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let config = Config::parse();
-    match run(config).await {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Token {
+            agency,
+            role,
+            subject,
+            hours,
+            data_dir,
+        }) => token(&agency, &role, &subject, hours, &data_dir),
+        None => run(cli.config).await,
+    };
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lapor-local: {e}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn token(
+    agency: &str,
+    role: &str,
+    subject: &str,
+    hours: i64,
+    data_dir: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let agency = AgencyId::parse(agency).map_err(|e| e.message.en)?;
+    let role = Role::parse(role).ok_or("role must be admin_pusat, agency_admin or officer")?;
+    let tokens = LocalTokens::new(secret_in(data_dir, "jwt-secret")?);
+    println!("{}", tokens.issue(subject, &agency, role, hours)?);
+    Ok(())
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use lapor_core::{KeyPepper, SystemClock};
-use lapor_local::assemble;
+use lapor_local::{assemble, LocalTokens};
 use lapor_store::{DynamoStore, MemStore, ReportStore};
 use lapor_tests::{moto_dynamodb, pothole_json, unique_name, RequestLog};
 use serde_json::{json, Value};
@@ -22,15 +22,23 @@ impl Drop for Running {
     }
 }
 
+fn pepper() -> KeyPepper {
+    KeyPepper::new(vec![42; 32]).expect("pepper")
+}
+
+/// lapor-local's whole router (stream consumers included) over `store`.
 async fn start(store: Arc<dyn ReportStore>) -> Running {
-    let pepper = KeyPepper::new(vec![42; 32]).expect("pepper");
-    let local = assemble(store, Arc::new(SystemClock), pepper);
+    let tokens = LocalTokens::new(b"intake-flow-test-secret".to_vec());
+    serve_router(assemble(store, Arc::new(SystemClock), pepper(), tokens).router).await
+}
+
+async fn serve_router(router: axum::Router) -> Running {
     let listener = lapor_local::listen("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("listen");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(lapor_local::serve(listener, local.router, async {
+    tokio::spawn(lapor_local::serve(listener, router, async {
         let _ = stopped.await;
     }));
     Running {

@@ -52,6 +52,8 @@ fn follow_up(report: &Report, seq: u64, to: Status) -> (Report, Event) {
         agency: Some("kota-cirebon-dpupr".into()),
         status_before: Some(report.status),
         status_after: to,
+        from_agency: None,
+        to_agency: None,
         message: Some(format!("tindak lanjut {seq}")),
         public: true,
     };

@@ -4,8 +4,12 @@
 //! function and reused by each Lambda function, the local server and the tests.
 
 pub mod access;
+pub mod agency;
 pub mod category;
+pub mod classifier;
 pub mod clock;
+pub mod deadline;
+pub mod disposition;
 pub mod error;
 pub mod region;
 pub mod report;
@@ -13,8 +17,12 @@ pub mod status;
 pub mod tracking;
 
 pub use access::{AccessKey, AccessKeyHash, KeyPepper};
+pub use agency::{Agency, AgencyContact, AgencyId, AgencyLevel, Directory, Role, Scope};
 pub use category::Category;
+pub use classifier::{classify, Classification};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use deadline::WorkCalendar;
+pub use disposition::Hop;
 pub use error::{Invalid, Message};
 pub use region::{Region, RegionCode, RegionLevel, Zone};
 pub use report::{

@@ -261,7 +261,7 @@ impl ReportDraft<'_> {
 impl ReporterDraft<'_> {
     pub fn validate(&self) -> Result<Reporter, Invalid> {
         reject_unknown(self.0, &["name", "phone", "email", "notifications"])?;
-        let name = optional_text(self.0, "name", NAME_MAX)?;
+        let name = optional_text(self.0, "name", NAME_MAX, false)?;
         let phone = optional_str(self.0, "phone")?
             .map(Phone::parse)
             .transpose()?;
@@ -293,7 +293,7 @@ impl ReporterDraft<'_> {
 impl LocationDraft<'_> {
     pub fn validate(&self) -> Result<Location, Invalid> {
         reject_unknown(self.0, &["address", "lat", "lon"])?;
-        let address = optional_text(self.0, "address", ADDRESS_MAX)?;
+        let address = optional_text(self.0, "address", ADDRESS_MAX, false)?;
         let lat = optional_number(self.0, "lat")?;
         let lon = optional_number(self.0, "lon")?;
         match (lat, lon) {
@@ -330,7 +330,8 @@ fn outside_indonesia(field: &str) -> Invalid {
     )
 }
 
-fn reject_unknown(obj: &Map<String, Value>, known: &[&str]) -> Result<(), Invalid> {
+/// Refuses fields the caller did not mean to send: a typo must not silently drop data.
+pub fn reject_unknown(obj: &Map<String, Value>, known: &[&str]) -> Result<(), Invalid> {
     match obj.keys().find(|k| !known.contains(&k.as_str())) {
         Some(k) => Err(Invalid::field(
             k.clone(),
@@ -415,7 +416,7 @@ fn one_of<T: Copy>(field: &str, input: &str, options: &[(T, &str)]) -> Result<T,
 
 /// Free text, trimmed, measured in characters, with control characters refused (newlines and
 /// tabs allowed where `multiline`).
-fn text(
+pub fn text(
     obj: &Map<String, Value>,
     field: &str,
     min: usize,
@@ -427,15 +428,17 @@ fn text(
     Ok(value.to_string())
 }
 
-fn optional_text(
+/// Like [`text`], but absent or empty is `None`.
+pub fn optional_text(
     obj: &Map<String, Value>,
     field: &str,
     max: usize,
+    multiline: bool,
 ) -> Result<Option<String>, Invalid> {
     optional_str(obj, field)?
         .map(|v| {
             let v = v.trim();
-            check_text(field, v, 1, max, false).map(|()| v.to_string())
+            check_text(field, v, 1, max, multiline).map(|()| v.to_string())
         })
         .transpose()
 }
@@ -488,6 +491,12 @@ pub struct Report {
     pub overdue: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency: Option<String>,
+    /// Waiting in the central admin's triage queue for verification and forwarding.
+    #[serde(default)]
+    pub triage: bool,
+    /// When the current stage's deadline passes (none once the report needs nothing more).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<FixedOffset>>,
     pub access_key_hash: AccessKeyHash,
     /// Whether a reporter identity is on file (kept in its own record).
     pub has_reporter: bool,
@@ -519,6 +528,8 @@ impl Report {
             status: Status::Diterima,
             overdue: false,
             agency: None,
+            triage: false,
+            due_at: None,
             access_key_hash,
             has_reporter: new.reporter.is_some(),
             created_at: local,
@@ -533,6 +544,8 @@ impl Report {
             agency: None,
             status_before: None,
             status_after: Status::Diterima,
+            from_agency: None,
+            to_agency: None,
             message: None,
             public: true,
         };
@@ -548,6 +561,8 @@ impl Report {
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Submitted,
+    /// Waiting for the central admin to verify and forward it.
+    Triage,
     Forwarded,
     FollowUp,
     Returned,
@@ -579,6 +594,11 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_before: Option<Status>,
     pub status_after: Status,
+    /// For forwarding and returns: the agency the report left and the one it went to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_agency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_agency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Whether the public view shows it (replies between reporter and agency are not public).

@@ -1,6 +1,8 @@
 //! What every Lapor HTTP function shares: the bilingual JSON error body, reading a JSON body
 //! with its limits, request ids, and JSON answers for unknown routes and wrong methods.
 
+pub mod auth;
+
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -8,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use lapor_core::{Invalid, Message};
-use lapor_store::StoreError;
+use lapor_store::{Conflict, StoreError};
 use serde_json::{json, Map, Value};
 
 /// The largest request body any route accepts.
@@ -100,7 +102,38 @@ impl From<Invalid> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        Self::internal(&e)
+        match e {
+            StoreError::Conflict(Conflict::VersionMismatch) => Self::new(
+                StatusCode::CONFLICT,
+                "version_conflict",
+                "Laporan baru saja diubah oleh orang lain. Muat ulang lalu coba lagi.",
+                "The report was just changed by someone else. Reload and try again.",
+            ),
+            StoreError::Conflict(Conflict::BadCursor) => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_cursor",
+                "Kursor halaman tidak valid.",
+                "The page cursor is not valid.",
+            )
+            .with_field("cursor"),
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<lapor_core::TransitionError> for ApiError {
+    fn from(e: lapor_core::TransitionError) -> Self {
+        let allowed: Vec<&str> = e.allowed.iter().map(|s| s.as_str()).collect();
+        Self::new(
+            StatusCode::CONFLICT,
+            "illegal_transition",
+            format!(
+                "Status laporan tidak dapat berubah dari `{}` menjadi `{}`.",
+                e.from, e.to
+            ),
+            format!("A report cannot move from `{}` to `{}`.", e.from, e.to),
+        )
+        .with_extra(json!({ "allowed": allowed }))
     }
 }
 

@@ -6,6 +6,12 @@
 //! | timeline event  | `REPORT#<code>`       | `EVENT#<seq:010>`|
 //! | reporter        | `REPORT#<code>`       | `REPORTER`       |
 //! | idempotency key | `IDEMP#<sha256>`      | `IDEMP`          |
+//! | consumer mark   | `MARK#<key>`          | `MARK`           |
+//! | agency          | `AGENCY#<id>`         | `META`           |
+//! | routing rule    | `RULE#<region or ID>` | `<category>`     |
+//!
+//! Reports in a queue carry `inbox` (`TRIAGE` or `AGENCY#<id>`) and `inbox_sk` (created time and
+//! code), the keys of the sparse `inbox` index that lists a queue newest first.
 //!
 //! Events sort before `META` and the reporter after it, so one Query with `sk <= META` reads a
 //! report with its timeline and never touches the reporter's identity.
@@ -17,15 +23,22 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, PutRequest, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TransactWriteItem,
+    WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use lapor_core::{Event, Report, Reporter, TrackingCode};
+use lapor_core::{
+    Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::{Conflict, IdempotencyRecord, ReportStore, ReportWithTimeline, StoreError, Submission};
+use crate::{
+    decode_cursor, encode_cursor, queue_sort_key, Conflict, IdempotencyRecord, Page, Queue,
+    ReportStore, ReportWithTimeline, StoreError, Submission,
+};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -36,6 +49,11 @@ const REPORTER: &str = "REPORTER";
 const IDEMP: &str = "IDEMP";
 /// The table's TTL attribute (Unix seconds).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+const INBOX_INDEX: &str = "inbox";
+const INBOX_PK: &str = "inbox";
+const INBOX_SK: &str = "inbox_sk";
+/// BatchWriteItem takes at most 25 items, BatchGetItem 100 keys.
+const BATCH_WRITE: usize = 25;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -50,6 +68,29 @@ impl TableSpec {
     pub const PARTITION_KEY: &'static str = PK;
     pub const SORT_KEY: &'static str = SK;
     pub const TTL_ATTRIBUTE: &'static str = TTL_ATTRIBUTE;
+    pub const INBOX_INDEX: &'static str = INBOX_INDEX;
+    pub const INBOX_KEYS: [&'static str; 2] = [INBOX_PK, INBOX_SK];
+}
+
+/// A report's item: the report plus the keys of the queue it sits in.
+fn report_item(report: &Report) -> Result<Item, StoreError> {
+    let mut item = item_of(report, report_pk(&report.tracking_code), META.into())?;
+    if let Some(queue) = Queue::of(report) {
+        item.insert(INBOX_PK.into(), s(queue));
+        item.insert(INBOX_SK.into(), s(queue_sort_key(report)));
+    }
+    Ok(item)
+}
+
+fn rule_key(scope: &Scope, category: Category) -> (String, String) {
+    (format!("RULE#{}", scope.key()), category.id().to_string())
+}
+
+fn queue_key(queue: &Queue) -> String {
+    match queue {
+        Queue::Triage => "TRIAGE".into(),
+        Queue::Agency(id) => format!("AGENCY#{id}"),
+    }
 }
 
 fn report_pk(code: &TrackingCode) -> String {
@@ -122,9 +163,29 @@ impl DynamoStore {
                 .build()
         };
         let built = (|| {
+            let inbox = GlobalSecondaryIndex::builder()
+                .index_name(INBOX_INDEX)
+                .key_schema(key(INBOX_PK, KeyType::Hash)?)
+                .key_schema(key(INBOX_SK, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()?;
             Ok::<_, aws_sdk_dynamodb::error::BuildError>((
-                vec![attribute(PK)?, attribute(SK)?],
+                vec![
+                    attribute(PK)?,
+                    attribute(SK)?,
+                    attribute(INBOX_PK)?,
+                    attribute(INBOX_SK)?,
+                ],
                 vec![key(PK, KeyType::Hash)?, key(SK, KeyType::Range)?],
+                inbox,
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewAndOldImages)
+                    .build()?,
             ))
         })()
         .map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -134,6 +195,8 @@ impl DynamoStore {
             .billing_mode(BillingMode::PayPerRequest)
             .set_attribute_definitions(Some(built.0))
             .set_key_schema(Some(built.1))
+            .global_secondary_indexes(built.2)
+            .stream_specification(built.3)
             .send()
             .await
             .map_err(backend)?;
@@ -184,6 +247,47 @@ impl DynamoStore {
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Writes items in batches, resending what DynamoDB leaves unprocessed.
+    async fn batch_put(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        for chunk in items.chunks(BATCH_WRITE) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    PutRequest::builder()
+                        .set_item(Some(item.clone()))
+                        .build()
+                        .map(|put| WriteRequest::builder().put_request(put).build())
+                        .map_err(|e| StoreError::Backend(e.to_string()))
+                })
+                .collect::<Result<_, _>>()?;
+            for attempt in 0..8u32 {
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&self.table))
+                    .unwrap_or_default();
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Backend(
+                    "batch write left items unprocessed".into(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
@@ -242,7 +346,7 @@ impl ReportStore for DynamoStore {
         let pk = report_pk(&sub.report.tracking_code);
         let new_key = Some("attribute_not_exists(#pk)");
         let mut items = vec![
-            self.put(item_of(&sub.report, pk.clone(), META.into())?, new_key)?,
+            self.put(report_item(&sub.report)?, new_key)?,
             self.put(
                 item_of(&sub.event, pk.clone(), event_sk(sub.event.seq))?,
                 new_key,
@@ -359,7 +463,7 @@ impl ReportStore for DynamoStore {
         let pk = report_pk(&report.tracking_code);
         let meta = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(item_of(report, pk.clone(), META.into())?))
+            .set_item(Some(report_item(report)?))
             .condition_expression("#v = :expected")
             .expression_attribute_names("#v", "version")
             .expression_attribute_values(
@@ -380,5 +484,178 @@ impl ReportStore for DynamoStore {
             Err(Err(e)) => Err(e),
             Err(Ok(_)) => Err(StoreError::Conflict(Conflict::VersionMismatch)),
         }
+    }
+
+    async fn put_directory(&self, directory: &Directory) -> Result<(), StoreError> {
+        let mut items = Vec::new();
+        for agency in directory.agencies() {
+            items.push(item_of(
+                agency,
+                format!("AGENCY#{}", agency.id),
+                META.into(),
+            )?);
+        }
+        for ((scope, category), agency) in directory.rules() {
+            let (pk, sk) = rule_key(&scope, category);
+            let mut item = Item::new();
+            item.insert(PK.into(), s(pk));
+            item.insert(SK.into(), s(sk));
+            item.insert("agency".into(), s(agency.as_str()));
+            items.push(item);
+        }
+        self.batch_put(items).await
+    }
+
+    async fn agency(&self, id: &AgencyId) -> Result<Option<Agency>, StoreError> {
+        self.get(format!("AGENCY#{id}"), META)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    async fn route(
+        &self,
+        region: &RegionCode,
+        category: Category,
+    ) -> Result<Option<AgencyId>, StoreError> {
+        let scopes = Scope::fallbacks(region);
+        let mut keys = KeysAndAttributes::builder();
+        for scope in &scopes {
+            let (pk, sk) = rule_key(scope, category);
+            keys = keys.keys(HashMap::from([
+                (PK.to_string(), s(pk)),
+                (SK.to_string(), s(sk)),
+            ]));
+        }
+        let mut request = Some(
+            keys.build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?,
+        );
+        let mut found: HashMap<String, AgencyId> = HashMap::new();
+        for attempt in 0..8u32 {
+            let Some(pending) = request.take() else { break };
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+            }
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, pending)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default()
+            {
+                let text = |name: &str| match item.get(name) {
+                    Some(AttributeValue::S(v)) => Some(v.clone()),
+                    _ => None,
+                };
+                if let (Some(pk), Some(agency)) = (text(PK), text("agency")) {
+                    let id = AgencyId::parse(&agency)
+                        .map_err(|e| StoreError::Backend(format!("bad rule item: {e}")))?;
+                    found.insert(pk, id);
+                }
+            }
+            request = out
+                .unprocessed_keys
+                .and_then(|mut m| m.remove(&self.table))
+                .filter(|k| !k.keys().is_empty());
+        }
+        Ok(scopes
+            .iter()
+            .find_map(|scope| found.get(&rule_key(scope, category).0).cloned()))
+    }
+
+    async fn queue(
+        &self,
+        queue: &Queue,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let queue_value = queue_key(queue);
+        let start = cursor
+            .map(|c| {
+                let sort_key = decode_cursor(c)?;
+                let code = sort_key
+                    .rsplit('#')
+                    .next()
+                    .ok_or(StoreError::Conflict(Conflict::BadCursor))?
+                    .to_string();
+                Ok::<_, StoreError>(HashMap::from([
+                    (INBOX_PK.to_string(), s(queue_value.clone())),
+                    (INBOX_SK.to_string(), s(sort_key)),
+                    (PK.to_string(), s(format!("REPORT#{code}"))),
+                    (SK.to_string(), s(META)),
+                ]))
+            })
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INBOX_INDEX)
+            .key_condition_expression("#q = :q")
+            .expression_attribute_names("#q", INBOX_PK)
+            .expression_attribute_values(":q", s(queue_value))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(backend)?;
+        let reports: Vec<Report> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        let next = out.last_evaluated_key.and_then(|k| match k.get(INBOX_SK) {
+            Some(AttributeValue::S(v)) => Some(encode_cursor(v)),
+            _ => None,
+        });
+        Ok(Page { reports, next })
+    }
+
+    async fn mark_once(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<bool, StoreError> {
+        let mut item = Item::new();
+        item.insert(PK.into(), s(format!("MARK#{key}")));
+        item.insert(SK.into(), s("MARK"));
+        item.insert(
+            TTL_ATTRIBUTE.into(),
+            AttributeValue::N((now_unix + ttl_secs).to_string()),
+        );
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #exp <= :now")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", AttributeValue::N(now_unix.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn unmark(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("MARK#{key}")))
+            .key(SK, s("MARK"))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
     }
 }

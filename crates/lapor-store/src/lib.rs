@@ -4,14 +4,18 @@
 
 mod dynamo;
 mod mem;
+mod stream;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
-use lapor_core::{Event, Report, Reporter, TrackingCode};
+use lapor_core::{
+    Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, TrackingCode,
+};
 use serde::{Deserialize, Serialize};
 
 pub use dynamo::{DynamoStore, TableSpec};
 pub use mem::MemStore;
+pub use stream::{handle_changes, report_changes, ReportChange};
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 60 * 60;
@@ -69,6 +73,62 @@ pub enum Conflict {
     IdempotencyKeyTaken,
     /// The report changed (or vanished) since it was read.
     VersionMismatch,
+    /// A queue cursor that no page of ours produced.
+    BadCursor,
+}
+
+/// A work queue: the central admin's triage, or one agency's inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queue {
+    Triage,
+    Agency(AgencyId),
+}
+
+impl Queue {
+    /// Whether `report` belongs in this queue.
+    pub fn holds(&self, report: &Report) -> bool {
+        match self {
+            Queue::Triage => report.triage,
+            Queue::Agency(id) => !report.triage && report.agency.as_deref() == Some(id.as_str()),
+        }
+    }
+
+    /// The queue a report sits in, if any: where the inbox index files it.
+    pub fn of(report: &Report) -> Option<String> {
+        if report.triage {
+            Some("TRIAGE".into())
+        } else {
+            report.agency.as_ref().map(|a| format!("AGENCY#{a}"))
+        }
+    }
+}
+
+/// Where a queue listing sorts a report: newest first, ties broken by code.
+pub fn queue_sort_key(report: &Report) -> String {
+    format!(
+        "{}#{}",
+        report.created_at.to_utc().format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+        report.tracking_code
+    )
+}
+
+/// Cursors are opaque to clients: the last sort key, hex-encoded.
+pub(crate) fn encode_cursor(sort_key: &str) -> String {
+    hex::encode(sort_key)
+}
+
+pub(crate) fn decode_cursor(cursor: &str) -> Result<String, StoreError> {
+    hex::decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or(StoreError::Conflict(Conflict::BadCursor))
+}
+
+/// One page of a queue, newest first, and the cursor for the next page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub reports: Vec<Report>,
+    pub next: Option<String>,
 }
 
 #[async_trait]
@@ -103,4 +163,33 @@ pub trait ReportStore: Send + Sync {
         expected_version: u64,
         events: &[Event],
     ) -> Result<(), StoreError>;
+
+    /// Writes every agency of the directory and the routing rules derived from it. Idempotent:
+    /// importing the same directory twice leaves the same items.
+    async fn put_directory(&self, directory: &Directory) -> Result<(), StoreError>;
+
+    async fn agency(&self, id: &AgencyId) -> Result<Option<Agency>, StoreError>;
+
+    /// The agency for a category in a region, falling back to the province and then the
+    /// national rules; `None` when no rule matches (the report goes to triage).
+    async fn route(
+        &self,
+        region: &RegionCode,
+        category: Category,
+    ) -> Result<Option<AgencyId>, StoreError>;
+
+    /// One page of a queue, newest first. `cursor` is a previous page's `next`.
+    async fn queue(
+        &self,
+        queue: &Queue,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError>;
+
+    /// Records that `key` has been handled; false when it already was (and is still live).
+    /// Stream consumers use it to act once per change even when a record is delivered twice.
+    async fn mark_once(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<bool, StoreError>;
+
+    /// Forgets a mark, so that a consumer whose side effect failed can try again.
+    async fn unmark(&self, key: &str) -> Result<(), StoreError>;
 }

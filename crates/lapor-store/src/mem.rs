@@ -7,10 +7,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use lapor_core::{Event, Report, Reporter, TrackingCode};
+use lapor_core::{
+    Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::{Conflict, IdempotencyRecord, ReportStore, ReportWithTimeline, StoreError, Submission};
+use crate::{
+    queue_sort_key, Conflict, IdempotencyRecord, Page, Queue, ReportStore, ReportWithTimeline,
+    StoreError, Submission,
+};
 
 #[derive(Debug, Default)]
 pub struct MemStore {
@@ -22,6 +27,18 @@ pub struct MemStore {
 struct State {
     reports: BTreeMap<TrackingCode, Stored>,
     idempotency: BTreeMap<String, IdempotencyRecord>,
+    #[serde(default)]
+    agencies: BTreeMap<AgencyId, Agency>,
+    /// (scope key, category id) → agency.
+    #[serde(default)]
+    rules: BTreeMap<String, AgencyId>,
+    /// Consumer marks: key → expiry (Unix seconds).
+    #[serde(default)]
+    marks: BTreeMap<String, i64>,
+}
+
+fn rule_key(scope: &Scope, category: Category) -> String {
+    format!("{}/{}", scope.key(), category.id())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -184,6 +201,85 @@ impl ReportStore for MemStore {
             }
             stored.report = report.clone();
             stored.events.extend_from_slice(events);
+            Ok(())
+        })
+    }
+
+    async fn put_directory(&self, directory: &Directory) -> Result<(), StoreError> {
+        self.write(|state| {
+            for agency in directory.agencies() {
+                state.agencies.insert(agency.id.clone(), agency.clone());
+            }
+            for ((scope, category), agency) in directory.rules() {
+                state.rules.insert(rule_key(&scope, category), agency);
+            }
+            Ok(())
+        })
+    }
+
+    async fn agency(&self, id: &AgencyId) -> Result<Option<Agency>, StoreError> {
+        Ok(self.lock().agencies.get(id).cloned())
+    }
+
+    async fn route(
+        &self,
+        region: &RegionCode,
+        category: Category,
+    ) -> Result<Option<AgencyId>, StoreError> {
+        let state = self.lock();
+        Ok(Scope::fallbacks(region)
+            .iter()
+            .find_map(|scope| state.rules.get(&rule_key(scope, category)).cloned()))
+    }
+
+    async fn queue(
+        &self,
+        queue: &Queue,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let after = cursor.map(crate::decode_cursor).transpose()?;
+        let state = self.lock();
+        let mut matching: Vec<(String, &Report)> = state
+            .reports
+            .values()
+            .map(|s| &s.report)
+            .filter(|r| queue.holds(r))
+            .map(|r| (queue_sort_key(r), r))
+            .filter(|(key, _)| after.as_ref().is_none_or(|a| key < a))
+            .collect();
+        matching.sort_by(|a, b| b.0.cmp(&a.0));
+        let more = matching.len() > limit;
+        matching.truncate(limit);
+        let next = if more {
+            matching.last().map(|(key, _)| crate::encode_cursor(key))
+        } else {
+            None
+        };
+        Ok(Page {
+            reports: matching.into_iter().map(|(_, r)| r.clone()).collect(),
+            next,
+        })
+    }
+
+    async fn mark_once(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<bool, StoreError> {
+        self.write(|state| {
+            if state
+                .marks
+                .get(key)
+                .is_some_and(|&expiry| expiry > now_unix)
+            {
+                return Ok(false);
+            }
+            state.marks.retain(|_, expiry| *expiry > now_unix);
+            state.marks.insert(key.to_string(), now_unix + ttl_secs);
+            Ok(true)
+        })
+    }
+
+    async fn unmark(&self, key: &str) -> Result<(), StoreError> {
+        self.write(|state| {
+            state.marks.remove(key);
             Ok(())
         })
     }

@@ -8,10 +8,14 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, Utc};
-use lapor_core::{Event, FixedClock, KeyPepper, Report, Reporter, TrackingCode};
+use lapor_core::{
+    Agency, AgencyId, Category, Directory, Event, FixedClock, KeyPepper, RegionCode, Report,
+    Reporter, TrackingCode,
+};
 use lapor_intake::{router, Deps};
 use lapor_store::{
-    IdempotencyRecord, MemStore, ReportStore, ReportWithTimeline, StoreError, Submission,
+    IdempotencyRecord, MemStore, Page, Queue, ReportStore, ReportWithTimeline, StoreError,
+    Submission,
 };
 use serde_json::{json, Value};
 use tokio::sync::Notify;
@@ -427,6 +431,24 @@ impl ReportStore for Gate {
     async fn update_report(&self, r: &Report, v: u64, e: &[Event]) -> Result<(), StoreError> {
         self.inner.update_report(r, v, e).await
     }
+    async fn put_directory(&self, d: &Directory) -> Result<(), StoreError> {
+        self.inner.put_directory(d).await
+    }
+    async fn agency(&self, id: &AgencyId) -> Result<Option<Agency>, StoreError> {
+        self.inner.agency(id).await
+    }
+    async fn route(&self, r: &RegionCode, c: Category) -> Result<Option<AgencyId>, StoreError> {
+        self.inner.route(r, c).await
+    }
+    async fn queue(&self, q: &Queue, l: usize, c: Option<&str>) -> Result<Page, StoreError> {
+        self.inner.queue(q, l, c).await
+    }
+    async fn mark_once(&self, k: &str, now: i64, ttl: i64) -> Result<bool, StoreError> {
+        self.inner.mark_once(k, now, ttl).await
+    }
+    async fn unmark(&self, k: &str) -> Result<(), StoreError> {
+        self.inner.unmark(k).await
+    }
 }
 
 #[tokio::test]
@@ -482,6 +504,24 @@ impl ReportStore for Broken {
         Err(StoreError::Backend("down".into()))
     }
     async fn update_report(&self, _: &Report, _: u64, _: &[Event]) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn put_directory(&self, _: &Directory) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn agency(&self, _: &AgencyId) -> Result<Option<Agency>, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn route(&self, _: &RegionCode, _: Category) -> Result<Option<AgencyId>, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn queue(&self, _: &Queue, _: usize, _: Option<&str>) -> Result<Page, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn mark_once(&self, _: &str, _: i64, _: i64) -> Result<bool, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn unmark(&self, _: &str) -> Result<(), StoreError> {
         Err(StoreError::Backend("down".into()))
     }
 }

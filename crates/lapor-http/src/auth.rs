@@ -1,0 +1,85 @@
+//! Who is calling an officer route. In AWS the HTTP API's JWT authorizer has already verified the
+//! Cognito token and put its claims in the request context; lapor-local verifies its own tokens
+//! and puts the same claims in the same place ([`context_with_claims`]), so handlers read them one
+//! way everywhere.
+
+use std::collections::HashMap;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    ApiGatewayV2httpRequestContext,
+};
+use lambda_http::request::RequestContext;
+use lapor_core::{AgencyId, Role};
+
+use crate::ApiError;
+
+pub const CLAIM_AGENCY: &str = "custom:agency_id";
+pub const CLAIM_ROLE: &str = "custom:role";
+
+/// An authenticated officer or admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Officer {
+    pub subject: String,
+    pub agency: AgencyId,
+    pub role: Role,
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "Masuk terlebih dahulu: kirim token petugas di header Authorization.",
+        "Sign in first: send an officer token in the Authorization header.",
+    )
+}
+
+pub fn forbidden(id: impl Into<String>, en: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "forbidden", id, en)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Officer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let claims = match parts.extensions.get::<RequestContext>() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .map(|jwt| &jwt.claims),
+            _ => None,
+        }
+        .ok_or_else(unauthenticated)?;
+        let subject = claims.get("sub").cloned().ok_or_else(unauthenticated)?;
+        let role = claims.get(CLAIM_ROLE).and_then(|r| Role::parse(r));
+        let agency = claims
+            .get(CLAIM_AGENCY)
+            .and_then(|a| AgencyId::parse(a).ok());
+        match (role, agency) {
+            (Some(role), Some(agency)) => Ok(Officer {
+                subject,
+                agency,
+                role,
+            }),
+            _ => Err(forbidden(
+                "Akun ini belum memiliki instansi dan peran petugas.",
+                "This account has no agency and officer role.",
+            )),
+        }
+    }
+}
+
+/// The request context API Gateway builds for a verified JWT with these claims.
+pub fn context_with_claims(claims: HashMap<String, String>) -> RequestContext {
+    let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+    jwt.claims = claims;
+    let mut authorizer = ApiGatewayRequestAuthorizer::default();
+    authorizer.jwt = Some(jwt);
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.authorizer = Some(authorizer);
+    RequestContext::ApiGatewayV2(context)
+}

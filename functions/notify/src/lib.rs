@@ -1,0 +1,135 @@
+//! The notify function: turns each report change into the messages people need — the reporter's
+//! receipt by SMS, the agency's "you have a report", the central admin's "waiting in triage" and
+//! "returned as not our authority". Fed by the table's stream; each message is sent once per
+//! change even when a record is delivered twice (a mark in the table, written before sending and
+//! removed again if sending fails).
+
+use std::sync::Arc;
+
+use aws_lambda_events::dynamodb::Event;
+use aws_lambda_events::streams::DynamoDbEventResponse;
+use lapor_core::{Clock, Report, Status};
+use lapor_notify::{AgencyMessage, EventType, Notifier};
+use lapor_store::{handle_changes, ReportChange, ReportStore, StoreError};
+
+/// Marks live long enough to outlast any stream retry (records live 24 hours).
+const MARK_TTL_SECS: i64 = 2 * 24 * 60 * 60;
+
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<dyn ReportStore>,
+    pub notifier: Arc<dyn Notifier>,
+    pub clock: Arc<dyn Clock>,
+    /// The central admin's agency id, which triage and returns notify.
+    pub central: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyFailure {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Send(#[from] lapor_notify::NotifyError),
+}
+
+/// One thing to send.
+enum Outgoing {
+    ReceiptSms,
+    Topic(Box<AgencyMessage>),
+}
+
+/// Sends what a change calls for; returns how many messages went out this time.
+pub async fn notify_change(deps: &Deps, change: &ReportChange) -> Result<usize, NotifyFailure> {
+    let Some(new) = &change.new else { return Ok(0) };
+    let mut sent = 0;
+    for (kind, outgoing) in outgoing(deps, change.old.as_ref(), new) {
+        let key = format!("{}#v{}#{kind}", new.tracking_code, new.version);
+        let now = deps.clock.now().timestamp();
+        if !deps.store.mark_once(&key, now, MARK_TTL_SECS).await? {
+            continue;
+        }
+        if let Err(e) = send(deps, new, outgoing).await {
+            deps.store.unmark(&key).await?;
+            return Err(e);
+        }
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+fn outgoing(deps: &Deps, old: Option<&Report>, new: &Report) -> Vec<(&'static str, Outgoing)> {
+    let mut out = Vec::new();
+    let code = &new.tracking_code;
+    if old.is_none() {
+        out.push(("received", Outgoing::ReceiptSms));
+    }
+    let was = |f: &dyn Fn(&Report) -> bool| old.is_some_and(f);
+    if new.triage && !was(&|r| r.triage) {
+        out.push((
+            "triage",
+            Outgoing::Topic(Box::new(AgencyMessage::about(
+                new,
+                EventType::Triage,
+                &deps.central,
+                format!("Laporan {code} menunggu verifikasi dan disposisi admin pusat."),
+                format!("Report {code} awaits verification and forwarding by the central admin."),
+            ))),
+        ));
+    }
+    if let Some(agency) = new.agency.as_deref() {
+        let moved = !was(&|r| r.agency.as_deref() == Some(agency));
+        if new.status == Status::Terdisposisi && moved {
+            out.push((
+                "forwarded",
+                Outgoing::Topic(Box::new(AgencyMessage::about(
+                    new,
+                    EventType::Forwarded,
+                    agency,
+                    format!("Laporan {code} diteruskan kepada instansi Anda. Mohon ditindaklanjuti dalam 5 hari kerja."),
+                    format!("Report {code} was forwarded to your agency. Please follow up within 5 working days."),
+                ))),
+            ));
+        }
+    }
+    if new.status == Status::BukanWewenang && !was(&|r| r.status == Status::BukanWewenang) {
+        out.push((
+            "returned",
+            Outgoing::Topic(Box::new(AgencyMessage::about(
+                new,
+                EventType::Returned,
+                &deps.central,
+                format!("Laporan {code} dikembalikan karena bukan wewenang instansi. Mohon disposisi ulang."),
+                format!("Report {code} was returned as outside the agency's authority. Please forward it again."),
+            ))),
+        ));
+    }
+    out
+}
+
+async fn send(deps: &Deps, report: &Report, outgoing: Outgoing) -> Result<(), NotifyFailure> {
+    match outgoing {
+        Outgoing::Topic(message) => Ok(deps.notifier.publish(&message).await?),
+        Outgoing::ReceiptSms => {
+            let Some(reporter) = deps.store.reporter(&report.tracking_code).await? else {
+                return Ok(());
+            };
+            let Some(phone) = reporter.phone.filter(|_| reporter.notifications) else {
+                // E-mail receipts need a mail service (SES) that this stack does not have yet.
+                return Ok(());
+            };
+            let code = &report.tracking_code;
+            let text = format!(
+                "LAPOR! Laporan Anda diterima. Kode: {code}. Cek status: kirim CEK {code} ke 1708."
+            );
+            Ok(deps.notifier.sms(&phone, &text).await?)
+        }
+    }
+}
+
+/// The Lambda handler: notifies for every report change in the batch, reporting failed records.
+pub async fn handle_event(deps: &Deps, event: &Event) -> DynamoDbEventResponse {
+    handle_changes(event, |change| async move {
+        notify_change(deps, &change).await.map(drop)
+    })
+    .await
+}

@@ -1,0 +1,136 @@
+//! The routing function: every new report goes to the agency that handles its category in its
+//! region (falling back up the region tree), or to the central admin's triage queue when no rule
+//! matches or its category cannot be trusted. Fed by the table's stream; lapor-local calls
+//! [`route_change`] for each change of its embedded store.
+
+use std::sync::Arc;
+
+use aws_lambda_events::dynamodb::Event;
+use aws_lambda_events::streams::DynamoDbEventResponse;
+use lapor_core::deadline::{FOLLOW_UP_WORKING_DAYS, VERIFY_WORKING_DAYS};
+use lapor_core::{classify, Actor, Channel, Clock, Hop, Report, Status, WorkCalendar};
+use lapor_store::{handle_changes, Conflict, ReportChange, ReportStore, StoreError};
+
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<dyn ReportStore>,
+    pub clock: Arc<dyn Clock>,
+    pub calendar: WorkCalendar,
+}
+
+/// What routing did with one change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Forwarded(String),
+    Triage,
+    /// Not a new, unrouted report: nothing to do.
+    NotForRouting,
+    /// Someone (an earlier delivery of the same record) already moved it on.
+    AlreadyHandled,
+}
+
+/// Routes a newly received report. Safe to call twice for the same change: the update is
+/// conditional on the version the change carried, so a repeat finds it already moved.
+pub async fn route_change(deps: &Deps, change: &ReportChange) -> Result<Outcome, StoreError> {
+    let Some(report) = change.new.as_ref().filter(|r| needs_routing(change, r)) else {
+        return Ok(Outcome::NotForRouting);
+    };
+    let now = deps.clock.now();
+    let zone = report.region.zone();
+    let system = |message: &str| Hop {
+        actor: Actor::System,
+        by: None,
+        message: Some(message.to_string()),
+    };
+    let Some(category) = trusted_category(report) else {
+        let due = deps
+            .calendar
+            .add_working_days(now, VERIFY_WORKING_DAYS, zone);
+        let (next, event) = report.send_to_triage(
+            system("Kategori belum pasti: menunggu verifikasi admin pusat."),
+            now,
+            due,
+        );
+        return write(deps, report, next, event, Outcome::Triage).await;
+    };
+    let mut classified = report.clone();
+    classified.category = category;
+    match deps.store.route(&report.region, category).await? {
+        Some(agency) => {
+            let due = deps
+                .calendar
+                .add_working_days(now, FOLLOW_UP_WORKING_DAYS, zone);
+            let hop = system("Diteruskan otomatis sesuai wilayah dan kategori.");
+            let (next, event) = classified
+                .forward(&agency, hop, now, due)
+                .map_err(|e| StoreError::Backend(format!("routing a new report: {e}")))?;
+            write(
+                deps,
+                report,
+                next,
+                event,
+                Outcome::Forwarded(agency.to_string()),
+            )
+            .await
+        }
+        None => {
+            let due = deps
+                .calendar
+                .add_working_days(now, VERIFY_WORKING_DAYS, zone);
+            let (next, event) = classified.send_to_triage(
+                system("Belum ada instansi untuk wilayah dan kategori ini: menunggu admin pusat."),
+                now,
+                due,
+            );
+            write(deps, report, next, event, Outcome::Triage).await
+        }
+    }
+}
+
+/// Only a report as first written (received, not yet routed or queued) is routed.
+fn needs_routing(change: &ReportChange, report: &Report) -> bool {
+    change.old.is_none()
+        && report.status == Status::Diterima
+        && !report.triage
+        && report.agency.is_none()
+}
+
+/// The report's category, or the classifier's reading of its text when the channel gives no
+/// trustworthy category (SMS) or the citizen chose "other"; `None` when too uncertain.
+fn trusted_category(report: &Report) -> Option<lapor_core::Category> {
+    let chosen = report.category;
+    if report.channel != Channel::Sms && chosen != lapor_core::Category::Lainnya {
+        return Some(chosen);
+    }
+    let text = format!("{} {}", report.title, report.description);
+    classify(&text).map(|c| c.category)
+}
+
+async fn write(
+    deps: &Deps,
+    before: &Report,
+    next: Report,
+    event: lapor_core::Event,
+    outcome: Outcome,
+) -> Result<Outcome, StoreError> {
+    match deps
+        .store
+        .update_report(&next, before.version, &[event])
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(tracking_code = %next.tracking_code, outcome = ?outcome, "routed");
+            Ok(outcome)
+        }
+        Err(StoreError::Conflict(Conflict::VersionMismatch)) => Ok(Outcome::AlreadyHandled),
+        Err(e) => Err(e),
+    }
+}
+
+/// The Lambda handler: routes every report change in the batch, reporting failed records.
+pub async fn handle_event(deps: &Deps, event: &Event) -> DynamoDbEventResponse {
+    handle_changes(event, |change| async move {
+        route_change(deps, &change).await.map(drop)
+    })
+    .await
+}
