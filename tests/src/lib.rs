@@ -53,6 +53,16 @@ impl Intercept for RequestLog {
 /// Without an endpoint the test is skipped with a message, unless `LAPOR_REQUIRE_MOTO` is set
 /// (as `scripts/test` sets it), where a missing endpoint fails the test: CI never skips silently.
 pub async fn moto_dynamodb() -> Option<(aws_sdk_dynamodb::Client, RequestLog)> {
+    let shared = moto_config().await?;
+    let log = RequestLog::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .interceptor(log.clone())
+        .build();
+    Some((aws_sdk_dynamodb::Client::from_conf(config), log))
+}
+
+/// The AWS configuration for the moto server named by `AWS_ENDPOINT_URL` (see [`moto_dynamodb`]).
+pub async fn moto_config() -> Option<aws_config::SdkConfig> {
     if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
         assert!(
             std::env::var_os("LAPOR_REQUIRE_MOTO").is_none(),
@@ -61,12 +71,103 @@ pub async fn moto_dynamodb() -> Option<(aws_sdk_dynamodb::Client, RequestLog)> {
         eprintln!("skipped: no AWS_ENDPOINT_URL (run scripts/test to start moto)");
         return None;
     }
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let log = RequestLog::default();
-    let config = aws_sdk_dynamodb::config::Builder::from(&shared)
-        .interceptor(log.clone())
-        .build();
-    Some((aws_sdk_dynamodb::Client::from_conf(config), log))
+    Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+}
+
+/// Reads a table's DynamoDB stream on the wire and hands its records over in the shape Lambda
+/// delivers them to a stream-fed function.
+pub struct TableStream {
+    client: aws_sdk_dynamodbstreams::Client,
+    iterators: Vec<String>,
+}
+
+impl TableStream {
+    /// Opens every shard of the table's latest stream from its oldest record.
+    pub async fn open(config: &aws_config::SdkConfig, table: &str) -> TableStream {
+        let described = aws_sdk_dynamodb::Client::new(config)
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .expect("describe table");
+        let arn = described
+            .table()
+            .and_then(|t| t.latest_stream_arn())
+            .expect("the table has a stream")
+            .to_string();
+        let client = aws_sdk_dynamodbstreams::Client::new(config);
+        let stream = client
+            .describe_stream()
+            .stream_arn(&arn)
+            .send()
+            .await
+            .expect("describe stream");
+        let mut iterators = Vec::new();
+        for shard in stream
+            .stream_description()
+            .map(|d| d.shards())
+            .unwrap_or_default()
+        {
+            let iterator = client
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(shard.shard_id().unwrap_or_default())
+                .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .expect("shard iterator");
+            iterators.extend(iterator.shard_iterator().map(String::from));
+        }
+        TableStream { client, iterators }
+    }
+
+    /// The records written since the last call, as a Lambda DynamoDB stream event.
+    pub async fn next_event(&mut self) -> aws_lambda_events::dynamodb::Event {
+        let mut event = aws_lambda_events::dynamodb::Event::default();
+        let mut next_iterators = Vec::new();
+        for iterator in std::mem::take(&mut self.iterators) {
+            let out = self
+                .client
+                .get_records()
+                .shard_iterator(&iterator)
+                .send()
+                .await
+                .expect("get records");
+            event
+                .records
+                .extend(out.records().iter().map(lambda_record));
+            next_iterators.push(
+                out.next_shard_iterator()
+                    .map(String::from)
+                    .unwrap_or(iterator),
+            );
+        }
+        self.iterators = next_iterators;
+        event
+    }
+}
+
+fn lambda_record(
+    record: &aws_sdk_dynamodbstreams::types::Record,
+) -> aws_lambda_events::dynamodb::EventRecord {
+    let image = |item: Option<
+        &std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>,
+    >| { serde_dynamo::Item::from(item.cloned().unwrap_or_default()) };
+    let stream = record.dynamodb();
+    let mut change = aws_lambda_events::dynamodb::StreamRecord::default();
+    change.keys = image(stream.and_then(|s| s.keys.as_ref()));
+    change.new_image = image(stream.and_then(|s| s.new_image.as_ref()));
+    change.old_image = image(stream.and_then(|s| s.old_image.as_ref()));
+    change.sequence_number = stream.and_then(|s| s.sequence_number()).map(String::from);
+    let mut out = aws_lambda_events::dynamodb::EventRecord::default();
+    out.event_id = record.event_id().unwrap_or_default().to_string();
+    out.event_name = record
+        .event_name()
+        .map(|n| n.as_str().to_string())
+        .unwrap_or_default();
+    out.aws_region = "ap-southeast-3".into();
+    out.change = change;
+    out
 }
 
 /// A name no other test (or earlier run against the same moto) uses.

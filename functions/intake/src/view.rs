@@ -114,6 +114,8 @@ fn event_json(event: &Event) -> Value {
         "agency": event.agency,
         "status_before": event.status_before,
         "status_after": event.status_after,
+        "from_agency": event.from_agency,
+        "to_agency": event.to_agency,
         "message": event.message,
     })
 }

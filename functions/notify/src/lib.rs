@@ -64,7 +64,8 @@ fn outgoing(deps: &Deps, old: Option<&Report>, new: &Report) -> Vec<(&'static st
         out.push(("received", Outgoing::ReceiptSms));
     }
     let was = |f: &dyn Fn(&Report) -> bool| old.is_some_and(f);
-    if new.triage && !was(&|r| r.triage) {
+    // A returned report is announced as returned (below), not a second time as triage.
+    if new.triage && new.status == Status::Diterima && !was(&|r| r.triage) {
         out.push((
             "triage",
             Outgoing::Topic(Box::new(AgencyMessage::about(

@@ -1,0 +1,241 @@
+//! Routing and notification on the wire: a report submitted to intake on DynamoDB (moto) is
+//! routed from the table's real stream, and the agency's SQS queue, subscribed to the SNS topic
+//! with a filter on its id, receives exactly one message — however often records are delivered.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use lapor_core::{FixedClock, KeyPepper, Status, TrackingCode, WorkCalendar};
+use lapor_notify::SnsNotifier;
+use lapor_store::{DynamoStore, ReportStore};
+use lapor_tests::{moto_config, pothole_json, unique_name, TableStream};
+use serde_json::Value;
+use tower::ServiceExt;
+
+const DPUPR: &str = "kota-cirebon-dpupr";
+
+/// Monday 30 November 2026, 09:00 WIB.
+fn monday_morning() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z")
+        .map(|t| t.to_utc())
+        .expect("time")
+}
+
+struct Topic {
+    sqs: aws_sdk_sqs::Client,
+    topic_arn: String,
+    queue_url: String,
+}
+
+/// A topic, and a queue subscribed to it that only takes messages for `agency`.
+async fn topic_with_agency_queue(config: &aws_config::SdkConfig, agency: &str) -> Topic {
+    let sns = aws_sdk_sns::Client::new(config);
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let topic_arn = sns
+        .create_topic()
+        .name(unique_name("lapor-notifications"))
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn
+        .expect("topic arn");
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique_name("agency-inbox"))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .expect("queue url");
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes
+        .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .expect("queue arn");
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .attributes("FilterPolicy", format!("{{\"agency_id\": [\"{agency}\"]}}"))
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .expect("subscribe");
+    Topic {
+        sqs,
+        topic_arn,
+        queue_url,
+    }
+}
+
+impl Topic {
+    async fn drain(&self) -> Vec<Value> {
+        let mut bodies = Vec::new();
+        for _ in 0..3 {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .expect("receive");
+            for message in out.messages() {
+                let body = message.body().unwrap_or_default();
+                bodies.push(serde_json::from_str(body).unwrap_or(Value::String(body.into())));
+            }
+        }
+        bodies
+    }
+}
+
+#[tokio::test]
+async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let table = unique_name("routing");
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        &table,
+    ));
+    store.create_table_if_missing().await.expect("table");
+    let directory =
+        lapor_core::Directory::parse(lapor_core::Directory::bundled_sample()).expect("directory");
+    store
+        .put_directory(&directory)
+        .await
+        .expect("directory import");
+    let topic = topic_with_agency_queue(&config, DPUPR).await;
+    let mut stream = TableStream::open(&config, &table).await;
+    let clock = Arc::new(FixedClock::new(monday_morning()));
+
+    // A citizen submits through the intake function.
+    let pepper = KeyPepper::new(vec![7; 32]).expect("pepper");
+    let intake = lapor_intake::router(lapor_intake::Deps::new(
+        store.clone(),
+        clock.clone(),
+        pepper,
+    ));
+    let request = axum::http::Request::post("/reports")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(pothole_json().to_string()))
+        .expect("request");
+    let response = intake.oneshot(request).await.expect("response");
+    assert_eq!(response.status(), 201);
+    let receipt: Value = serde_json::from_slice(
+        &axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body"),
+    )
+    .expect("json");
+    let code =
+        TrackingCode::parse(receipt["tracking_code"].as_str().expect("code")).expect("valid code");
+
+    // The stream delivers the new report to routing — twice, as at-least-once delivery may.
+    let inserted = stream.next_event().await;
+    assert!(
+        !inserted.records.is_empty(),
+        "the stream carries the new report"
+    );
+    let routing = lapor_routing::Deps {
+        store: store.clone(),
+        clock: clock.clone(),
+        calendar: WorkCalendar::default(),
+    };
+    let first = lapor_routing::handle_event(&routing, &inserted).await;
+    assert!(first.batch_item_failures.is_empty());
+    let routed = store
+        .report_with_timeline(&code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(routed.report.status, Status::Terdisposisi);
+    assert_eq!(routed.report.agency.as_deref(), Some(DPUPR));
+    // Five working days after Monday 09:00 WIB.
+    assert_eq!(
+        routed.report.due_at.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2026-12-07T09:00:00+07:00")
+    );
+    let again = lapor_routing::handle_event(&routing, &inserted).await;
+    assert!(again.batch_item_failures.is_empty());
+    let after_repeat = store
+        .report_with_timeline(&code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(after_repeat, routed, "a repeated record changes nothing");
+
+    // Notify sees the insert and routing's update; each delivered twice.
+    let modified = stream.next_event().await;
+    assert!(modified.records.iter().any(|r| r.event_name == "MODIFY"));
+    let notify = lapor_notify_fn::Deps {
+        store: store.clone(),
+        notifier: Arc::new(SnsNotifier::new(
+            aws_sdk_sns::Client::new(&config),
+            &topic.topic_arn,
+        )),
+        clock: clock.clone(),
+        central: "kemenpanrb".into(),
+    };
+    for event in [&inserted, &modified, &inserted, &modified] {
+        let response = lapor_notify_fn::handle_event(&notify, event).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let messages = topic.drain().await;
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert_eq!(messages[0]["event_type"], "report.forwarded");
+    assert_eq!(messages[0]["agency_id"], DPUPR);
+    assert_eq!(messages[0]["tracking_code"], code.as_str());
+    let text = messages[0].to_string();
+    for identity in ["Siti", "3456", "siti.aminah"] {
+        assert!(
+            !text.contains(identity),
+            "topic message leaks {identity}: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bad_record_fails_alone() {
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let table = unique_name("routing-bad");
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        &table,
+    ));
+    store.create_table_if_missing().await.expect("table");
+    let routing = lapor_routing::Deps {
+        store: store.clone(),
+        clock: Arc::new(FixedClock::new(monday_morning())),
+        calendar: WorkCalendar::default(),
+    };
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../events/routing/new-report.json"
+    ))
+    .expect("event");
+    let mut event: aws_lambda_events::dynamodb::Event = serde_json::from_str(&text).expect("event");
+    let mut broken = event.records[0].clone();
+    broken.change.sequence_number = Some("999".into());
+    broken.change.new_image.insert(
+        "status".into(),
+        serde_dynamo::AttributeValue::S("hilang".into()),
+    );
+    event.records.push(broken);
+    let response = lapor_routing::handle_event(&routing, &event).await;
+    let failed: Vec<Option<String>> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, vec![Some("999".to_string())]);
+}
