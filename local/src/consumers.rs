@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use lapor_core::stats::{GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, TrackingCode,
 };
@@ -36,12 +37,21 @@ impl ReportStore for Announcing {
         self.announce(None, &s.report);
         Ok(())
     }
-    async fn update_report(&self, r: &Report, v: u64, e: &[Event]) -> Result<(), StoreError> {
-        // The stream carries the old image; locally it is read just before the write.
-        let old = self.inner.report(&r.tracking_code).await?;
-        self.inner.update_report(r, v, e).await?;
-        self.announce(old, r);
+    async fn update_report(
+        &self,
+        old: &Report,
+        new: &Report,
+        e: &[Event],
+    ) -> Result<(), StoreError> {
+        self.inner.update_report(old, new, e).await?;
+        self.announce(Some(old.clone()), new);
         Ok(())
+    }
+    async fn children(&self, id: &AgencyId) -> Result<Vec<AgencyId>, StoreError> {
+        self.inner.children(id).await
+    }
+    async fn stats(&self, r: &RegionCode, y: i32, g: GroupBy) -> Result<Vec<StatsRow>, StoreError> {
+        self.inner.stats(r, y, g).await
     }
     async fn idempotency_record(
         &self,

@@ -194,12 +194,12 @@ async fn updates_need_the_version_they_read(store: &dyn ReportStore) {
         .expect("create");
     let (v2, e2) = follow_up(&sub.report, 2, Status::Terdisposisi);
     store
-        .update_report(&v2, 1, std::slice::from_ref(&e2))
+        .update_report(&sub.report, &v2, std::slice::from_ref(&e2))
         .await
         .expect("update from v1");
 
     let (stale, e_stale) = follow_up(&sub.report, 3, Status::Arsip);
-    let result = store.update_report(&stale, 1, &[e_stale]).await;
+    let result = store.update_report(&sub.report, &stale, &[e_stale]).await;
     assert_eq!(conflict(result), Conflict::VersionMismatch);
 
     let full = store
@@ -213,7 +213,7 @@ async fn updates_need_the_version_they_read(store: &dyn ReportStore) {
     let ghost = submission(None);
     let (g2, ge2) = follow_up(&ghost.report, 2, Status::Terdisposisi);
     assert_eq!(
-        conflict(store.update_report(&g2, 1, &[ge2]).await),
+        conflict(store.update_report(&ghost.report, &g2, &[ge2]).await),
         Conflict::VersionMismatch
     );
     assert_eq!(
@@ -242,7 +242,7 @@ async fn timelines_come_back_in_order(store: &dyn ReportStore) {
         };
         let (next, event) = follow_up(&current, seq, to);
         store
-            .update_report(&next, current.version, std::slice::from_ref(&event))
+            .update_report(&current, &next, std::slice::from_ref(&event))
             .await
             .expect("update");
         expected.push(event);

@@ -12,6 +12,7 @@ use crate::region::Zone;
 /// Service levels, in working days unless named otherwise (SP4N-LAPOR!, Perpres 76/2013).
 pub const VERIFY_WORKING_DAYS: u32 = 3;
 pub const FOLLOW_UP_WORKING_DAYS: u32 = 5;
+pub const REPORTER_SILENCE_WORKING_DAYS: u32 = 10;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkCalendar {
@@ -47,6 +48,29 @@ impl WorkCalendar {
         }
         let shift = date.signed_duration_since(local.date_naive());
         local + shift
+    }
+
+    /// Working days from `now` until `due` in `zone`: negative once the deadline has passed.
+    pub fn working_days_left(
+        &self,
+        now: DateTime<Utc>,
+        due: DateTime<FixedOffset>,
+        zone: Zone,
+    ) -> i64 {
+        let today = now.with_timezone(&zone.offset()).date_naive();
+        let until = due.with_timezone(&zone.offset()).date_naive();
+        let (from, to, sign) = if until >= today {
+            (today, until, 1)
+        } else {
+            (until, today, -1)
+        };
+        let count = from
+            .iter_days()
+            .skip(1)
+            .take_while(|d| *d <= to)
+            .filter(|d| self.is_working_day(*d))
+            .count();
+        sign * i64::try_from(count).unwrap_or(i64::MAX)
     }
 }
 

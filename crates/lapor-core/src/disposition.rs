@@ -19,7 +19,7 @@ pub struct Hop {
 }
 
 impl Report {
-    fn next(&self, now: DateTime<Utc>) -> (Report, DateTime<FixedOffset>) {
+    pub(crate) fn next(&self, now: DateTime<Utc>) -> (Report, DateTime<FixedOffset>) {
         let at = now.with_timezone(&self.region.zone().offset());
         let mut next = self.clone();
         next.version = self.version + 1;
@@ -27,7 +27,7 @@ impl Report {
         (next, at)
     }
 
-    fn hop_event(
+    pub(crate) fn hop_event(
         &self,
         next: &Report,
         kind: EventKind,
@@ -63,6 +63,8 @@ impl Report {
         next.triage = false;
         next.overdue = false;
         next.due_at = Some(due);
+        next.forwarded_at = Some(at);
+        next.last_event = Some(EventKind::Forwarded);
         let event = self.hop_event(&next, EventKind::Forwarded, hop, at);
         Ok((next, event))
     }
@@ -78,6 +80,7 @@ impl Report {
         next.triage = true;
         next.agency = None;
         next.due_at = Some(due);
+        next.last_event = Some(EventKind::Triage);
         let event = self.hop_event(&next, EventKind::Triage, hop, at);
         (next, event)
     }
@@ -95,6 +98,7 @@ impl Report {
         next.triage = true;
         next.overdue = false;
         next.due_at = Some(due);
+        next.last_event = Some(EventKind::Returned);
         let event = self.hop_event(&next, EventKind::Returned, hop, at);
         Ok((next, event))
     }

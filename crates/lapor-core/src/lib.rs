@@ -11,8 +11,10 @@ pub mod clock;
 pub mod deadline;
 pub mod disposition;
 pub mod error;
+pub mod lifecycle;
 pub mod region;
 pub mod report;
+pub mod stats;
 pub mod status;
 pub mod tracking;
 
@@ -27,7 +29,7 @@ pub use error::{Invalid, Message};
 pub use region::{Region, RegionCode, RegionLevel, Zone};
 pub use report::{
     format_time, Actor, Channel, Email, Event, EventKind, Location, LocationDraft, NewReport,
-    Phone, Privacy, Report, ReportDraft, ReportType, Reporter, ReporterDraft,
+    Phone, Privacy, Rating, Report, ReportDraft, ReportType, Reporter, ReporterDraft,
 };
 pub use status::{Color, Status, TransitionError};
 pub use tracking::TrackingCode;

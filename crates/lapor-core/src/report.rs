@@ -497,6 +497,25 @@ pub struct Report {
     /// When the current stage's deadline passes (none once the report needs nothing more).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<FixedOffset>>,
+    /// When the report was last forwarded: the completion deadline counts from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_at: Option<DateTime<FixedOffset>>,
+    /// The agency's first follow-up, and whether it came before its deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_at: Option<DateTime<FixedOffset>>,
+    #[serde(default)]
+    pub responded_on_time: bool,
+    /// For a `selesai` report: when it becomes final unless the reporter answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_at: Option<DateTime<FixedOffset>>,
+    /// For a `tertunda` report: when the agency said it would resume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_at: Option<DateTime<FixedOffset>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Rating>,
+    /// What the last write did, so stream consumers know what to tell whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event: Option<EventKind>,
     pub access_key_hash: AccessKeyHash,
     /// Whether a reporter identity is on file (kept in its own record).
     pub has_reporter: bool,
@@ -530,6 +549,13 @@ impl Report {
             agency: None,
             triage: false,
             due_at: None,
+            forwarded_at: None,
+            first_response_at: None,
+            responded_on_time: false,
+            final_at: None,
+            resume_at: None,
+            rating: None,
+            last_event: Some(EventKind::Submitted),
             access_key_hash,
             has_reporter: new.reporter.is_some(),
             created_at: local,
@@ -566,9 +592,21 @@ pub enum EventKind {
     Forwarded,
     FollowUp,
     Returned,
+    /// The reporter's message to the agency (not public).
     Reply,
+    /// The reporter's rating of the outcome (not public).
+    Rating,
+    Archived,
     Escalated,
     Closed,
+}
+
+/// The reporter's verdict on a completed report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    pub stars: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

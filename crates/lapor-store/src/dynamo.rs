@@ -9,6 +9,7 @@
 //! | consumer mark   | `MARK#<key>`          | `MARK`           |
 //! | agency          | `AGENCY#<id>`         | `META`           |
 //! | routing rule    | `RULE#<region or ID>` | `<category>`     |
+//! | statistics      | `STATS#<region>#<year>` | `<dimension>#<value>` |
 //!
 //! Reports in a queue carry `inbox` (`TRIAGE` or `AGENCY#<id>`) and `inbox_sk` (created time and
 //! code), the keys of the sparse `inbox` index that lists a queue newest first.
@@ -26,9 +27,10 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
     KeyType, KeysAndAttributes, Projection, ProjectionType, Put, PutRequest, ScalarAttributeType,
     StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TransactWriteItem,
-    WriteRequest,
+    Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
+use lapor_core::stats::{deltas, Deltas, GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
 };
@@ -290,6 +292,34 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// One `ADD` update per counter item, to join the state change's transaction.
+    fn counter_updates(&self, deltas: Deltas) -> Result<Vec<TransactWriteItem>, StoreError> {
+        deltas
+            .into_iter()
+            .map(|(key, counters)| {
+                let mut update = Update::builder()
+                    .table_name(&self.table)
+                    .key(PK, s(format!("STATS#{}#{}", key.region, key.year)))
+                    .key(SK, s(key.dimension));
+                let mut adds = Vec::new();
+                for (i, (name, delta)) in counters.into_iter().enumerate() {
+                    adds.push(format!("#c{i} :v{i}"));
+                    update = update
+                        .expression_attribute_names(format!("#c{i}"), name)
+                        .expression_attribute_values(
+                            format!(":v{i}"),
+                            AttributeValue::N(delta.to_string()),
+                        );
+                }
+                let update = update
+                    .update_expression(format!("ADD {}", adds.join(", ")))
+                    .build()
+                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                Ok(TransactWriteItem::builder().update(update).build())
+            })
+            .collect()
+    }
+
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -374,6 +404,7 @@ impl ReportStore for DynamoStore {
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
+        items.extend(self.counter_updates(deltas(None, &sub.report))?);
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(Err(e)) => Err(e),
@@ -456,20 +487,17 @@ impl ReportStore for DynamoStore {
 
     async fn update_report(
         &self,
-        report: &Report,
-        expected_version: u64,
+        old: &Report,
+        new: &Report,
         events: &[Event],
     ) -> Result<(), StoreError> {
-        let pk = report_pk(&report.tracking_code);
+        let pk = report_pk(&new.tracking_code);
         let meta = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(report_item(report)?))
+            .set_item(Some(report_item(new)?))
             .condition_expression("#v = :expected")
             .expression_attribute_names("#v", "version")
-            .expression_attribute_values(
-                ":expected",
-                AttributeValue::N(expected_version.to_string()),
-            )
+            .expression_attribute_values(":expected", AttributeValue::N(old.version.to_string()))
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut items = vec![TransactWriteItem::builder().put(meta).build()];
@@ -479,6 +507,7 @@ impl ReportStore for DynamoStore {
                 Some("attribute_not_exists(#pk)"),
             )?);
         }
+        items.extend(self.counter_updates(deltas(Some(old), new))?);
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(Err(e)) => Err(e),
@@ -511,6 +540,72 @@ impl ReportStore for DynamoStore {
             .await?
             .map(from_item)
             .transpose()
+    }
+
+    async fn children(&self, id: &AgencyId) -> Result<Vec<AgencyId>, StoreError> {
+        let Some(item) = self.get(format!("AGENCY#{id}"), META).await? else {
+            return Ok(Vec::new());
+        };
+        match item.get("children") {
+            Some(AttributeValue::L(list)) => list
+                .iter()
+                .filter_map(|v| v.as_s().ok())
+                .map(|c| {
+                    AgencyId::parse(c)
+                        .map_err(|e| StoreError::Backend(format!("bad child id: {e}")))
+                })
+                .collect(),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    async fn stats(
+        &self,
+        region: &RegionCode,
+        year: i32,
+        group: GroupBy,
+    ) -> Result<Vec<StatsRow>, StoreError> {
+        let mut rows = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(format!("STATS#{region}#{year}")))
+                .expression_attribute_values(":prefix", s(group.prefix()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in out.items.unwrap_or_default() {
+                let key = match item.get(SK) {
+                    Some(AttributeValue::S(sk)) => {
+                        sk.trim_start_matches(group.prefix()).to_string()
+                    }
+                    _ => continue,
+                };
+                let counters = item
+                    .iter()
+                    .filter_map(|(name, value)| match value {
+                        AttributeValue::N(n) => n.parse::<i64>().ok().map(|v| (name.clone(), v)),
+                        _ => None,
+                    })
+                    .collect();
+                let row = StatsRow::from_counters(key, &counters);
+                if row.total != 0 {
+                    rows.push(row);
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(rows)
     }
 
     async fn route(
@@ -575,37 +670,30 @@ impl ReportStore for DynamoStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page, StoreError> {
-        let queue_value = queue_key(queue);
-        let start = cursor
-            .map(|c| {
-                let sort_key = decode_cursor(c)?;
-                let code = sort_key
-                    .rsplit('#')
-                    .next()
-                    .ok_or(StoreError::Conflict(Conflict::BadCursor))?
-                    .to_string();
-                Ok::<_, StoreError>(HashMap::from([
-                    (INBOX_PK.to_string(), s(queue_value.clone())),
-                    (INBOX_SK.to_string(), s(sort_key)),
-                    (PK.to_string(), s(format!("REPORT#{code}"))),
-                    (SK.to_string(), s(META)),
-                ]))
-            })
-            .transpose()?;
-        let out = self
+        let after = cursor.map(decode_cursor).transpose()?;
+        // A position is a sort key, not an item key, so one cursor can page several queues at
+        // once (a supervisor's inbox merges its departments').
+        let condition = if after.is_some() {
+            "#q = :q AND #s < :after"
+        } else {
+            "#q = :q"
+        };
+        let mut query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(INBOX_INDEX)
-            .key_condition_expression("#q = :q")
+            .key_condition_expression(condition)
             .expression_attribute_names("#q", INBOX_PK)
-            .expression_attribute_values(":q", s(queue_value))
+            .expression_attribute_values(":q", s(queue_key(queue)))
             .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(backend)?;
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        if let Some(after) = after {
+            query = query
+                .expression_attribute_names("#s", INBOX_SK)
+                .expression_attribute_values(":after", s(after));
+        }
+        let out = query.send().await.map_err(backend)?;
         let reports: Vec<Report> = out
             .items
             .unwrap_or_default()

@@ -8,6 +8,7 @@ mod stream;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset};
+use lapor_core::stats::{GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, TrackingCode,
 };
@@ -155,12 +156,12 @@ pub trait ReportStore: Send + Sync {
     /// The reporter's identity. Only intake, sms and notify may call this.
     async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError>;
 
-    /// Replaces the report if its stored version is still `expected_version`, and appends
-    /// `events`, all or nothing. `report.version` must be `expected_version + 1`.
+    /// Replaces `old` by `new` if the stored version is still `old.version`, appends `events`
+    /// and moves the statistics counters, all or nothing (`VersionMismatch` otherwise).
     async fn update_report(
         &self,
-        report: &Report,
-        expected_version: u64,
+        old: &Report,
+        new: &Report,
         events: &[Event],
     ) -> Result<(), StoreError>;
 
@@ -169,6 +170,17 @@ pub trait ReportStore: Send + Sync {
     async fn put_directory(&self, directory: &Directory) -> Result<(), StoreError>;
 
     async fn agency(&self, id: &AgencyId) -> Result<Option<Agency>, StoreError>;
+
+    /// The agencies directly below `id` (its departments).
+    async fn children(&self, id: &AgencyId) -> Result<Vec<AgencyId>, StoreError>;
+
+    /// Published statistics for a region and year, one row per value of the grouping.
+    async fn stats(
+        &self,
+        region: &RegionCode,
+        year: i32,
+        group: GroupBy,
+    ) -> Result<Vec<StatsRow>, StoreError>;
 
     /// The agency for a category in a region, falling back to the province and then the
     /// national rules; `None` when no rule matches (the report goes to triage).

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use lapor_core::stats::{deltas, GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
 };
@@ -35,6 +36,27 @@ struct State {
     /// Consumer marks: key → expiry (Unix seconds).
     #[serde(default)]
     marks: BTreeMap<String, i64>,
+    /// Statistics counters: "region|year|dimension" → counter → value.
+    #[serde(default)]
+    stats: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+fn stats_key(region: &str, year: i32, dimension: &str) -> String {
+    format!("{region}|{year}|{dimension}")
+}
+
+impl State {
+    fn count(&mut self, old: Option<&Report>, new: &Report) {
+        for (key, counters) in deltas(old, new) {
+            let entry = self
+                .stats
+                .entry(stats_key(&key.region, key.year, &key.dimension))
+                .or_default();
+            for (name, delta) in counters {
+                *entry.entry(name).or_default() += delta;
+            }
+        }
+    }
 }
 
 fn rule_key(scope: &Scope, category: Category) -> String {
@@ -132,6 +154,7 @@ impl ReportStore for MemStore {
                     .idempotency
                     .insert(record.key_hash.clone(), record.clone());
             }
+            state.count(None, &s.report);
             state.reports.insert(
                 s.report.tracking_code.clone(),
                 Stored {
@@ -181,26 +204,27 @@ impl ReportStore for MemStore {
 
     async fn update_report(
         &self,
-        report: &Report,
-        expected_version: u64,
+        old: &Report,
+        new: &Report,
         events: &[Event],
     ) -> Result<(), StoreError> {
         self.write(|state| {
             let stored = state
                 .reports
-                .get_mut(&report.tracking_code)
+                .get_mut(&new.tracking_code)
                 .ok_or(StoreError::Conflict(Conflict::VersionMismatch))?;
-            if stored.report.version != expected_version {
+            if stored.report.version != old.version {
                 return Err(StoreError::Conflict(Conflict::VersionMismatch));
             }
             if events
                 .iter()
-                .any(|e| stored.events.iter().any(|old| old.seq == e.seq))
+                .any(|e| stored.events.iter().any(|known| known.seq == e.seq))
             {
                 return Err(StoreError::Conflict(Conflict::VersionMismatch));
             }
-            stored.report = report.clone();
+            let before = std::mem::replace(&mut stored.report, new.clone());
             stored.events.extend_from_slice(events);
+            state.count(Some(&before), new);
             Ok(())
         })
     }
@@ -219,6 +243,33 @@ impl ReportStore for MemStore {
 
     async fn agency(&self, id: &AgencyId) -> Result<Option<Agency>, StoreError> {
         Ok(self.lock().agencies.get(id).cloned())
+    }
+
+    async fn children(&self, id: &AgencyId) -> Result<Vec<AgencyId>, StoreError> {
+        Ok(self
+            .lock()
+            .agencies
+            .values()
+            .filter(|a| a.parent.as_ref() == Some(id))
+            .map(|a| a.id.clone())
+            .collect())
+    }
+
+    async fn stats(
+        &self,
+        region: &RegionCode,
+        year: i32,
+        group: GroupBy,
+    ) -> Result<Vec<StatsRow>, StoreError> {
+        let prefix = stats_key(region.as_str(), year, group.prefix());
+        Ok(self
+            .lock()
+            .stats
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, counters)| StatsRow::from_counters(k[prefix.len()..].to_string(), counters))
+            .filter(|row| row.total != 0)
+            .collect())
     }
 
     async fn route(

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, Utc};
+use lapor_core::stats::{GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, FixedClock, KeyPepper, RegionCode, Report,
     Reporter, TrackingCode,
@@ -428,8 +429,14 @@ impl ReportStore for Gate {
     async fn reporter(&self, c: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
         self.inner.reporter(c).await
     }
-    async fn update_report(&self, r: &Report, v: u64, e: &[Event]) -> Result<(), StoreError> {
-        self.inner.update_report(r, v, e).await
+    async fn update_report(&self, o: &Report, n: &Report, e: &[Event]) -> Result<(), StoreError> {
+        self.inner.update_report(o, n, e).await
+    }
+    async fn children(&self, id: &AgencyId) -> Result<Vec<AgencyId>, StoreError> {
+        self.inner.children(id).await
+    }
+    async fn stats(&self, r: &RegionCode, y: i32, g: GroupBy) -> Result<Vec<StatsRow>, StoreError> {
+        self.inner.stats(r, y, g).await
     }
     async fn put_directory(&self, d: &Directory) -> Result<(), StoreError> {
         self.inner.put_directory(d).await
@@ -503,7 +510,13 @@ impl ReportStore for Broken {
     async fn reporter(&self, _: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
         Err(StoreError::Backend("down".into()))
     }
-    async fn update_report(&self, _: &Report, _: u64, _: &[Event]) -> Result<(), StoreError> {
+    async fn update_report(&self, _: &Report, _: &Report, _: &[Event]) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn children(&self, _: &AgencyId) -> Result<Vec<AgencyId>, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn stats(&self, _: &RegionCode, _: i32, _: GroupBy) -> Result<Vec<StatsRow>, StoreError> {
         Err(StoreError::Backend("down".into()))
     }
     async fn put_directory(&self, _: &Directory) -> Result<(), StoreError> {

@@ -113,11 +113,7 @@ async fn write(
     event: lapor_core::Event,
     outcome: Outcome,
 ) -> Result<Outcome, StoreError> {
-    match deps
-        .store
-        .update_report(&next, before.version, &[event])
-        .await
-    {
+    match deps.store.update_report(before, &next, &[event]).await {
         Ok(()) => {
             tracing::info!(tracking_code = %next.tracking_code, outcome = ?outcome, "routed");
             Ok(outcome)

@@ -195,9 +195,7 @@ async fn forward(
         message,
     };
     let (next, event) = report.forward(&target.id, hop, now, due)?;
-    deps.store
-        .update_report(&next, report.version, &[event])
-        .await?;
+    deps.store.update_report(&report, &next, &[event]).await?;
     tracing::info!(tracking_code = %next.tracking_code, to = %target.id, by = %officer.agency, "forwarded");
     Ok(Json(officer_view(&next)))
 }
@@ -227,9 +225,7 @@ async fn return_report(
         message: reason,
     };
     let (next, event) = report.return_not_authority(hop, now, due)?;
-    deps.store
-        .update_report(&next, report.version, &[event])
-        .await?;
+    deps.store.update_report(&report, &next, &[event]).await?;
     tracing::info!(tracking_code = %next.tracking_code, by = %officer.agency, "returned as not the agency's authority");
     Ok((StatusCode::OK, Json(officer_view(&next))))
 }

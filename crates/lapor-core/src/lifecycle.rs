@@ -1,0 +1,348 @@
+//! What happens after forwarding: the agency's follow-ups (diproses, selesai, tertunda), archiving,
+//! and the reporter's side of the conversation (replies that may reopen, one rating). Each step
+//! yields the next version and its one timeline event, through the one state machine.
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+
+use crate::deadline::{WorkCalendar, REPORTER_SILENCE_WORKING_DAYS};
+use crate::disposition::Hop;
+use crate::error::Invalid;
+use crate::report::{Actor, Event, EventKind, Rating, Report};
+use crate::status::{Status, TransitionError};
+
+/// Perpres 76/2013: a complaint is resolved within 60 days of reaching the agency.
+pub const COMPLETION_DAYS: i64 = 60;
+
+/// Why a reporter's step was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReporterError {
+    Invalid(Invalid),
+    Transition(TransitionError),
+}
+
+impl Report {
+    fn step(
+        &self,
+        now: DateTime<Utc>,
+        kind: EventKind,
+        hop: Hop,
+        public: bool,
+        change: impl FnOnce(&mut Report),
+    ) -> (Report, Event) {
+        let (mut next, at) = self.next(now);
+        change(&mut next);
+        next.last_event = Some(kind);
+        let mut event = self.hop_event(&next, kind, hop, at);
+        event.public = public;
+        event.from_agency = None;
+        event.to_agency = None;
+        (next, event)
+    }
+
+    /// An agency's follow-up moving the report to `to` (diproses, selesai or tertunda).
+    pub fn follow_up(
+        &self,
+        to: Status,
+        hop: Hop,
+        resume_at: Option<DateTime<FixedOffset>>,
+        now: DateTime<Utc>,
+        calendar: &WorkCalendar,
+    ) -> Result<(Report, Event), TransitionError> {
+        if !matches!(to, Status::Diproses | Status::Selesai | Status::Tertunda) {
+            return Err(TransitionError {
+                from: self.status,
+                to,
+                allowed: self.status.allowed_next(),
+            });
+        }
+        self.status.transition(to)?;
+        let zone = self.region.zone();
+        Ok(self.step(now, EventKind::FollowUp, hop, true, |next| {
+            let at = now.with_timezone(&zone.offset());
+            if next.first_response_at.is_none() {
+                next.first_response_at = Some(at);
+                next.responded_on_time = self.due_at.is_none_or(|due| at <= due);
+            }
+            next.status = to;
+            next.overdue = false;
+            next.resume_at = None;
+            next.final_at = None;
+            let completion =
+                self.forwarded_at.unwrap_or(self.created_at) + Duration::days(COMPLETION_DAYS);
+            next.due_at = match to {
+                Status::Selesai => {
+                    let last_word =
+                        calendar.add_working_days(now, REPORTER_SILENCE_WORKING_DAYS, zone);
+                    next.final_at = Some(last_word);
+                    Some(last_word)
+                }
+                Status::Tertunda => {
+                    next.resume_at = resume_at;
+                    Some(resume_at.map_or(completion, |r| r.min(completion)))
+                }
+                _ => Some(completion),
+            };
+        }))
+    }
+
+    /// Closes the report without action (spam, duplicate, not a complaint).
+    pub fn archive(
+        &self,
+        hop: Hop,
+        now: DateTime<Utc>,
+    ) -> Result<(Report, Event), TransitionError> {
+        self.status.transition(Status::Arsip)?;
+        Ok(self.step(now, EventKind::Archived, hop, true, |next| {
+            next.status = Status::Arsip;
+            next.due_at = None;
+            next.overdue = false;
+            next.triage = false;
+        }))
+    }
+
+    /// The reporter answers. Saying it is not solved reopens a `selesai` report that is not yet
+    /// final; any other reply is a message for the agency.
+    pub fn reply(
+        &self,
+        message: String,
+        not_solved: bool,
+        now: DateTime<Utc>,
+        calendar: &WorkCalendar,
+    ) -> Result<(Report, Event), ReporterError> {
+        let hop = Hop {
+            actor: Actor::Reporter,
+            by: None,
+            message: Some(message),
+        };
+        if !not_solved {
+            return Ok(self.step(now, EventKind::Reply, hop, false, |_| {}));
+        }
+        let at = now.with_timezone(&self.region.zone().offset());
+        let still_open = self.status == Status::Selesai && self.final_at.is_some_and(|f| at < f);
+        if !still_open {
+            return Err(ReporterError::Invalid(Invalid::field(
+                "not_solved",
+                "cannot_reopen",
+                "Laporan hanya dapat dibuka kembali dalam 10 hari kerja setelah dinyatakan selesai.",
+                "A report can only be reopened within 10 working days of being marked done.",
+            )));
+        }
+        self.status
+            .transition(Status::Diproses)
+            .map_err(ReporterError::Transition)?;
+        let zone = self.region.zone();
+        Ok(self.step(now, EventKind::Reply, hop, false, |next| {
+            next.status = Status::Diproses;
+            next.final_at = None;
+            next.due_at =
+                Some(calendar.add_working_days(now, crate::deadline::FOLLOW_UP_WORKING_DAYS, zone));
+        }))
+    }
+
+    /// The reporter rates the outcome: once, and only once the agency reports it done.
+    pub fn rate(
+        &self,
+        rating: Rating,
+        now: DateTime<Utc>,
+    ) -> Result<(Report, Event), ReporterError> {
+        if self.status != Status::Selesai
+            && !(self.status == Status::Arsip && self.first_response_at.is_some())
+        {
+            return Err(ReporterError::Invalid(Invalid::field(
+                "stars",
+                "not_done_yet",
+                "Penilaian hanya dapat diberikan setelah laporan selesai.",
+                "A rating can only be given once the report is done.",
+            )));
+        }
+        if self.rating.is_some() {
+            return Err(ReporterError::Invalid(Invalid::field(
+                "stars",
+                "already_rated",
+                "Laporan ini sudah dinilai.",
+                "This report has already been rated.",
+            )));
+        }
+        let hop = Hop {
+            actor: Actor::Reporter,
+            by: None,
+            message: rating.comment.clone(),
+        };
+        Ok(self.step(now, EventKind::Rating, hop, false, |next| {
+            next.rating = Some(rating)
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AgencyId, Channel, ReportDraft};
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.to_utc())
+            .expect("time")
+    }
+
+    fn forwarded() -> Report {
+        let json = serde_json::json!({
+            "type": "pengaduan", "title": "Jalan berlubang", "category": "infrastruktur",
+            "description": "Lubang besar di depan pasar sudah dua minggu.", "region": "32.74", "privacy": "publik"
+        });
+        let new = ReportDraft(json.as_object().expect("object"))
+            .validate(Channel::Web)
+            .expect("valid");
+        let code = crate::TrackingCode::generate(&mut rand::rng());
+        let (report, _, _) = Report::open(
+            new,
+            code,
+            crate::AccessKeyHash("h".into()),
+            utc("2026-11-30T02:00:00Z"),
+        );
+        let hop = Hop {
+            actor: Actor::System,
+            by: None,
+            message: None,
+        };
+        let due = WorkCalendar::default().add_working_days(
+            utc("2026-11-30T02:00:00Z"),
+            5,
+            report.region.zone(),
+        );
+        report
+            .forward(
+                &AgencyId::parse("kota-cirebon-dpupr").expect("id"),
+                hop,
+                utc("2026-11-30T02:00:00Z"),
+                due,
+            )
+            .expect("forward")
+            .0
+    }
+
+    fn officer() -> Hop {
+        Hop {
+            actor: Actor::Officer,
+            by: AgencyId::parse("kota-cirebon-dpupr").ok(),
+            message: Some("Sedang ditangani.".into()),
+        }
+    }
+
+    #[test]
+    fn the_first_follow_up_records_whether_it_was_on_time() {
+        let cal = WorkCalendar::default();
+        let on_time = forwarded()
+            .follow_up(
+                Status::Diproses,
+                officer(),
+                None,
+                utc("2026-12-01T02:00:00Z"),
+                &cal,
+            )
+            .expect("ok")
+            .0;
+        assert!(on_time.responded_on_time);
+        assert_eq!(
+            on_time.due_at.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2027-01-29T09:00:00+07:00")
+        );
+        let late = forwarded()
+            .follow_up(
+                Status::Diproses,
+                officer(),
+                None,
+                utc("2026-12-10T02:00:00Z"),
+                &cal,
+            )
+            .expect("ok")
+            .0;
+        assert!(!late.responded_on_time);
+    }
+
+    #[test]
+    fn done_then_reopened_within_ten_working_days_only() {
+        let cal = WorkCalendar::default();
+        let done = forwarded()
+            .follow_up(
+                Status::Selesai,
+                officer(),
+                None,
+                utc("2026-12-01T02:00:00Z"),
+                &cal,
+            )
+            .expect("ok")
+            .0;
+        assert_eq!(
+            done.final_at.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2026-12-15T09:00:00+07:00")
+        );
+        let reopened = done
+            .reply(
+                "Belum diperbaiki.".into(),
+                true,
+                utc("2026-12-08T02:00:00Z"),
+                &cal,
+            )
+            .expect("reopen")
+            .0;
+        assert_eq!(reopened.status, Status::Diproses);
+        let too_late = done.reply("Belum.".into(), true, utc("2026-12-16T02:00:00Z"), &cal);
+        assert!(matches!(too_late, Err(ReporterError::Invalid(e)) if e.code == "cannot_reopen"));
+    }
+
+    #[test]
+    fn a_rating_comes_once_and_only_after_done() {
+        let cal = WorkCalendar::default();
+        let rating = Rating {
+            stars: 5,
+            comment: None,
+        };
+        assert!(forwarded()
+            .rate(rating.clone(), utc("2026-12-01T02:00:00Z"))
+            .is_err());
+        let done = forwarded()
+            .follow_up(
+                Status::Selesai,
+                officer(),
+                None,
+                utc("2026-12-01T02:00:00Z"),
+                &cal,
+            )
+            .expect("ok")
+            .0;
+        let rated = done
+            .rate(rating.clone(), utc("2026-12-02T02:00:00Z"))
+            .expect("rate")
+            .0;
+        assert!(
+            matches!(rated.rate(rating, utc("2026-12-03T02:00:00Z")), Err(ReporterError::Invalid(e)) if e.code == "already_rated")
+        );
+    }
+
+    #[test]
+    fn follow_ups_cannot_jump_to_other_statuses() {
+        let cal = WorkCalendar::default();
+        let err = forwarded().follow_up(
+            Status::BukanWewenang,
+            officer(),
+            None,
+            utc("2026-12-01T02:00:00Z"),
+            &cal,
+        );
+        assert!(err.is_err());
+        let archived = forwarded()
+            .archive(officer(), utc("2026-12-01T02:00:00Z"))
+            .expect("archive")
+            .0;
+        assert!(archived
+            .follow_up(
+                Status::Diproses,
+                officer(),
+                None,
+                utc("2026-12-02T02:00:00Z"),
+                &cal
+            )
+            .is_err());
+    }
+}

@@ -1,0 +1,145 @@
+//! Published statistics as counters: per region (the report's own and its province) × year ×
+//! dimension (agency, category, month), how many reports are in each colour and status, how many
+//! were followed up, and how many of those on time. Every state change writes the difference its
+//! counters need in the same write as the change, so reading statistics never scans.
+
+use std::collections::BTreeMap;
+
+use chrono::Datelike;
+use serde::Serialize;
+
+use crate::report::Report;
+
+/// One counter item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CounterKey {
+    pub region: String,
+    pub year: i32,
+    /// `agency#<id>` (`agency#-` while unassigned), `category#<id>` or `month#<01-12>`.
+    pub dimension: String,
+}
+
+/// Counter name → change, per counter item.
+pub type Deltas = BTreeMap<CounterKey, BTreeMap<String, i64>>;
+
+/// The groupings `/stats` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Agency,
+    Category,
+    Month,
+}
+
+impl GroupBy {
+    pub fn parse(input: &str) -> Option<GroupBy> {
+        match input {
+            "agency" => Some(GroupBy::Agency),
+            "category" => Some(GroupBy::Category),
+            "month" => Some(GroupBy::Month),
+            _ => None,
+        }
+    }
+
+    pub fn prefix(self) -> &'static str {
+        match self {
+            GroupBy::Agency => "agency#",
+            GroupBy::Category => "category#",
+            GroupBy::Month => "month#",
+        }
+    }
+}
+
+/// The counters one report adds to (each by one).
+fn contributions(report: &Report) -> Vec<(CounterKey, String)> {
+    let year = report.created_at.year();
+    let mut regions = vec![report.region.to_string()];
+    if let Some(parent) = report.region.parent() {
+        regions.push(parent.to_string());
+    }
+    let dimensions = [
+        format!("agency#{}", report.agency.as_deref().unwrap_or("-")),
+        format!("category#{}", report.category.id()),
+        format!("month#{:02}", report.created_at.month()),
+    ];
+    let color = serde_json::to_value(report.color())
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let mut names = vec![
+        "total".to_string(),
+        format!("color_{color}"),
+        format!("status_{}", report.status.as_str()),
+    ];
+    if report.first_response_at.is_some() {
+        names.push("followed_up".into());
+        if report.responded_on_time {
+            names.push("on_time".into());
+        }
+    }
+    let mut out = Vec::new();
+    for region in &regions {
+        for dimension in &dimensions {
+            let key = CounterKey {
+                region: region.clone(),
+                year,
+                dimension: dimension.clone(),
+            };
+            out.extend(names.iter().map(|n| (key.clone(), n.clone())));
+        }
+    }
+    out
+}
+
+/// What the counters must change by when `old` becomes `new` (`old` none for a new report).
+pub fn deltas(old: Option<&Report>, new: &Report) -> Deltas {
+    let mut out: Deltas = BTreeMap::new();
+    for (key, name) in contributions(new) {
+        *out.entry(key).or_default().entry(name).or_default() += 1;
+    }
+    for (key, name) in old.map(contributions).unwrap_or_default() {
+        *out.entry(key).or_default().entry(name).or_default() -= 1;
+    }
+    for counters in out.values_mut() {
+        counters.retain(|_, v| *v != 0);
+    }
+    out.retain(|_, counters| !counters.is_empty());
+    out
+}
+
+/// One row of published statistics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatsRow {
+    pub key: String,
+    pub total: i64,
+    pub colors: BTreeMap<String, i64>,
+    pub statuses: BTreeMap<String, i64>,
+    pub followed_up: i64,
+    pub on_time: i64,
+    /// Share of followed-up reports whose first follow-up met its deadline (0–1).
+    pub on_time_share: Option<f64>,
+}
+
+impl StatsRow {
+    pub fn from_counters(key: String, counters: &BTreeMap<String, i64>) -> StatsRow {
+        let pick = |prefix: &str| {
+            counters
+                .iter()
+                .filter_map(|(k, v)| k.strip_prefix(prefix).map(|s| (s.to_string(), *v)))
+                .filter(|(_, v)| *v != 0)
+                .collect::<BTreeMap<_, _>>()
+        };
+        let get = |name: &str| counters.get(name).copied().unwrap_or(0);
+        let followed_up = get("followed_up");
+        let on_time = get("on_time");
+        StatsRow {
+            key,
+            total: get("total"),
+            colors: pick("color_"),
+            statuses: pick("status_"),
+            followed_up,
+            on_time,
+            #[allow(clippy::cast_precision_loss)]
+            on_time_share: (followed_up > 0).then(|| on_time as f64 / followed_up as f64),
+        }
+    }
+}
