@@ -1,11 +1,13 @@
 //! One contract for every store: each case runs on MemStore and on DynamoStore over moto.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
+use lapor_core::stats::GroupBy;
 use lapor_core::{
-    AccessKey, Actor, Channel, Event, EventKind, Report, ReportDraft, Status, TrackingCode,
+    AccessKey, Actor, AgencyId, Category, Channel, Directory, Event, EventKind, Hop, RegionCode,
+    Report, ReportDraft, Status, TrackingCode,
 };
 use lapor_store::{
-    Conflict, DynamoStore, IdempotencyRecord, MemStore, ReportStore, StoreError, Submission,
+    Conflict, DynamoStore, IdempotencyRecord, MemStore, Queue, ReportStore, StoreError, Submission,
     IDEMPOTENCY_TTL_SECS,
 };
 use lapor_tests::{moto_dynamodb, pothole_json, unique_name};
@@ -257,6 +259,154 @@ async fn timelines_come_back_in_order(store: &dyn ReportStore) {
     assert_eq!(full.report.version, 12);
 }
 
+async fn the_directory_gives_children_and_routes(store: &dyn ReportStore) {
+    let directory = Directory::parse(Directory::bundled_sample()).expect("directory");
+    store.put_directory(&directory).await.expect("import");
+    store.put_directory(&directory).await.expect("import again");
+    let id = |s: &str| AgencyId::parse(s).expect("id");
+    let mut children: Vec<String> = store
+        .children(&id("kota-cirebon"))
+        .await
+        .expect("children")
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    children.sort();
+    assert_eq!(children.len(), 9, "{children:?}");
+    assert!(children.contains(&"kota-cirebon-dpupr".to_string()));
+    assert!(store
+        .children(&id("kota-cirebon-dpupr"))
+        .await
+        .expect("children")
+        .is_empty());
+    let region = |s: &str| RegionCode::parse(s).expect("region");
+    let route = |r: &str, c| {
+        let r = region(r);
+        async move {
+            store
+                .route(&r, c)
+                .await
+                .expect("route")
+                .map(|a| a.to_string())
+        }
+    };
+    assert_eq!(
+        route("32.74", Category::Infrastruktur).await.as_deref(),
+        Some("kota-cirebon-dpupr")
+    );
+    assert_eq!(
+        route("32.01", Category::Kesehatan).await.as_deref(),
+        Some("jabar")
+    );
+    assert_eq!(route("33", Category::Infrastruktur).await, None);
+    let dpupr = store
+        .agency(&id("kota-cirebon-dpupr"))
+        .await
+        .expect("agency")
+        .expect("exists");
+    assert_eq!(dpupr.parent, Some(id("kota-cirebon")));
+}
+
+async fn queues_page_newest_first(store: &dyn ReportStore) {
+    let agency = AgencyId::parse(&unique_name("dinas")).expect("id");
+    let mut codes = Vec::new();
+    for minutes in 0..5 {
+        let mut sub = submission(None);
+        sub.report.created_at += Duration::minutes(minutes);
+        store
+            .create_report(&sub, now().timestamp())
+            .await
+            .expect("create");
+        let hop = Hop {
+            actor: Actor::System,
+            by: None,
+            message: None,
+        };
+        let (next, event) = sub
+            .report
+            .forward(&agency, hop, now(), sub.report.created_at)
+            .expect("forward");
+        store
+            .update_report(&sub.report, &next, &[event])
+            .await
+            .expect("forward");
+        codes.push(sub.report.tracking_code.to_string());
+    }
+    codes.reverse();
+    let queue = Queue::Agency(agency);
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    for _ in 0..5 {
+        let page = store
+            .queue(&queue, 2, cursor.as_deref())
+            .await
+            .expect("page");
+        assert!(page.reports.len() <= 2);
+        seen.extend(page.reports.iter().map(|r| r.tracking_code.to_string()));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, codes, "every report once, newest first");
+    assert!(matches!(
+        store.queue(&queue, 2, Some("zz")).await,
+        Err(StoreError::Conflict(Conflict::BadCursor))
+    ));
+}
+
+async fn statistics_follow_every_change(store: &dyn ReportStore) {
+    let mut sub = submission(None);
+    // A region of its own so other cases do not count here.
+    sub.report.region = RegionCode::parse("32.79").expect("Kota Banjar");
+    store
+        .create_report(&sub, now().timestamp())
+        .await
+        .expect("create");
+    let year = sub.report.created_at.year();
+    let region = sub.report.region.clone();
+    let rows = store
+        .stats(&region, year, GroupBy::Category)
+        .await
+        .expect("stats");
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].key.as_str(), rows[0].total), ("infrastruktur", 1));
+    assert_eq!(rows[0].colors.get("grey"), Some(&1));
+    let (v2, e2) = follow_up(&sub.report, 2, Status::Diproses);
+    store
+        .update_report(&sub.report, &v2, &[e2])
+        .await
+        .expect("update");
+    let rows = store
+        .stats(&region, year, GroupBy::Category)
+        .await
+        .expect("stats");
+    assert_eq!(rows[0].total, 1);
+    assert_eq!(rows[0].colors.get("yellow"), Some(&1));
+    assert_eq!(rows[0].colors.get("grey"), None);
+    let province = store
+        .stats(&RegionCode::parse("32").expect("32"), year, GroupBy::Month)
+        .await
+        .expect("stats");
+    assert!(province.iter().map(|r| r.total).sum::<i64>() >= 1);
+}
+
+async fn marks_are_taken_once(store: &dyn ReportStore) {
+    let key = unique_name("mark");
+    let t = now().timestamp();
+    assert!(store.mark_once(&key, t, 60).await.expect("mark"));
+    assert!(!store.mark_once(&key, t + 1, 60).await.expect("mark"));
+    assert!(store
+        .mark_once(&key, t + 61, 60)
+        .await
+        .expect("expired mark is free"));
+    store.unmark(&key).await.expect("unmark");
+    assert!(store
+        .mark_once(&key, t + 62, 60)
+        .await
+        .expect("mark after unmark"));
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod mem {
@@ -308,6 +458,10 @@ contract!(
     an_expired_idempotency_key_is_free_again,
     updates_need_the_version_they_read,
     timelines_come_back_in_order,
+    the_directory_gives_children_and_routes,
+    queues_page_newest_first,
+    statistics_follow_every_change,
+    marks_are_taken_once,
 );
 
 #[tokio::test]

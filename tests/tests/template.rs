@@ -31,10 +31,17 @@ const STREAM: [&str; 4] = [
 /// a function starts calling something new, and the template must follow.
 fn calls(binary: &str) -> BTreeSet<String> {
     let own: &[&str] = match binary {
-        "intake" => &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        // UpdateItem: the statistics counters in every state change's transaction.
+        "intake" => &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:Query",
+        ],
         "routing" => &[
             "dynamodb:BatchGetItem",
             "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
             "sqs:SendMessage",
         ],
         "notify" => &[
@@ -44,7 +51,12 @@ fn calls(binary: &str) -> BTreeSet<String> {
             "sqs:SendMessage",
             "sns:Publish",
         ],
-        "status" => &["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        "status" => &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:Query",
+        ],
         _ => &[],
     };
     let stream: &[&str] = if matches!(binary, "routing" | "notify") {

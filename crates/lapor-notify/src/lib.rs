@@ -20,6 +20,10 @@ pub enum EventType {
     Forwarded,
     #[serde(rename = "report.returned")]
     Returned,
+    #[serde(rename = "report.reply")]
+    Reply,
+    #[serde(rename = "report.rating")]
+    Rating,
 }
 
 impl EventType {
@@ -29,6 +33,8 @@ impl EventType {
             EventType::Triage => "report.triage",
             EventType::Forwarded => "report.forwarded",
             EventType::Returned => "report.returned",
+            EventType::Reply => "report.reply",
+            EventType::Rating => "report.rating",
         }
     }
 }

@@ -518,11 +518,15 @@ impl ReportStore for DynamoStore {
     async fn put_directory(&self, directory: &Directory) -> Result<(), StoreError> {
         let mut items = Vec::new();
         for agency in directory.agencies() {
-            items.push(item_of(
-                agency,
-                format!("AGENCY#{}", agency.id),
-                META.into(),
-            )?);
+            let mut item = item_of(agency, format!("AGENCY#{}", agency.id), META.into())?;
+            // Kept on the parent so a supervisor's departments are one GetItem away.
+            let children: Vec<AttributeValue> = directory
+                .agencies()
+                .filter(|a| a.parent.as_ref() == Some(&agency.id))
+                .map(|a| s(a.id.as_str()))
+                .collect();
+            item.insert("children".into(), AttributeValue::L(children));
+            items.push(item);
         }
         for ((scope, category), agency) in directory.rules() {
             let (pk, sk) = rule_key(&scope, category);

@@ -113,6 +113,11 @@ pub fn queue_sort_key(report: &Report) -> String {
     )
 }
 
+/// The cursor that continues a listing after `report`.
+pub fn cursor_after(report: &Report) -> String {
+    encode_cursor(&queue_sort_key(report))
+}
+
 /// Cursors are opaque to clients: the last sort key, hex-encoded.
 pub(crate) fn encode_cursor(sort_key: &str) -> String {
     hex::encode(sort_key)

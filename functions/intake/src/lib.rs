@@ -2,6 +2,8 @@
 //! lists a form needs. `router(deps)` is served by Lambda (`main.rs`), lapor-local and the tests.
 
 mod directory;
+mod reporter;
+mod stats;
 mod submit;
 mod view;
 
@@ -40,6 +42,9 @@ pub fn routes(deps: Deps) -> Router {
     Router::new()
         .route("/reports", post(submit::submit))
         .route("/reports/{code}", get(view::view))
+        .route("/reports/{code}/replies", post(reporter::reply))
+        .route("/reports/{code}/rating", post(reporter::rate))
+        .route("/stats", get(stats::stats))
         .route("/categories", get(directory::categories))
         .route("/regions", get(directory::regions))
         .with_state(deps)

@@ -83,6 +83,8 @@ pub fn reporter_view(report: &Report, reporter: Option<&Reporter>, timeline: &[E
         body["location"] = json!(location);
     }
     body["reporter"] = reporter.map_or(Value::Null, |r| json!(r));
+    body["rating"] = json!(report.rating);
+    body["final_at"] = json!(report.final_at.as_ref().map(format_time));
     body["timeline"] = timeline.iter().map(event_json).collect();
     body["view"] = json!("reporter");
     body

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use lapor_core::{Clock, Report, Status};
+use lapor_core::{Clock, EventKind, Report, Status};
 use lapor_notify::{AgencyMessage, EventType, Notifier};
 use lapor_store::{handle_changes, ReportChange, ReportStore, StoreError};
 
@@ -35,6 +35,8 @@ pub enum NotifyFailure {
 /// One thing to send.
 enum Outgoing {
     ReceiptSms,
+    /// The agency answered or the status changed: the reporter hears of it.
+    StatusSms,
     Topic(Box<AgencyMessage>),
 }
 
@@ -92,6 +94,9 @@ fn outgoing(deps: &Deps, old: Option<&Report>, new: &Report) -> Vec<(&'static st
             ));
         }
     }
+    if old.is_some() {
+        out.extend(conversation(new));
+    }
     if new.status == Status::BukanWewenang && !was(&|r| r.status == Status::BukanWewenang) {
         out.push((
             "returned",
@@ -107,24 +112,86 @@ fn outgoing(deps: &Deps, old: Option<&Report>, new: &Report) -> Vec<(&'static st
     out
 }
 
+/// The agency answering the reporter, and the reporter answering the agency.
+fn conversation(new: &Report) -> Option<(&'static str, Outgoing)> {
+    let code = &new.tracking_code;
+    let agency = new.agency.as_deref();
+    match (new.last_event, agency) {
+        (Some(EventKind::FollowUp | EventKind::Archived), _) => {
+            Some(("answer", Outgoing::StatusSms))
+        }
+        (Some(EventKind::Reply), Some(agency)) => Some((
+            "reply",
+            Outgoing::Topic(Box::new(AgencyMessage::about(
+                new,
+                EventType::Reply,
+                agency,
+                format!(
+                    "Pelapor membalas laporan {code}. Lihat percakapan di kotak masuk instansi."
+                ),
+                format!(
+                    "The reporter replied on report {code}. See the conversation in your inbox."
+                ),
+            ))),
+        )),
+        (Some(EventKind::Rating), Some(agency)) => {
+            let stars = new.rating.as_ref().map_or(0, |r| r.stars);
+            Some((
+                "rating",
+                Outgoing::Topic(Box::new(AgencyMessage::about(
+                    new,
+                    EventType::Rating,
+                    agency,
+                    format!("Pelapor memberi nilai {stars}/5 untuk penanganan laporan {code}."),
+                    format!("The reporter rated the handling of report {code} {stars}/5."),
+                ))),
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn color_word(report: &Report) -> &'static str {
+    match report.color() {
+        lapor_core::Color::Grey => "abu-abu",
+        lapor_core::Color::Red => "merah",
+        lapor_core::Color::Yellow => "kuning",
+        lapor_core::Color::Green => "hijau",
+    }
+}
+
 async fn send(deps: &Deps, report: &Report, outgoing: Outgoing) -> Result<(), NotifyFailure> {
     match outgoing {
         Outgoing::Topic(message) => Ok(deps.notifier.publish(&message).await?),
         Outgoing::ReceiptSms => {
-            let Some(reporter) = deps.store.reporter(&report.tracking_code).await? else {
-                return Ok(());
-            };
-            let Some(phone) = reporter.phone.filter(|_| reporter.notifications) else {
-                // E-mail receipts need a mail service (SES) that this stack does not have yet.
-                return Ok(());
-            };
             let code = &report.tracking_code;
             let text = format!(
                 "LAPOR! Laporan Anda diterima. Kode: {code}. Cek status: kirim CEK {code} ke 1708."
             );
-            Ok(deps.notifier.sms(&phone, &text).await?)
+            sms_reporter(deps, report, &text).await
+        }
+        Outgoing::StatusSms => {
+            let code = &report.tracking_code;
+            let text = format!(
+                "LAPOR! {code}: status {} ({}). Lihat tanggapan instansi: kirim CEK {code} ke 1708.",
+                report.status.as_str().to_uppercase().replace('_', " "),
+                color_word(report)
+            );
+            sms_reporter(deps, report, &text).await
         }
     }
+}
+
+/// An SMS to the reporter, if they gave a phone and want to be told.
+async fn sms_reporter(deps: &Deps, report: &Report, text: &str) -> Result<(), NotifyFailure> {
+    let Some(reporter) = deps.store.reporter(&report.tracking_code).await? else {
+        return Ok(());
+    };
+    let Some(phone) = reporter.phone.filter(|_| reporter.notifications) else {
+        // E-mail needs a mail service (SES) that this stack does not have yet.
+        return Ok(());
+    };
+    Ok(deps.notifier.sms(&phone, text).await?)
 }
 
 /// The Lambda handler: notifies for every report change in the batch, reporting failed records.

@@ -2,6 +2,8 @@
 //! report as not the agency's authority (bukan wewenang). Callers are identified by the claims of
 //! their verified token ([`Officer`]); every hop is one versioned write with its timeline event.
 
+mod inbox;
+
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -12,7 +14,7 @@ use axum::{Json, Router};
 use lapor_core::deadline::{FOLLOW_UP_WORKING_DAYS, VERIFY_WORKING_DAYS};
 use lapor_core::report::{optional_text, reject_unknown, text};
 use lapor_core::{
-    format_time, Actor, Agency, AgencyId, Clock, Hop, Invalid, Report, Role, TrackingCode,
+    format_time, Actor, Agency, AgencyId, Clock, Hop, Invalid, Report, Role, Status, TrackingCode,
     WorkCalendar,
 };
 use lapor_http::auth::{forbidden, Officer};
@@ -36,6 +38,9 @@ const TEXT_MAX: usize = 2_000;
 pub fn routes(deps: Deps) -> Router {
     Router::new()
         .route("/admin/triage", get(triage))
+        .route("/agency/reports", get(inbox::inbox))
+        .route("/agency/reports/{code}", get(inbox::agency_view))
+        .route("/reports/{code}/followups", post(follow_up))
         .route("/reports/{code}/forward", post(forward))
         .route("/reports/{code}/return", post(return_report))
         .with_state(deps)
@@ -104,7 +109,7 @@ async fn triage(
     ))
 }
 
-async fn load(deps: &Deps, code: &str) -> Result<Report, ApiError> {
+pub(crate) async fn load(deps: &Deps, code: &str) -> Result<Report, ApiError> {
     let code = TrackingCode::parse(code)?;
     deps.store
         .report(&code)
@@ -166,7 +171,7 @@ async fn forward_target(
     }
 }
 
-fn not_yours() -> ApiError {
+pub(crate) fn not_yours() -> ApiError {
     forbidden(
         "Laporan ini tidak ditangani oleh instansi Anda, atau peran Anda tidak mengizinkan tindakan ini.",
         "This report is not handled by your agency, or your role does not allow this action.",
@@ -228,4 +233,106 @@ async fn return_report(
     deps.store.update_report(&report, &next, &[event]).await?;
     tracing::info!(tracking_code = %next.tracking_code, by = %officer.agency, "returned as not the agency's authority");
     Ok((StatusCode::OK, Json(officer_view(&next))))
+}
+
+const FOLLOW_UP_STATUSES: [(Status, &str); 4] = [
+    (Status::Diproses, "diproses"),
+    (Status::Selesai, "selesai"),
+    (Status::Tertunda, "tertunda"),
+    (Status::Arsip, "arsip"),
+];
+
+fn follow_up_status(body: &Map<String, Value>) -> Result<Status, ApiError> {
+    let names: Vec<&str> = FOLLOW_UP_STATUSES.iter().map(|(_, n)| *n).collect();
+    let invalid = || {
+        ApiError::from(Invalid::field(
+            "status",
+            "invalid_value",
+            format!(
+                "Kolom `status` harus salah satu dari: {}.",
+                names.join(", ")
+            ),
+            format!("The field `status` must be one of: {}.", names.join(", ")),
+        ))
+    };
+    match body.get("status") {
+        None | Some(Value::Null) => Err(Invalid::missing("status").into()),
+        Some(Value::String(s)) => FOLLOW_UP_STATUSES
+            .iter()
+            .find(|(_, n)| *n == s.trim())
+            .map(|(st, _)| *st)
+            .ok_or_else(invalid),
+        Some(_) => Err(invalid()),
+    }
+}
+
+/// `resume_date` (YYYY-MM-DD, after today in the report's zone) as the start of that working day.
+fn resume_at(
+    body: &Map<String, Value>,
+    report: &Report,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::FixedOffset>, ApiError> {
+    let invalid = || {
+        ApiError::from(Invalid::field(
+            "resume_date",
+            "invalid_date",
+            "Kolom `resume_date` harus tanggal setelah hari ini, misalnya 2026-12-15.",
+            "The field `resume_date` must be a date after today, such as 2026-12-15.",
+        ))
+    };
+    let text = match body.get("resume_date") {
+        Some(Value::String(s)) => s.trim(),
+        None | Some(Value::Null) => return Err(Invalid::missing("resume_date").into()),
+        Some(_) => return Err(invalid()),
+    };
+    let offset = report.region.zone().offset();
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| invalid())?;
+    if date <= now.with_timezone(&offset).date_naive() {
+        return Err(invalid());
+    }
+    date.and_hms_opt(8, 0, 0)
+        .and_then(|t| t.and_local_timezone(offset).single())
+        .ok_or_else(invalid)
+}
+
+async fn follow_up(
+    officer: Officer,
+    State(deps): State<Deps>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let body = JsonObject::read(&headers, body).await?.object;
+    reject_unknown(&body, &["status", "message", "resume_date"])?;
+    let to = follow_up_status(&body)?;
+    let message = text(&body, "message", 1, TEXT_MAX, true)?;
+    let report = load(&deps, &code).await?;
+    let assigned = report.agency.as_deref() == Some(officer.agency.as_str());
+    let now = deps.clock.now();
+    let hop = Hop {
+        actor: actor_of(officer.role),
+        by: Some(officer.agency.clone()),
+        message: Some(message),
+    };
+    let (next, event) = if to == Status::Arsip {
+        let may_archive =
+            officer.role == Role::AdminPusat || (officer.role == Role::AgencyAdmin && assigned);
+        if !may_archive {
+            return Err(not_yours());
+        }
+        report.archive(hop, now)?
+    } else {
+        if !assigned || officer.role == Role::AdminPusat {
+            return Err(not_yours());
+        }
+        let resume = if to == Status::Tertunda {
+            Some(resume_at(&body, &report, now)?)
+        } else {
+            None
+        };
+        report.follow_up(to, hop, resume, now, &deps.calendar)?
+    };
+    deps.store.update_report(&report, &next, &[event]).await?;
+    tracing::info!(tracking_code = %next.tracking_code, status = %next.status, by = %officer.agency, "follow-up");
+    Ok(Json(officer_view(&next)))
 }

@@ -1,0 +1,124 @@
+//! The reporter's side, unlocked by the access key (`X-Access-Key`): replies to the agency (which
+//! may reopen a completed report) and one rating. A wrong or missing key answers 404, exactly as a
+//! report that does not exist, so the routes reveal nothing about which codes are real.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use lapor_core::lifecycle::ReporterError;
+use lapor_core::report::{optional_text, reject_unknown, text};
+use lapor_core::{AccessKey, Invalid, Rating, Report, TrackingCode, WorkCalendar};
+use lapor_http::{ApiError, JsonObject};
+use serde_json::{Map, Value};
+
+use crate::view::reporter_view;
+use crate::Deps;
+
+const MESSAGE_MAX: usize = 2_000;
+const COMMENT_MAX: usize = 1_000;
+
+/// The report, if `headers` carry its access key.
+async fn own_report(deps: &Deps, code: &str, headers: &HeaderMap) -> Result<Report, ApiError> {
+    let code = TrackingCode::parse(code)?;
+    let key = headers
+        .get("x-access-key")
+        .and_then(|v| v.to_str().ok())
+        .map(AccessKey::presented);
+    let report = deps.store.report(&code).await?;
+    match (report, key) {
+        (Some(report), Some(key)) if key.matches(&report.access_key_hash) => Ok(report),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// A reporter's step refused because of the report's state is a conflict (409).
+fn refused(e: ReporterError) -> ApiError {
+    match e {
+        ReporterError::Invalid(invalid) => {
+            let mut error = ApiError::from(invalid);
+            error.status = StatusCode::CONFLICT;
+            error
+        }
+        ReporterError::Transition(t) => ApiError::from(t),
+    }
+}
+
+async fn save(
+    deps: &Deps,
+    old: &Report,
+    new: (Report, lapor_core::Event),
+) -> Result<Json<Value>, ApiError> {
+    let (next, event) = new;
+    deps.store.update_report(old, &next, &[event]).await?;
+    let reporter = deps.store.reporter(&next.tracking_code).await?;
+    let timeline = deps
+        .store
+        .report_with_timeline(&next.tracking_code)
+        .await?
+        .map(|r| r.timeline)
+        .unwrap_or_default();
+    Ok(Json(reporter_view(&next, reporter.as_ref(), &timeline)))
+}
+
+fn flag(body: &Map<String, Value>, field: &str) -> Result<bool, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(Invalid::field(
+            field,
+            "invalid_type",
+            format!("Kolom `{field}` harus true atau false."),
+            format!("The field `{field}` must be true or false."),
+        )
+        .into()),
+    }
+}
+
+pub async fn reply(
+    State(deps): State<Deps>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let body = JsonObject::read(&headers, body).await?.object;
+    reject_unknown(&body, &["message", "not_solved"])?;
+    let message = text(&body, "message", 1, MESSAGE_MAX, true)?;
+    let not_solved = flag(&body, "not_solved")?;
+    let report = own_report(&deps, &code, &headers).await?;
+    let calendar = WorkCalendar::default();
+    let step = report
+        .reply(message, not_solved, deps.clock.now(), &calendar)
+        .map_err(refused)?;
+    save(&deps, &report, step).await
+}
+
+pub async fn rate(
+    State(deps): State<Deps>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let body = JsonObject::read(&headers, body).await?.object;
+    reject_unknown(&body, &["stars", "comment"])?;
+    let stars = match body.get("stars") {
+        Some(Value::Number(n)) => n.as_u64().filter(|s| (1..=5).contains(s)),
+        None | Some(Value::Null) => return Err(Invalid::missing("stars").into()),
+        Some(_) => None,
+    }
+    .and_then(|s| u8::try_from(s).ok())
+    .ok_or_else(|| {
+        ApiError::from(Invalid::field(
+            "stars",
+            "invalid_value",
+            "Kolom `stars` harus bilangan bulat 1–5.",
+            "The field `stars` must be a whole number from 1 to 5.",
+        ))
+    })?;
+    let comment = optional_text(&body, "comment", COMMENT_MAX, true)?;
+    let report = own_report(&deps, &code, &headers).await?;
+    let step = report
+        .rate(Rating { stars, comment }, deps.clock.now())
+        .map_err(refused)?;
+    save(&deps, &report, step).await
+}

@@ -1,0 +1,86 @@
+//! `GET /stats?region=32.74&year=2026&group_by=agency|category|month`: the published figures, read
+//! from counters kept with every state change (no scan).
+
+use axum::extract::{Query, State};
+use axum::Json;
+use chrono::Datelike;
+use lapor_core::stats::{GroupBy, StatsRow};
+use lapor_core::{Invalid, RegionCode};
+use lapor_http::ApiError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::Deps;
+
+#[derive(Deserialize)]
+pub struct StatsQuery {
+    region: Option<String>,
+    year: Option<String>,
+    group_by: Option<String>,
+}
+
+pub async fn stats(
+    State(deps): State<Deps>,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let region = RegionCode::parse(
+        q.region
+            .as_deref()
+            .ok_or_else(|| Invalid::missing("region"))?,
+    )?;
+    let this_year = deps
+        .clock
+        .now()
+        .with_timezone(&region.zone().offset())
+        .year();
+    let year = match q.year.as_deref() {
+        None => this_year,
+        Some(y) => y
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (2000..=this_year).contains(y))
+            .ok_or_else(|| {
+                Invalid::field(
+                    "year",
+                    "invalid_value",
+                    format!("Tahun harus 2000–{this_year}."),
+                    format!("The year must be 2000–{this_year}."),
+                )
+            })?,
+    };
+    let group = match q.group_by.as_deref() {
+        None => GroupBy::Category,
+        Some(g) => GroupBy::parse(g).ok_or_else(|| {
+            Invalid::field(
+                "group_by",
+                "invalid_value",
+                "Kolom `group_by` harus agency, category atau month.",
+                "The field `group_by` must be agency, category or month.",
+            )
+        })?,
+    };
+    let rows = deps.store.stats(&region, year, group).await?;
+    let mut totals = std::collections::BTreeMap::new();
+    for row in &rows {
+        for (name, value) in row
+            .colors
+            .iter()
+            .map(|(k, v)| (format!("color_{k}"), v))
+            .chain(row.statuses.iter().map(|(k, v)| (format!("status_{k}"), v)))
+        {
+            *totals.entry(name).or_insert(0) += value;
+        }
+        *totals.entry("total".to_string()).or_insert(0) += row.total;
+        *totals.entry("followed_up".to_string()).or_insert(0) += row.followed_up;
+        *totals.entry("on_time".to_string()).or_insert(0) += row.on_time;
+    }
+    let total = StatsRow::from_counters("total".into(), &totals);
+    Ok(Json(json!({
+        "region": {"code": region.as_str(), "name": region.region().name},
+        "year": year,
+        "group_by": group.prefix().trim_end_matches('#'),
+        "rows": rows,
+        "totals": total,
+    })))
+}
