@@ -330,6 +330,37 @@ async fn walk(server: &Server) {
     );
     assert!(agency.get("access_key_hash").is_none());
 
+    // The reporter heard of every answer by SMS; the agency of the reply and the rating.
+    let (_, outbox) = server
+        .send(server.http.get(format!("{}/dev/outbox", server.url)))
+        .await;
+    let sent = outbox["sent"].as_array().cloned().unwrap_or_default();
+    let answers = sent
+        .iter()
+        .filter_map(|m| m["text"].as_str().filter(|_| m["channel"] == "sms"))
+        .filter(|t| t.contains(&format!("{code}: status")))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        answers,
+        [
+            format!("LAPOR! {code}: status DIPROSES (kuning). Lihat tanggapan instansi: kirim CEK {code} ke 1708."),
+            format!("LAPOR! {code}: status SELESAI (hijau). Lihat tanggapan instansi: kirim CEK {code} ke 1708."),
+            format!("LAPOR! {code}: status SELESAI (hijau). Lihat tanggapan instansi: kirim CEK {code} ke 1708."),
+        ],
+        "one SMS per agency answer, none for the reporter's own reply: {sent:#?}"
+    );
+    let to_agency: Vec<&str> = sent
+        .iter()
+        .filter(|m| {
+            m["message"]["tracking_code"] == code.as_str() && m["message"]["agency_id"] == DPUPR
+        })
+        .filter_map(|m| m["message"]["event_type"].as_str())
+        .collect();
+    assert_eq!(
+        to_agency,
+        ["report.forwarded", "report.reply", "report.rating"]
+    );
+
     // Statistics for Kota Cirebon and Jawa Barat this year: one green, one grey.
     let year = chrono::Utc::now()
         .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).expect("WIB"))
