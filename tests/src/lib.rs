@@ -197,3 +197,63 @@ pub fn pothole_json() -> serde_json::Value {
         "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti.aminah@example.id"}
     })
 }
+
+/// lapor-local's whole router over a store (agency directory loaded, stream consumers running),
+/// served on a free loopback port until dropped, with officer tokens it accepts.
+pub struct LocalServer {
+    pub url: String,
+    pub tokens: lapor_local::LocalTokens,
+    pub http: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl LocalServer {
+    pub async fn start(store: std::sync::Arc<dyn lapor_store::ReportStore>) -> LocalServer {
+        lapor_admin::import_agencies(store.as_ref(), lapor_core::Directory::bundled_sample())
+            .await
+            .expect("directory");
+        let tokens = lapor_local::LocalTokens::new(b"lapor-tests-local-secret".to_vec());
+        let pepper = lapor_core::KeyPepper::new(vec![5; 32]).expect("pepper");
+        let clock = std::sync::Arc::new(lapor_core::SystemClock);
+        let local = lapor_local::assemble(store, clock, pepper, tokens.clone());
+        let listener = lapor_local::listen("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("listen");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(lapor_local::serve(listener, local.router, async {
+            let _ = stopped.await;
+        }));
+        LocalServer {
+            url,
+            tokens,
+            http: reqwest::Client::new(),
+            _stop: stop,
+        }
+    }
+
+    /// The request, sent with a token for an officer of `agency` with `role`.
+    pub fn officer(
+        &self,
+        request: reqwest::RequestBuilder,
+        agency: &str,
+        role: lapor_core::Role,
+    ) -> reqwest::RequestBuilder {
+        let agency = lapor_core::AgencyId::parse(agency).expect("agency");
+        let token = self
+            .tokens
+            .issue("petugas-uji", &agency, role, 1)
+            .expect("token");
+        request.bearer_auth(token)
+    }
+
+    /// Status and JSON body (null when the body is not JSON).
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+}

@@ -5,60 +5,28 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lapor_core::{AgencyId, KeyPepper, Role, SystemClock};
-use lapor_local::{assemble, LocalTokens};
+use lapor_core::Role;
 use lapor_store::{DynamoStore, MemStore, ReportStore};
-use lapor_tests::{moto_dynamodb, pothole_json, unique_name};
+use lapor_tests::{moto_dynamodb, pothole_json, unique_name, LocalServer};
 use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};
 
-struct Server {
-    url: String,
-    tokens: LocalTokens,
-    _stop: tokio::sync::oneshot::Sender<()>,
+async fn start(store: Arc<dyn ReportStore>) -> Server {
+    Server(LocalServer::start(store).await)
 }
 
-async fn start(store: Arc<dyn ReportStore>) -> Server {
-    let directory = lapor_core::Directory::bundled_sample();
-    lapor_admin::import_agencies(store.as_ref(), directory)
-        .await
-        .expect("directory");
-    let tokens = LocalTokens::new(b"disposition-test-secret".to_vec());
-    let local = assemble(
-        store,
-        Arc::new(SystemClock),
-        KeyPepper::new(vec![9; 32]).expect("pepper"),
-        tokens.clone(),
-    );
-    let listener = lapor_local::listen("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("listen");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(lapor_local::serve(listener, local.router, async {
-        let _ = stopped.await;
-    }));
-    Server {
-        url,
-        tokens,
-        _stop: stop,
+struct Server(LocalServer);
+
+impl std::ops::Deref for Server {
+    type Target = LocalServer;
+    fn deref(&self) -> &LocalServer {
+        &self.0
     }
 }
 
 impl Server {
     fn as_officer(&self, request: RequestBuilder, agency: &str, role: Role) -> RequestBuilder {
-        let agency = AgencyId::parse(agency).expect("agency");
-        let token = self
-            .tokens
-            .issue("petugas-uji", &agency, role, 1)
-            .expect("token");
-        request.bearer_auth(token)
-    }
-
-    async fn send(&self, request: RequestBuilder) -> (u16, Value) {
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        self.officer(request, agency, role)
     }
 
     async fn report(&self, code: &str, key: &str) -> Value {

@@ -7,64 +7,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Datelike;
-use lapor_core::{AgencyId, KeyPepper, Role, SystemClock};
-use lapor_local::{assemble, LocalTokens};
+use lapor_core::Role;
 use lapor_store::{DynamoStore, MemStore, ReportStore};
-use lapor_tests::{moto_dynamodb, pothole_json, unique_name};
-use reqwest::{Client, RequestBuilder};
+use lapor_tests::{moto_dynamodb, pothole_json, unique_name, LocalServer};
 use serde_json::{json, Value};
 
 const DPUPR: &str = "kota-cirebon-dpupr";
 
-struct Server {
-    url: String,
-    tokens: LocalTokens,
-    http: Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
+async fn start(store: Arc<dyn ReportStore>) -> Server {
+    Server(LocalServer::start(store).await)
 }
 
-async fn start(store: Arc<dyn ReportStore>) -> Server {
-    lapor_admin::import_agencies(store.as_ref(), lapor_core::Directory::bundled_sample())
-        .await
-        .expect("directory");
-    let tokens = LocalTokens::new(b"lifecycle-test-secret".to_vec());
-    let local = assemble(
-        store,
-        Arc::new(SystemClock),
-        KeyPepper::new(vec![5; 32]).expect("pepper"),
-        tokens.clone(),
-    );
-    let listener = lapor_local::listen("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("listen");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(lapor_local::serve(listener, local.router, async {
-        let _ = stopped.await;
-    }));
-    Server {
-        url,
-        tokens,
-        http: Client::new(),
-        _stop: stop,
+struct Server(LocalServer);
+
+impl std::ops::Deref for Server {
+    type Target = LocalServer;
+    fn deref(&self) -> &LocalServer {
+        &self.0
     }
 }
 
 impl Server {
-    fn officer(&self, request: RequestBuilder, agency: &str, role: Role) -> RequestBuilder {
-        let token = self
-            .tokens
-            .issue("uji", &AgencyId::parse(agency).expect("agency"), role, 1)
-            .expect("token");
-        request.bearer_auth(token)
-    }
-
-    async fn send(&self, request: RequestBuilder) -> (u16, Value) {
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
     async fn public(&self, code: &str) -> Value {
         self.send(self.http.get(format!("{}/reports/{code}", self.url)))
             .await
