@@ -9,8 +9,8 @@ use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, TrackingCode,
 };
 use lapor_store::{
-    IdempotencyRecord, Page, Queue, ReportChange, ReportStore, ReportWithTimeline, StoreError,
-    Submission,
+    DuePage, IdempotencyRecord, Page, Queue, ReportChange, ReportStore, ReportWithTimeline,
+    StoreError, Submission,
 };
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
@@ -83,6 +83,15 @@ impl ReportStore for Announcing {
     }
     async fn queue(&self, q: &Queue, l: usize, c: Option<&str>) -> Result<Page, StoreError> {
         self.inner.queue(q, l, c).await
+    }
+    async fn overdue(
+        &self,
+        shard: u8,
+        now: chrono::DateTime<chrono::Utc>,
+        l: usize,
+        c: Option<&str>,
+    ) -> Result<DuePage, StoreError> {
+        self.inner.overdue(shard, now, l, c).await
     }
     async fn mark_once(&self, k: &str, now: i64, ttl: i64) -> Result<bool, StoreError> {
         self.inner.mark_once(k, now, ttl).await

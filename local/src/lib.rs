@@ -21,6 +21,8 @@ pub use tokens::LocalTokens;
 
 /// The central admin's agency in the bundled directory.
 pub const CENTRAL_AGENCY: &str = "kemenpanrb";
+/// The external oversight body in the bundled directory.
+pub const OVERSIGHT_AGENCY: &str = "ombudsman-ri";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StoreKind {
@@ -157,7 +159,7 @@ pub fn assemble(
         changes: tx,
     });
     let outbox = Arc::new(Outbox::default());
-    let calendar = WorkCalendar::default();
+    let calendar = WorkCalendar::indonesia();
     tokio::spawn(consumers::run(
         rx,
         lapor_routing::Deps {
@@ -170,6 +172,7 @@ pub fn assemble(
             notifier: outbox.clone(),
             clock: clock.clone(),
             central: CENTRAL_AGENCY.to_string(),
+            oversight: OVERSIGHT_AGENCY.to_string(),
         },
     ));
     let intake = lapor_intake::routes(lapor_intake::Deps::new(
@@ -179,12 +182,23 @@ pub fn assemble(
     ));
     let status = lapor_status::routes(lapor_status::Deps {
         store: announcing.clone(),
-        clock,
-        calendar,
+        clock: clock.clone(),
+        calendar: calendar.clone(),
     });
+    let sweeper = lapor_escalation::Deps {
+        store: announcing.clone(),
+        clock: clock.clone(),
+        calendar: calendar.clone(),
+    };
+    tokio::spawn(sweep_every(sweeper.clone(), SWEEP_EVERY));
     let dev = Router::new()
         .route("/dev/outbox", get(show_outbox))
-        .with_state(outbox.clone());
+        .with_state(outbox.clone())
+        .merge(
+            Router::new()
+                .route("/admin/sweep", axum::routing::post(sweep_now))
+                .with_state(sweeper),
+        );
     let routes = intake
         .merge(status)
         .merge(dev)
@@ -198,6 +212,69 @@ pub fn assemble(
         outbox,
         tokens,
     }
+}
+
+/// How often lapor-local sweeps for overdue reports on its own.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// A sweep may take this long before it leaves the rest for the next one.
+const SWEEP_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
+async fn sweep_every(deps: lapor_escalation::Deps, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let now = deps.clock.now();
+        match lapor_escalation::sweep(&deps, now, std::time::Instant::now() + SWEEP_BUDGET).await {
+            Ok(summary) if summary.scanned > 0 => tracing::info!(?summary, "sweep"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "sweep failed"),
+        }
+    }
+}
+
+/// `POST /admin/sweep` (central admin): one sweep now, or at `{"now": "2026-12-01T08:00+07:00"}`
+/// to try deadlines without waiting for them.
+async fn sweep_now(
+    officer: lapor_http::auth::Officer,
+    axum::extract::State(deps): axum::extract::State<lapor_escalation::Deps>,
+    body: axum::body::Body,
+) -> Result<Json<serde_json::Value>, lapor_http::ApiError> {
+    if officer.role != lapor_core::Role::AdminPusat {
+        return Err(lapor_http::auth::forbidden(
+            "Penyapuan tenggat hanya untuk admin pusat.",
+            "Only the central admin may run the deadline sweep.",
+        ));
+    }
+    let now = match axum::body::to_bytes(body, 4096).await {
+        Ok(bytes) if !bytes.is_empty() => {
+            let parsed: Option<chrono::DateTime<chrono::FixedOffset>> = serde_json::from_slice::<
+                serde_json::Value,
+            >(&bytes)
+            .ok()
+            .and_then(|v| v.get("now").and_then(|n| n.as_str()).map(String::from))
+            .and_then(|text| {
+                chrono::DateTime::parse_from_rfc3339(&text)
+                    .or_else(|_| chrono::DateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M%:z"))
+                    .ok()
+            });
+            parsed.map(|t| t.to_utc()).ok_or_else(|| {
+                lapor_http::ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "invalid_time",
+                    "Kolom `now` harus waktu ISO 8601, misalnya 2026-12-01T08:00+07:00.",
+                    "The field `now` must be an ISO 8601 time such as 2026-12-01T08:00+07:00.",
+                )
+                .with_field("now")
+            })?
+        }
+        _ => deps.clock.now(),
+    };
+    let summary =
+        lapor_escalation::sweep(&deps, now, std::time::Instant::now() + SWEEP_BUDGET).await?;
+    Ok(Json(
+        serde_json::json!({ "now": now.to_rfc3339(), "summary": summary }),
+    ))
 }
 
 async fn show_outbox(

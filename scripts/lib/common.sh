@@ -38,7 +38,7 @@ start_moto() {
   local port
   port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   step "starting moto on 127.0.0.1:$port"
-  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" > "$root/target/moto-$port.log" 2>&1 &
+  "$venv/bin/python" "$root/scripts/lib/moto_server.py" 127.0.0.1 "$port" > "$root/target/moto-$port.log" 2>&1 &
   moto_pid=$!
   started_pids+=("$moto_pid")
   for _ in $(seq 1 150); do

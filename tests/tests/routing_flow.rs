@@ -147,7 +147,7 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
     let routing = lapor_routing::Deps {
         store: store.clone(),
         clock: clock.clone(),
-        calendar: WorkCalendar::default(),
+        calendar: WorkCalendar::indonesia(),
     };
     let first = lapor_routing::handle_event(&routing, &inserted).await;
     assert!(first.batch_item_failures.is_empty());
@@ -183,6 +183,7 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
         )),
         clock: clock.clone(),
         central: "kemenpanrb".into(),
+        oversight: "ombudsman-ri".into(),
     };
     for event in [&inserted, &modified, &inserted, &modified] {
         let response = lapor_notify_fn::handle_event(&notify, event).await;
@@ -216,7 +217,7 @@ async fn a_bad_record_fails_alone() {
     let routing = lapor_routing::Deps {
         store: store.clone(),
         clock: Arc::new(FixedClock::new(monday_morning())),
-        calendar: WorkCalendar::default(),
+        calendar: WorkCalendar::indonesia(),
     };
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -391,6 +391,56 @@ async fn statistics_follow_every_change(store: &dyn ReportStore) {
     assert!(province.iter().map(|r| r.total).sum::<i64>() >= 1);
 }
 
+async fn the_due_index_finds_exactly_the_overdue(store: &dyn ReportStore) {
+    // Far in the past so other cases' reports (due later) never count here.
+    let at = DateTime::parse_from_rfc3339("2001-01-01T00:00:00Z")
+        .map(|t| t.to_utc())
+        .expect("time");
+    let mut late = Vec::new();
+    for hours in [-30i64, -2, 5] {
+        let mut sub = submission(None);
+        sub.report.due_at = Some((at + Duration::hours(hours)).fixed_offset());
+        store
+            .create_report(&sub, now().timestamp())
+            .await
+            .expect("create");
+        if hours < 0 {
+            late.push(sub.report.clone());
+        }
+    }
+    let overdue = |when: DateTime<Utc>| async move {
+        let mut codes = Vec::new();
+        for shard in 0..lapor_store::DUE_SHARDS {
+            let mut cursor = None;
+            loop {
+                let page = store
+                    .overdue(shard, when, 1, cursor.as_deref())
+                    .await
+                    .expect("page");
+                codes.extend(page.reports.iter().map(|r| r.tracking_code.to_string()));
+                cursor = page.next;
+                if cursor.is_none() {
+                    break;
+                }
+            }
+        }
+        codes.sort();
+        codes
+    };
+    let mut expected: Vec<String> = late.iter().map(|r| r.tracking_code.to_string()).collect();
+    expected.sort();
+    assert_eq!(overdue(at).await, expected);
+    // Meeting the deadline (a new one later) takes a report out of the index in the same write.
+    let mut met = late[0].clone();
+    met.version += 1;
+    met.due_at = Some((at + Duration::days(3)).fixed_offset());
+    store
+        .update_report(&late[0], &met, &[])
+        .await
+        .expect("update");
+    assert_eq!(overdue(at).await, vec![late[1].tracking_code.to_string()]);
+}
+
 async fn marks_are_taken_once(store: &dyn ReportStore) {
     let key = unique_name("mark");
     let t = now().timestamp();
@@ -462,6 +512,7 @@ contract!(
     queues_page_newest_first,
     statistics_follow_every_change,
     marks_are_taken_once,
+    the_due_index_finds_exactly_the_overdue,
 );
 
 #[tokio::test]

@@ -51,6 +51,7 @@ fn calls(binary: &str) -> BTreeSet<String> {
             "sqs:SendMessage",
             "sns:Publish",
         ],
+        "escalation" => &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
         "status" => &[
             "dynamodb:GetItem",
             "dynamodb:PutItem",

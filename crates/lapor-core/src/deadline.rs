@@ -1,23 +1,125 @@
-//! Working-day deadlines in the report's own time zone.
+//! Working-day deadlines in the report's own time zone, and the service levels they measure.
 //!
-//! Working days are Monday to Friday minus the calendar's holidays (national holidays and cuti
-//! bersama, which change by decree, so they are data, not code).
+//! Working days are Monday to Friday minus national holidays and cuti bersama, which change by
+//! decree and so live in `data/holidays.json`. A deadline is a moment in office hours: one that
+//! falls outside them moves to the opening of the next working day.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
-use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, Utc, Weekday};
+use serde::Deserialize;
 
+use crate::category::Category;
 use crate::region::Zone;
 
-/// Service levels, in working days unless named otherwise (SP4N-LAPOR!, Perpres 76/2013).
-pub const VERIFY_WORKING_DAYS: u32 = 3;
-pub const FOLLOW_UP_WORKING_DAYS: u32 = 5;
-pub const REPORTER_SILENCE_WORKING_DAYS: u32 = 10;
+/// Office hours of Indonesian government offices, local time.
+const OPENS: (u32, u32) = (8, 0);
+const CLOSES: (u32, u32) = (16, 0);
+
+/// How long each stage may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Sla {
+    /// Central admin verifies and forwards.
+    pub verify_working_days: u32,
+    /// The agency's first follow-up after forwarding.
+    pub follow_up_working_days: u32,
+    /// Resolution after forwarding (Perpres 76/2013), in calendar days.
+    pub completion_days: u32,
+    /// After `selesai`, the reporter's time to answer before the report is final.
+    pub reporter_silence_working_days: u32,
+    /// After an escalation, the time until the next one.
+    pub reminder_working_days: u32,
+}
+
+#[derive(Deserialize)]
+struct SlaFile {
+    defaults: Sla,
+    #[serde(default)]
+    overrides: BTreeMap<Category, serde_json::Map<String, serde_json::Value>>,
+}
+
+static SLA: LazyLock<SlaFile> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../data/sla.json"))
+        .unwrap_or_else(|e| panic!("bundled data/sla.json is invalid: {e}"))
+});
+
+impl Sla {
+    /// The service levels for a category: the defaults with that category's overrides.
+    pub fn for_category(category: Category) -> Sla {
+        let file = &*SLA;
+        match file.overrides.get(&category) {
+            Some(overrides) => apply(file.defaults, overrides),
+            None => file.defaults,
+        }
+    }
+}
+
+fn apply(defaults: Sla, overrides: &serde_json::Map<String, serde_json::Value>) -> Sla {
+    let mut merged = match serde_json::to_value(SlaShadow::from(defaults)) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => return defaults,
+    };
+    merged.extend(overrides.clone());
+    serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or(defaults)
+}
+
+#[derive(serde::Serialize)]
+struct SlaShadow {
+    verify_working_days: u32,
+    follow_up_working_days: u32,
+    completion_days: u32,
+    reporter_silence_working_days: u32,
+    reminder_working_days: u32,
+}
+
+impl From<Sla> for SlaShadow {
+    fn from(s: Sla) -> Self {
+        SlaShadow {
+            verify_working_days: s.verify_working_days,
+            follow_up_working_days: s.follow_up_working_days,
+            completion_days: s.completion_days,
+            reporter_silence_working_days: s.reporter_silence_working_days,
+            reminder_working_days: s.reminder_working_days,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkCalendar {
     holidays: BTreeSet<NaiveDate>,
 }
+
+#[derive(Deserialize)]
+struct HolidayFile {
+    years: BTreeMap<String, HolidayYear>,
+}
+
+#[derive(Deserialize)]
+struct HolidayYear {
+    /// Every year names the decree it comes from; a year without one is refused.
+    source: String,
+    days: Vec<Holiday>,
+}
+
+#[derive(Deserialize)]
+struct Holiday {
+    date: NaiveDate,
+}
+
+static INDONESIA: LazyLock<WorkCalendar> = LazyLock::new(|| {
+    let file: HolidayFile = serde_json::from_str(include_str!("../data/holidays.json"))
+        .unwrap_or_else(|e| panic!("bundled data/holidays.json is invalid: {e}"));
+    if let Some((year, _)) = file.years.iter().find(|(_, y)| y.source.trim().is_empty()) {
+        panic!("bundled data/holidays.json: year {year} names no source");
+    }
+    WorkCalendar::new(
+        file.years
+            .into_values()
+            .flat_map(|y| y.days)
+            .map(|d| d.date),
+    )
+});
 
 impl WorkCalendar {
     pub fn new(holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
@@ -26,11 +128,17 @@ impl WorkCalendar {
         }
     }
 
+    /// Indonesia's calendar: the bundled holidays and cuti bersama.
+    pub fn indonesia() -> Self {
+        INDONESIA.clone()
+    }
+
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
         !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains(&date)
     }
 
-    /// The moment `days` working days after `start`, at the same local time in `zone`.
+    /// `days` working days after `start`, at the same local time in `zone`, moved to the next
+    /// opening when that time is outside office hours.
     pub fn add_working_days(
         &self,
         start: DateTime<Utc>,
@@ -46,8 +154,30 @@ impl WorkCalendar {
                 left -= 1;
             }
         }
-        let shift = date.signed_duration_since(local.date_naive());
-        local + shift
+        self.within_office_hours(date.and_time(local.time()), zone)
+    }
+
+    /// The moment itself when it is in office hours on a working day, else the next opening.
+    fn within_office_hours(&self, at: chrono::NaiveDateTime, zone: Zone) -> DateTime<FixedOffset> {
+        let opens = NaiveTime::from_hms_opt(OPENS.0, OPENS.1, 0).unwrap_or_default();
+        let closes = NaiveTime::from_hms_opt(CLOSES.0, CLOSES.1, 0).unwrap_or_default();
+        let (mut date, time) = (at.date(), at.time());
+        let in_hours = self.is_working_day(date) && time >= opens && time <= closes;
+        let local = if in_hours {
+            at
+        } else {
+            if time > closes || !self.is_working_day(date) {
+                date = date.checked_add_days(Days::new(1)).unwrap_or(date);
+            }
+            while !self.is_working_day(date) {
+                date = date.checked_add_days(Days::new(1)).unwrap_or(date);
+            }
+            date.and_time(opens)
+        };
+        local
+            .and_local_timezone(zone.offset())
+            .single()
+            .unwrap_or_else(|| at.and_utc().fixed_offset())
     }
 
     /// Working days from `now` until `due` in `zone`: negative once the deadline has passed.
@@ -77,6 +207,7 @@ impl WorkCalendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s)
@@ -94,16 +225,83 @@ mod tests {
 
     #[test]
     fn holidays_are_skipped_and_the_zone_decides_the_date() {
-        let cal = WorkCalendar::new([NaiveDate::from_ymd_opt(2026, 12, 25).expect("date")]);
-        // Thursday 2026-12-24 23:30 WIB is already Friday 00:30 WIT.
-        let start = utc("2026-12-24T16:30:00Z");
+        let cal = WorkCalendar::indonesia();
+        // Wednesday 2026-12-23 10:00 WIB; 24 (cuti bersama) and 25 (Natal) are not working days.
+        let start = utc("2026-12-23T03:00:00Z");
         assert_eq!(
             cal.add_working_days(start, 1, Zone::WIB).to_rfc3339(),
-            "2026-12-28T23:30:00+07:00"
+            "2026-12-28T10:00:00+07:00"
         );
+        // Idul Fitri 2026 and its cuti bersama: Friday 20 March to Tuesday 24 March.
+        let before_lebaran = utc("2026-03-17T03:00:00Z");
         assert_eq!(
-            cal.add_working_days(start, 1, Zone::WIT).to_rfc3339(),
-            "2026-12-28T01:30:00+09:00"
+            cal.add_working_days(before_lebaran, 1, Zone::WIB)
+                .to_rfc3339(),
+            "2026-03-25T10:00:00+07:00"
         );
+    }
+
+    #[test]
+    fn a_deadline_after_closing_moves_to_the_next_opening() {
+        let cal = WorkCalendar::indonesia();
+        // Friday 2026-11-27 19:30 WIB + 1 working day = Monday 19:30 → Tuesday 08:00.
+        let due = cal.add_working_days(utc("2026-11-27T12:30:00Z"), 1, Zone::WIB);
+        assert_eq!(due.to_rfc3339(), "2026-12-01T08:00:00+07:00");
+        // Before opening on a working day: that day's opening.
+        let early = cal.add_working_days(utc("2026-11-26T23:00:00Z"), 1, Zone::WIB);
+        assert_eq!(early.to_rfc3339(), "2026-11-30T08:00:00+07:00");
+    }
+
+    #[test]
+    fn the_holiday_file_covers_2025_to_2027() {
+        let cal = WorkCalendar::indonesia();
+        for (date, name) in [
+            ("2025-03-31", "Idul Fitri 2025"),
+            ("2026-08-17", "Kemerdekaan 2026"),
+            ("2027-12-25", "Natal 2027"),
+        ] {
+            let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("date");
+            assert!(!cal.is_working_day(d), "{name}");
+        }
+    }
+
+    #[test]
+    fn service_levels_come_from_the_data_file_with_overrides() {
+        let sla = Sla::for_category(Category::Infrastruktur);
+        assert_eq!(
+            (
+                sla.verify_working_days,
+                sla.follow_up_working_days,
+                sla.completion_days
+            ),
+            (3, 5, 60)
+        );
+        let mut overrides = serde_json::Map::new();
+        overrides.insert("follow_up_working_days".into(), serde_json::json!(2));
+        let faster = apply(sla, &overrides);
+        assert_eq!(faster.follow_up_working_days, 2);
+        assert_eq!(faster.verify_working_days, 3);
+    }
+
+    proptest! {
+        #[test]
+        fn deadlines_land_on_working_days_in_office_hours(secs in 1_735_689_600i64..1_830_297_600, days in 0u32..40, zone in 0usize..3) {
+            let zone = [Zone::WIB, Zone::WITA, Zone::WIT][zone];
+            let cal = WorkCalendar::indonesia();
+            let start = DateTime::from_timestamp(secs, 0).expect("in range");
+            let due = cal.add_working_days(start, days, zone);
+            prop_assert_eq!(due.offset(), &zone.offset());
+            prop_assert!(cal.is_working_day(due.date_naive()));
+            let t = due.time();
+            prop_assert!(t >= NaiveTime::from_hms_opt(8, 0, 0).expect("t") && t <= NaiveTime::from_hms_opt(16, 0, 0).expect("t"));
+            prop_assert!(due.to_utc() >= start);
+        }
+
+        #[test]
+        fn more_working_days_never_come_sooner(secs in 1_735_689_600i64..1_830_297_600, days in 0u32..40) {
+            let cal = WorkCalendar::indonesia();
+            let start = DateTime::from_timestamp(secs, 0).expect("in range");
+            prop_assert!(cal.add_working_days(start, days, Zone::WITA) <= cal.add_working_days(start, days + 1, Zone::WITA));
+        }
     }
 }

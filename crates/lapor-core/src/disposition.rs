@@ -24,6 +24,9 @@ impl Report {
         let mut next = self.clone();
         next.version = self.version + 1;
         next.updated_at = at;
+        // Any step but an escalation is progress: lateness starts over.
+        next.overdue = false;
+        next.escalation = 0;
         (next, at)
     }
 

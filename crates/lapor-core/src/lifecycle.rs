@@ -4,14 +4,11 @@
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 
-use crate::deadline::{WorkCalendar, REPORTER_SILENCE_WORKING_DAYS};
+use crate::deadline::{Sla, WorkCalendar};
 use crate::disposition::Hop;
 use crate::error::Invalid;
 use crate::report::{Actor, Event, EventKind, Rating, Report};
 use crate::status::{Status, TransitionError};
-
-/// Perpres 76/2013: a complaint is resolved within 60 days of reaching the agency.
-pub const COMPLETION_DAYS: i64 = 60;
 
 /// Why a reporter's step was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +54,7 @@ impl Report {
         }
         self.status.transition(to)?;
         let zone = self.region.zone();
+        let sla = Sla::for_category(self.category);
         Ok(self.step(now, EventKind::FollowUp, hop, true, |next| {
             let at = now.with_timezone(&zone.offset());
             if next.first_response_at.is_none() {
@@ -67,12 +65,12 @@ impl Report {
             next.overdue = false;
             next.resume_at = None;
             next.final_at = None;
-            let completion =
-                self.forwarded_at.unwrap_or(self.created_at) + Duration::days(COMPLETION_DAYS);
+            let completion = self.forwarded_at.unwrap_or(self.created_at)
+                + Duration::days(i64::from(sla.completion_days));
             next.due_at = match to {
                 Status::Selesai => {
                     let last_word =
-                        calendar.add_working_days(now, REPORTER_SILENCE_WORKING_DAYS, zone);
+                        calendar.add_working_days(now, sla.reporter_silence_working_days, zone);
                     next.final_at = Some(last_word);
                     Some(last_word)
                 }
@@ -82,6 +80,39 @@ impl Report {
                 }
                 _ => Some(completion),
             };
+        }))
+    }
+
+    /// The sweep found the current deadline passed: flag it red, raise the escalation level (at
+    /// most 3) and start the next reminder period.
+    pub fn escalate(&self, now: DateTime<Utc>, calendar: &WorkCalendar) -> (Report, Event) {
+        let level = (self.escalation + 1).min(3);
+        let zone = self.region.zone();
+        let reminder = Sla::for_category(self.category).reminder_working_days;
+        let hop = Hop {
+            actor: Actor::System,
+            by: None,
+            message: Some(format!("Melewati tenggat: eskalasi tingkat {level}.")),
+        };
+        self.step(now, EventKind::Escalated, hop, true, |next| {
+            next.overdue = true;
+            next.escalation = level;
+            next.due_at = Some(calendar.add_working_days(now, reminder, zone));
+        })
+    }
+
+    /// The reporter stayed silent after `selesai`: the report is final.
+    pub fn close_final(&self, now: DateTime<Utc>) -> Result<(Report, Event), TransitionError> {
+        self.status.transition(Status::Arsip)?;
+        let hop = Hop {
+            actor: Actor::System,
+            by: None,
+            message: Some("Selesai: tidak ada tanggapan pelapor dalam 10 hari kerja.".into()),
+        };
+        Ok(self.step(now, EventKind::Closed, hop, true, |next| {
+            next.status = Status::Arsip;
+            next.due_at = None;
+            next.final_at = None;
         }))
     }
 
@@ -134,8 +165,11 @@ impl Report {
         Ok(self.step(now, EventKind::Reply, hop, false, |next| {
             next.status = Status::Diproses;
             next.final_at = None;
-            next.due_at =
-                Some(calendar.add_working_days(now, crate::deadline::FOLLOW_UP_WORKING_DAYS, zone));
+            next.due_at = Some(calendar.add_working_days(
+                now,
+                Sla::for_category(self.category).follow_up_working_days,
+                zone,
+            ));
         }))
     }
 

@@ -489,6 +489,10 @@ pub struct Report {
     /// Set by the deadline sweep when the current deadline has passed.
     #[serde(default)]
     pub overdue: bool,
+    /// How far the sweep has escalated the current lateness: 1 reminder to the agency, 2 its
+    /// parent agency, 3 the central admin (with the Ombudsman copied). Reset by any progress.
+    #[serde(default)]
+    pub escalation: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency: Option<String>,
     /// Waiting in the central admin's triage queue for verification and forwarding.
@@ -546,6 +550,7 @@ impl Report {
             channel: new.channel,
             status: Status::Diterima,
             overdue: false,
+            escalation: 0,
             agency: None,
             triage: false,
             due_at: None,

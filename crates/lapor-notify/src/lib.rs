@@ -24,6 +24,8 @@ pub enum EventType {
     Reply,
     #[serde(rename = "report.rating")]
     Rating,
+    #[serde(rename = "report.overdue")]
+    Overdue,
 }
 
 impl EventType {
@@ -35,6 +37,7 @@ impl EventType {
             EventType::Returned => "report.returned",
             EventType::Reply => "report.reply",
             EventType::Rating => "report.rating",
+            EventType::Overdue => "report.overdue",
         }
     }
 }

@@ -38,8 +38,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::{
-    decode_cursor, encode_cursor, queue_sort_key, Conflict, IdempotencyRecord, Page, Queue,
-    ReportStore, ReportWithTimeline, StoreError, Submission,
+    decode_cursor, due_bound, due_shard, due_sort_key, encode_cursor, queue_sort_key, Conflict,
+    DuePage, IdempotencyRecord, Page, Queue, ReportStore, ReportWithTimeline, StoreError,
+    Submission,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -52,6 +53,9 @@ const IDEMP: &str = "IDEMP";
 /// The table's TTL attribute (Unix seconds).
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 const INBOX_INDEX: &str = "inbox";
+const DUE_INDEX: &str = "due";
+const DUE_PK: &str = "due_shard";
+const DUE_SK: &str = "due_sk";
 const INBOX_PK: &str = "inbox";
 const INBOX_SK: &str = "inbox_sk";
 /// BatchWriteItem takes at most 25 items, BatchGetItem 100 keys.
@@ -72,6 +76,8 @@ impl TableSpec {
     pub const TTL_ATTRIBUTE: &'static str = TTL_ATTRIBUTE;
     pub const INBOX_INDEX: &'static str = INBOX_INDEX;
     pub const INBOX_KEYS: [&'static str; 2] = [INBOX_PK, INBOX_SK];
+    pub const DUE_INDEX: &'static str = DUE_INDEX;
+    pub const DUE_KEYS: [&'static str; 2] = [DUE_PK, DUE_SK];
 }
 
 /// A report's item: the report plus the keys of the queue it sits in.
@@ -80,6 +86,13 @@ fn report_item(report: &Report) -> Result<Item, StoreError> {
     if let Some(queue) = Queue::of(report) {
         item.insert(INBOX_PK.into(), s(queue));
         item.insert(INBOX_SK.into(), s(queue_sort_key(report)));
+    }
+    if let Some(due) = due_sort_key(report) {
+        item.insert(
+            DUE_PK.into(),
+            s(format!("DUE#{}", due_shard(&report.tracking_code))),
+        );
+        item.insert(DUE_SK.into(), s(due));
     }
     Ok(item)
 }
@@ -175,15 +188,27 @@ impl DynamoStore {
                         .build(),
                 )
                 .build()?;
+            let due = GlobalSecondaryIndex::builder()
+                .index_name(DUE_INDEX)
+                .key_schema(key(DUE_PK, KeyType::Hash)?)
+                .key_schema(key(DUE_SK, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()?;
             Ok::<_, aws_sdk_dynamodb::error::BuildError>((
                 vec![
                     attribute(PK)?,
                     attribute(SK)?,
                     attribute(INBOX_PK)?,
                     attribute(INBOX_SK)?,
+                    attribute(DUE_PK)?,
+                    attribute(DUE_SK)?,
                 ],
                 vec![key(PK, KeyType::Hash)?, key(SK, KeyType::Range)?],
-                inbox,
+                vec![inbox, due],
                 StreamSpecification::builder()
                     .stream_enabled(true)
                     .stream_view_type(StreamViewType::NewAndOldImages)
@@ -197,7 +222,7 @@ impl DynamoStore {
             .billing_mode(BillingMode::PayPerRequest)
             .set_attribute_definitions(Some(built.0))
             .set_key_schema(Some(built.1))
-            .global_secondary_indexes(built.2)
+            .set_global_secondary_indexes(Some(built.2))
             .stream_specification(built.3)
             .send()
             .await
@@ -709,6 +734,63 @@ impl ReportStore for DynamoStore {
             _ => None,
         });
         Ok(Page { reports, next })
+    }
+
+    async fn overdue(
+        &self,
+        shard: u8,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<DuePage, StoreError> {
+        let shard_key = format!("DUE#{shard}");
+        let start = cursor
+            .map(|c| {
+                let sort_key = decode_cursor(c)?;
+                let code = sort_key
+                    .rsplit('#')
+                    .next()
+                    .ok_or(StoreError::Conflict(Conflict::BadCursor))?
+                    .to_string();
+                Ok::<_, StoreError>(HashMap::from([
+                    (DUE_PK.to_string(), s(shard_key.clone())),
+                    (DUE_SK.to_string(), s(sort_key)),
+                    (PK.to_string(), s(format!("REPORT#{code}"))),
+                    (SK.to_string(), s(META)),
+                ]))
+            })
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("#d = :d AND #s < :now")
+            .expression_attribute_names("#d", DUE_PK)
+            .expression_attribute_names("#s", DUE_SK)
+            .expression_attribute_values(":d", s(shard_key))
+            .expression_attribute_values(":now", s(due_bound(now)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(backend)?;
+        let read = usize::try_from(out.scanned_count).unwrap_or(0);
+        let reports: Vec<Report> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        let next = out.last_evaluated_key.and_then(|k| match k.get(DUE_SK) {
+            Some(AttributeValue::S(v)) => Some(encode_cursor(v)),
+            _ => None,
+        });
+        Ok(DuePage {
+            reports,
+            next,
+            read,
+        })
     }
 
     async fn mark_once(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<bool, StoreError> {

@@ -113,6 +113,43 @@ pub fn queue_sort_key(report: &Report) -> String {
     )
 }
 
+/// The due index is split into this many shards so no partition takes every sweep read.
+pub const DUE_SHARDS: u8 = 4;
+
+/// The shard a report's deadline is filed under (stable for a code).
+pub fn due_shard(code: &TrackingCode) -> u8 {
+    let sum: u32 = code.as_str().bytes().map(u32::from).sum();
+    u8::try_from(sum % u32::from(DUE_SHARDS)).unwrap_or(0)
+}
+
+/// Where the due index files a report: its deadline (UTC) then its code; none when no deadline
+/// runs (archived, or nothing due).
+pub fn due_sort_key(report: &Report) -> Option<String> {
+    let due = report
+        .due_at
+        .filter(|_| report.status != lapor_core::Status::Arsip)?;
+    Some(format!(
+        "{}#{}",
+        due.to_utc().format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+        report.tracking_code
+    ))
+}
+
+/// The index position just after every deadline up to `now`.
+pub fn due_bound(now: DateTime<chrono::Utc>) -> String {
+    // '$' sorts after '#', so a deadline at exactly `now` is included.
+    format!("{}$", now.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+}
+
+/// One page of reports whose deadline has passed, oldest deadline first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuePage {
+    pub reports: Vec<Report>,
+    pub next: Option<String>,
+    /// Items the backend read to answer (DynamoDB's `ScannedCount`).
+    pub read: usize,
+}
+
 /// The cursor that continues a listing after `report`.
 pub fn cursor_after(report: &Report) -> String {
     encode_cursor(&queue_sort_key(report))
@@ -202,6 +239,15 @@ pub trait ReportStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page, StoreError>;
+
+    /// Reports in one due-index shard whose deadline is at or before `now`, oldest first.
+    async fn overdue(
+        &self,
+        shard: u8,
+        now: DateTime<chrono::Utc>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<DuePage, StoreError>;
 
     /// Records that `key` has been handled; false when it already was (and is still live).
     /// Stream consumers use it to act once per change even when a record is delivered twice.

@@ -14,8 +14,8 @@ use lapor_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    queue_sort_key, Conflict, IdempotencyRecord, Page, Queue, ReportStore, ReportWithTimeline,
-    StoreError, Submission,
+    queue_sort_key, Conflict, DuePage, IdempotencyRecord, Page, Queue, ReportStore,
+    ReportWithTimeline, StoreError, Submission,
 };
 
 #[derive(Debug, Default)]
@@ -39,6 +39,9 @@ struct State {
     /// Statistics counters: "region|year|dimension" → counter → value.
     #[serde(default)]
     stats: BTreeMap<String, BTreeMap<String, i64>>,
+    /// The due index: (shard, due sort key) → code. Derived from the reports, so never saved.
+    #[serde(skip)]
+    due: BTreeMap<(u8, String), TrackingCode>,
 }
 
 fn stats_key(region: &str, year: i32, dimension: &str) -> String {
@@ -46,6 +49,23 @@ fn stats_key(region: &str, year: i32, dimension: &str) -> String {
 }
 
 impl State {
+    fn index_due(&mut self, old: Option<&Report>, new: &Report) {
+        let shard = crate::due_shard(&new.tracking_code);
+        if let Some(key) = old.and_then(crate::due_sort_key) {
+            self.due.remove(&(shard, key));
+        }
+        if let Some(key) = crate::due_sort_key(new) {
+            self.due.insert((shard, key), new.tracking_code.clone());
+        }
+    }
+
+    fn rebuild_due(&mut self) {
+        let reports: Vec<Report> = self.reports.values().map(|s| s.report.clone()).collect();
+        for report in &reports {
+            self.index_due(None, report);
+        }
+    }
+
     fn count(&mut self, old: Option<&Report>, new: &Report) {
         for (key, counters) in deltas(old, new) {
             let entry = self
@@ -78,7 +98,7 @@ impl MemStore {
     /// A store kept in `file`, loaded from it when it exists.
     pub fn persistent(file: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let file = file.into();
-        let state = match std::fs::read(&file) {
+        let mut state: State = match std::fs::read(&file) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| StoreError::Backend(format!("cannot read {}: {e}", file.display())))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
@@ -89,6 +109,7 @@ impl MemStore {
                 )))
             }
         };
+        state.rebuild_due();
         Ok(Self {
             state: Mutex::new(state),
             file: Some(file),
@@ -155,6 +176,7 @@ impl ReportStore for MemStore {
                     .insert(record.key_hash.clone(), record.clone());
             }
             state.count(None, &s.report);
+            state.index_due(None, &s.report);
             state.reports.insert(
                 s.report.tracking_code.clone(),
                 Stored {
@@ -225,6 +247,7 @@ impl ReportStore for MemStore {
             let before = std::mem::replace(&mut stored.report, new.clone());
             stored.events.extend_from_slice(events);
             state.count(Some(&before), new);
+            state.index_due(Some(&before), new);
             Ok(())
         })
     }
@@ -309,6 +332,45 @@ impl ReportStore for MemStore {
         };
         Ok(Page {
             reports: matching.into_iter().map(|(_, r)| r.clone()).collect(),
+            next,
+        })
+    }
+
+    async fn overdue(
+        &self,
+        shard: u8,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<DuePage, StoreError> {
+        let after = cursor.map(crate::decode_cursor).transpose()?;
+        let bound = crate::due_bound(now);
+        let state = self.lock();
+        let start = (shard, after.clone().unwrap_or_default());
+        let mut codes = Vec::new();
+        for ((s, key), code) in state.due.range(start..) {
+            if *s != shard || *key >= bound || codes.len() > limit {
+                break;
+            }
+            if after.as_ref() == Some(key) {
+                continue;
+            }
+            codes.push((key.clone(), code.clone()));
+        }
+        let more = codes.len() > limit;
+        codes.truncate(limit);
+        let next = if more {
+            codes.last().map(|(k, _)| crate::encode_cursor(k))
+        } else {
+            None
+        };
+        let reports: Vec<Report> = codes
+            .iter()
+            .filter_map(|(_, c)| state.reports.get(c).map(|s| s.report.clone()))
+            .collect();
+        Ok(DuePage {
+            read: reports.len(),
+            reports,
             next,
         })
     }

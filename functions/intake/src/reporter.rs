@@ -86,7 +86,7 @@ pub async fn reply(
     let message = text(&body, "message", 1, MESSAGE_MAX, true)?;
     let not_solved = flag(&body, "not_solved")?;
     let report = own_report(&deps, &code, &headers).await?;
-    let calendar = WorkCalendar::default();
+    let calendar = WorkCalendar::indonesia();
     let step = report
         .reply(message, not_solved, deps.clock.now(), &calendar)
         .map_err(refused)?;

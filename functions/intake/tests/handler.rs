@@ -15,7 +15,7 @@ use lapor_core::{
 };
 use lapor_intake::{router, Deps};
 use lapor_store::{
-    IdempotencyRecord, MemStore, Page, Queue, ReportStore, ReportWithTimeline, StoreError,
+    DuePage, IdempotencyRecord, MemStore, Page, Queue, ReportStore, ReportWithTimeline, StoreError,
     Submission,
 };
 use serde_json::{json, Value};
@@ -453,6 +453,15 @@ impl ReportStore for Gate {
     async fn mark_once(&self, k: &str, now: i64, ttl: i64) -> Result<bool, StoreError> {
         self.inner.mark_once(k, now, ttl).await
     }
+    async fn overdue(
+        &self,
+        s: u8,
+        now: DateTime<Utc>,
+        l: usize,
+        c: Option<&str>,
+    ) -> Result<DuePage, StoreError> {
+        self.inner.overdue(s, now, l, c).await
+    }
     async fn unmark(&self, k: &str) -> Result<(), StoreError> {
         self.inner.unmark(k).await
     }
@@ -532,6 +541,15 @@ impl ReportStore for Broken {
         Err(StoreError::Backend("down".into()))
     }
     async fn mark_once(&self, _: &str, _: i64, _: i64) -> Result<bool, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn overdue(
+        &self,
+        _: u8,
+        _: DateTime<Utc>,
+        _: usize,
+        _: Option<&str>,
+    ) -> Result<DuePage, StoreError> {
         Err(StoreError::Backend("down".into()))
     }
     async fn unmark(&self, _: &str) -> Result<(), StoreError> {

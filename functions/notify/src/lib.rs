@@ -22,6 +22,8 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// The central admin's agency id, which triage and returns notify.
     pub central: String,
+    /// The external oversight body (Ombudsman RI), copied on the last escalation level.
+    pub oversight: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +46,11 @@ enum Outgoing {
 pub async fn notify_change(deps: &Deps, change: &ReportChange) -> Result<usize, NotifyFailure> {
     let Some(new) = &change.new else { return Ok(0) };
     let mut sent = 0;
-    for (kind, outgoing) in outgoing(deps, change.old.as_ref(), new) {
+    let mut messages = outgoing(deps, change.old.as_ref(), new);
+    if change.old.is_some() && new.last_event == Some(EventKind::Escalated) {
+        messages.extend(escalation(deps, new).await?);
+    }
+    for (kind, outgoing) in messages {
         let key = format!("{}#v{}#{kind}", new.tracking_code, new.version);
         let now = deps.clock.now().timestamp();
         if !deps.store.mark_once(&key, now, MARK_TTL_SECS).await? {
@@ -149,6 +155,45 @@ fn conversation(new: &Report) -> Option<(&'static str, Outgoing)> {
         }
         _ => None,
     }
+}
+
+/// Who hears of an escalation: level 1 the agency, level 2 its parent, level 3 the central admin
+/// with the Ombudsman copied. A report nobody holds yet (triage) goes to the central admin.
+async fn escalation(
+    deps: &Deps,
+    new: &Report,
+) -> Result<Vec<(&'static str, Outgoing)>, NotifyFailure> {
+    let agency = new.agency.clone();
+    let mut targets = match (new.escalation, agency) {
+        (1, Some(agency)) => vec![agency],
+        (2, Some(agency)) => {
+            let parent = match lapor_core::AgencyId::parse(&agency) {
+                Ok(id) => deps.store.agency(&id).await?.and_then(|a| a.parent),
+                Err(_) => None,
+            };
+            vec![parent.map_or_else(|| deps.central.clone(), |p| p.to_string())]
+        }
+        (level, Some(_)) if level >= 3 => vec![deps.central.clone(), deps.oversight.clone()],
+        _ => vec![deps.central.clone()],
+    };
+    targets.dedup();
+    let code = &new.tracking_code;
+    let level = new.escalation;
+    let kinds = ["overdue-1", "overdue-2"];
+    Ok(targets
+        .into_iter()
+        .zip(kinds)
+        .map(|(target, kind)| {
+            let message = AgencyMessage::about(
+                new,
+                EventType::Overdue,
+                &target,
+                format!("Laporan {code} melewati tenggat (eskalasi tingkat {level}). Mohon segera ditindaklanjuti."),
+                format!("Report {code} is past its deadline (escalation level {level}). Please act on it now."),
+            );
+            (kind, Outgoing::Topic(Box::new(message)))
+        })
+        .collect())
 }
 
 fn color_word(report: &Report) -> &'static str {

@@ -24,6 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         notifier: Arc::new(SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic)),
         clock: Arc::new(SystemClock),
         central,
+        oversight: std::env::var("OVERSIGHT_AGENCY_ID").unwrap_or_else(|_| "ombudsman-ri".into()),
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {

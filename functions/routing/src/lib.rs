@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use lapor_core::deadline::{FOLLOW_UP_WORKING_DAYS, VERIFY_WORKING_DAYS};
+use lapor_core::deadline::Sla;
 use lapor_core::{classify, Actor, Channel, Clock, Hop, Report, Status, WorkCalendar};
 use lapor_store::{handle_changes, Conflict, ReportChange, ReportStore, StoreError};
 
@@ -43,9 +43,11 @@ pub async fn route_change(deps: &Deps, change: &ReportChange) -> Result<Outcome,
         message: Some(message.to_string()),
     };
     let Some(category) = trusted_category(report) else {
-        let due = deps
-            .calendar
-            .add_working_days(now, VERIFY_WORKING_DAYS, zone);
+        let due = deps.calendar.add_working_days(
+            now,
+            Sla::for_category(report.category).verify_working_days,
+            zone,
+        );
         let (next, event) = report.send_to_triage(
             system("Kategori belum pasti: menunggu verifikasi admin pusat."),
             now,
@@ -57,9 +59,11 @@ pub async fn route_change(deps: &Deps, change: &ReportChange) -> Result<Outcome,
     classified.category = category;
     match deps.store.route(&report.region, category).await? {
         Some(agency) => {
-            let due = deps
-                .calendar
-                .add_working_days(now, FOLLOW_UP_WORKING_DAYS, zone);
+            let due = deps.calendar.add_working_days(
+                now,
+                Sla::for_category(category).follow_up_working_days,
+                zone,
+            );
             let hop = system("Diteruskan otomatis sesuai wilayah dan kategori.");
             let (next, event) = classified
                 .forward(&agency, hop, now, due)
@@ -74,9 +78,11 @@ pub async fn route_change(deps: &Deps, change: &ReportChange) -> Result<Outcome,
             .await
         }
         None => {
-            let due = deps
-                .calendar
-                .add_working_days(now, VERIFY_WORKING_DAYS, zone);
+            let due = deps.calendar.add_working_days(
+                now,
+                Sla::for_category(report.category).verify_working_days,
+                zone,
+            );
             let (next, event) = classified.send_to_triage(
                 system("Belum ada instansi untuk wilayah dan kategori ini: menunggu admin pusat."),
                 now,

@@ -19,7 +19,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             table,
         )),
         clock: Arc::new(SystemClock),
-        calendar: WorkCalendar::default(),
+        calendar: WorkCalendar::indonesia(),
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {

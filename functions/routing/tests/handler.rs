@@ -51,7 +51,7 @@ async fn seeded(adjust: impl FnOnce(&mut lapor_core::Report)) -> (Deps, lapor_co
     let deps = Deps {
         store,
         clock: Arc::new(FixedClock::new(now)),
-        calendar: WorkCalendar::default(),
+        calendar: WorkCalendar::indonesia(),
     };
     (deps, report)
 }

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lapor_core::deadline::{FOLLOW_UP_WORKING_DAYS, VERIFY_WORKING_DAYS};
+use lapor_core::deadline::Sla;
 use lapor_core::report::{optional_text, reject_unknown, text};
 use lapor_core::{
     format_time, Actor, Agency, AgencyId, Clock, Hop, Invalid, Report, Role, Status, TrackingCode,
@@ -191,9 +191,11 @@ async fn forward(
     let report = load(&deps, &code).await?;
     let target = forward_target(&deps, &officer, &report, &body).await?;
     let now = deps.clock.now();
-    let due = deps
-        .calendar
-        .add_working_days(now, FOLLOW_UP_WORKING_DAYS, report.region.zone());
+    let due = deps.calendar.add_working_days(
+        now,
+        Sla::for_category(report.category).follow_up_working_days,
+        report.region.zone(),
+    );
     let hop = Hop {
         actor: actor_of(officer.role),
         by: Some(officer.agency.clone()),
@@ -221,9 +223,11 @@ async fn return_report(
         return Err(not_yours());
     }
     let now = deps.clock.now();
-    let due = deps
-        .calendar
-        .add_working_days(now, VERIFY_WORKING_DAYS, report.region.zone());
+    let due = deps.calendar.add_working_days(
+        now,
+        Sla::for_category(report.category).verify_working_days,
+        report.region.zone(),
+    );
     let hop = Hop {
         actor: actor_of(officer.role),
         by: Some(officer.agency.clone()),

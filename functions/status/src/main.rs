@@ -17,7 +17,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             table,
         )),
         clock: Arc::new(SystemClock),
-        calendar: WorkCalendar::default(),
+        calendar: WorkCalendar::indonesia(),
     };
     lambda_http::run(router(deps)).await
 }

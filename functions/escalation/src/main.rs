@@ -1,0 +1,44 @@
+//! Lambda entry point: an EventBridge Scheduler invocation runs one sweep, which stops 10 seconds
+//! before the function's timeout and leaves the rest for the next run.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use lapor_core::{SystemClock, WorkCalendar};
+use lapor_escalation::{emf, sweep, Deps};
+use lapor_store::DynamoStore;
+
+const MARGIN: Duration = Duration::from_secs(10);
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let deps = Deps {
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            table,
+        )),
+        clock: Arc::new(SystemClock),
+        calendar: WorkCalendar::indonesia(),
+    };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let left = event
+                .context
+                .deadline()
+                .duration_since(SystemTime::now())
+                .unwrap_or_default()
+                .saturating_sub(MARGIN);
+            let now = deps.clock.now();
+            let summary = sweep(deps, now, Instant::now() + left).await?;
+            tracing::info!(?summary, "sweep finished");
+            println!("{}", emf(&summary, now.timestamp_millis()));
+            Ok::<_, lambda_runtime::Error>(serde_json::to_value(&summary)?)
+        },
+    ))
+    .await
+}

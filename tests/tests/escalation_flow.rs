@@ -1,0 +1,269 @@
+//! The overdue sweep on DynamoDB (moto) and on the embedded store: it finds exactly the overdue
+//! reports through the due index, escalates each once however many sweeps overlap, and the stream
+//! tells the right agency at each level.
+
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use lapor_core::{
+    AccessKey, Actor, AgencyId, Channel, Color, Directory, FixedClock, Hop, Report, ReportDraft,
+    Status, TrackingCode, WorkCalendar,
+};
+use lapor_escalation::{sweep, Deps};
+use lapor_notify::{Outbox, OutboxEntry};
+use lapor_store::{DynamoStore, MemStore, ReportStore, Submission};
+use lapor_tests::{moto_config, pothole_json, unique_name, TableStream};
+
+const OVERLAP_REPORTS: usize = 50;
+
+/// Monday 7 December 2026, 10:00 WIB.
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-12-07T03:00:00Z")
+        .map(|t| t.to_utc())
+        .expect("time")
+}
+
+/// A report forwarded to Kota Cirebon's public works, due at `due`.
+fn forwarded(due: DateTime<Utc>) -> Submission {
+    let json = pothole_json();
+    let new = ReportDraft(json.as_object().expect("object"))
+        .validate(Channel::Web)
+        .expect("valid");
+    let code = TrackingCode::generate(&mut rand::rng());
+    let created = now() - Duration::days(10);
+    let (report, reporter, event) = Report::open(
+        new,
+        code,
+        AccessKey::generate(&mut rand::rng()).hash(),
+        created,
+    );
+    let hop = Hop {
+        actor: Actor::System,
+        by: None,
+        message: None,
+    };
+    let dpupr = AgencyId::parse("kota-cirebon-dpupr").expect("id");
+    let (report, _) = report
+        .forward(
+            &dpupr,
+            hop,
+            created,
+            due.with_timezone(&report.region.zone().offset()),
+        )
+        .expect("forward");
+    Submission {
+        report,
+        reporter,
+        event,
+        idempotency: None,
+    }
+}
+
+fn deps(store: Arc<dyn ReportStore>, at: DateTime<Utc>) -> Deps {
+    Deps {
+        store,
+        clock: Arc::new(FixedClock::new(at)),
+        calendar: WorkCalendar::indonesia(),
+    }
+}
+
+fn later() -> Instant {
+    Instant::now() + StdDuration::from_secs(60)
+}
+
+async fn notify_from(
+    stream: &mut TableStream,
+    store: Arc<dyn ReportStore>,
+    outbox: Arc<Outbox>,
+) -> Vec<(String, String)> {
+    let event = stream.next_event().await;
+    let notify = lapor_notify_fn::Deps {
+        store,
+        notifier: outbox.clone(),
+        clock: Arc::new(FixedClock::new(now())),
+        central: "kemenpanrb".into(),
+        oversight: "ombudsman-ri".into(),
+    };
+    let response = lapor_notify_fn::handle_event(&notify, &event).await;
+    assert!(response.batch_item_failures.is_empty());
+    outbox
+        .entries()
+        .into_iter()
+        .filter_map(|e| match e {
+            OutboxEntry::Topic { message } if message.event_type.as_str() == "report.overdue" => {
+                Some((message.tracking_code, message.agency_id))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn one_overdue_report_among_many_is_flagged_once_then_escalated_to_the_parent() {
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let table = unique_name("sweep");
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        &table,
+    ));
+    store.create_table_if_missing().await.expect("table");
+    store
+        .put_directory(&Directory::parse(Directory::bundled_sample()).expect("dir"))
+        .await
+        .expect("dir");
+    for _ in 0..30 {
+        store
+            .create_report(&forwarded(now() + Duration::days(3)), 0)
+            .await
+            .expect("on time");
+    }
+    let late = forwarded(now() - Duration::hours(1));
+    let code = late.report.tracking_code.clone();
+    store.create_report(&late, 0).await.expect("late");
+    let mut stream = TableStream::open(&config, &table).await;
+    let _inserts = stream.next_event().await;
+    let outbox = Arc::new(Outbox::default());
+
+    let first = sweep(&deps(store.clone(), now()), now(), later())
+        .await
+        .expect("sweep");
+    assert_eq!(
+        (first.scanned, first.flagged, first.escalated),
+        (1, 1, 1),
+        "{first:?}"
+    );
+    assert!(
+        first.read <= 1 + usize::from(lapor_store::DUE_SHARDS),
+        "{first:?}"
+    );
+    let report = store.report(&code).await.expect("read").expect("exists");
+    assert_eq!((report.color(), report.escalation), (Color::Red, 1));
+    assert_eq!(
+        notify_from(&mut stream, store.clone(), outbox.clone()).await,
+        [(code.to_string(), "kota-cirebon-dpupr".to_string())]
+    );
+
+    let again = sweep(&deps(store.clone(), now()), now(), later())
+        .await
+        .expect("sweep");
+    assert_eq!((again.scanned, again.escalated), (0, 0), "{again:?}");
+    let after = stream.next_event().await;
+    let changed: Vec<String> = lapor_store::report_changes(&after)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "a second sweep writes nothing: {changed:?}"
+    );
+
+    // One reminder period (2 working days) later: level 2, the city government is told.
+    let reminder = now() + Duration::days(2) + Duration::hours(1);
+    let second = sweep(&deps(store.clone(), reminder), reminder, later())
+        .await
+        .expect("sweep");
+    assert_eq!((second.escalated, second.flagged), (1, 0), "{second:?}");
+    assert_eq!(
+        store
+            .report(&code)
+            .await
+            .expect("read")
+            .expect("exists")
+            .escalation,
+        2
+    );
+    let told = notify_from(&mut stream, store.clone(), outbox.clone()).await;
+    assert_eq!(
+        told.last(),
+        Some(&(code.to_string(), "kota-cirebon".to_string()))
+    );
+    assert_eq!(told.len(), 2);
+}
+
+#[tokio::test]
+/// 50, not the 200 the issue asks for: moto deep-copies a table once per item of every
+/// transaction, so 200 reports with their history take minutes on it (see the issue note).
+async fn two_overlapping_sweeps_escalate_each_of_50_reports_once() {
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        unique_name("overlap"),
+    ));
+    store.create_table_if_missing().await.expect("table");
+    let mut codes = Vec::new();
+    // One by one: moto's server is not safe for many concurrent transactions.
+    for _ in 0..OVERLAP_REPORTS {
+        let sub = forwarded(now() - Duration::hours(2));
+        codes.push(sub.report.tracking_code.clone());
+        store.create_report(&sub, 0).await.expect("create");
+    }
+    let run = |store: Arc<DynamoStore>| {
+        tokio::spawn(async move { sweep(&deps(store, now()), now(), later()).await })
+    };
+    let (a, b) = (run(store.clone()), run(store.clone()));
+    let (a, b) = (
+        a.await.expect("task a").expect("sweep a"),
+        b.await.expect("task b").expect("sweep b"),
+    );
+    assert_eq!(a.escalated + b.escalated, OVERLAP_REPORTS, "{a:?} {b:?}");
+    for code in &codes {
+        let full = store
+            .report_with_timeline(code)
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(full.report.escalation, 1, "{code}");
+        let escalations = full
+            .timeline
+            .iter()
+            .filter(|e| e.kind == lapor_core::EventKind::Escalated)
+            .count();
+        assert_eq!(escalations, 1, "{code}");
+    }
+}
+
+#[tokio::test]
+async fn a_completed_report_left_unanswered_becomes_final() {
+    let store = Arc::new(MemStore::new());
+    let sub = forwarded(now() + Duration::days(3));
+    store.create_report(&sub, 0).await.expect("create");
+    let hop = Hop {
+        actor: Actor::Officer,
+        by: AgencyId::parse("kota-cirebon-dpupr").ok(),
+        message: Some("Sudah ditambal.".into()),
+    };
+    let done_at = now() - Duration::days(20);
+    let (done, event) = sub
+        .report
+        .follow_up(
+            Status::Selesai,
+            hop,
+            None,
+            done_at,
+            &WorkCalendar::indonesia(),
+        )
+        .expect("done");
+    store
+        .update_report(&sub.report, &done, &[event])
+        .await
+        .expect("done");
+    let summary = sweep(&deps(store.clone(), now()), now(), later())
+        .await
+        .expect("sweep");
+    assert_eq!(summary.closed, 1, "{summary:?}");
+    let closed = store
+        .report(&sub.report.tracking_code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!((closed.status, closed.due_at), (Status::Arsip, None));
+    let again = sweep(&deps(store.clone(), now()), now(), later())
+        .await
+        .expect("sweep");
+    assert_eq!(again.scanned, 0);
+}
