@@ -317,6 +317,16 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Writes reports as they are, without events, reporters or statistics: a bulk loader for
+    /// migrations and benchmarks, not for citizens' submissions.
+    pub async fn load_reports(&self, reports: &[Report]) -> Result<(), StoreError> {
+        let items = reports
+            .iter()
+            .map(report_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_put(items).await
+    }
+
     /// One `ADD` update per counter item, to join the state change's transaction.
     fn counter_updates(&self, deltas: Deltas) -> Result<Vec<TransactWriteItem>, StoreError> {
         deltas
