@@ -267,3 +267,36 @@ async fn a_completed_report_left_unanswered_becomes_final() {
         .expect("sweep");
     assert_eq!(again.scanned, 0);
 }
+
+#[tokio::test]
+async fn two_overlapping_sweeps_escalate_each_of_200_reports_once_on_the_embedded_store() {
+    let store = Arc::new(MemStore::new());
+    let mut codes = Vec::new();
+    for _ in 0..200 {
+        let sub = forwarded(now() - Duration::hours(2));
+        codes.push(sub.report.tracking_code.clone());
+        store.create_report(&sub, 0).await.expect("create");
+    }
+    let run = |store: Arc<MemStore>| {
+        tokio::spawn(async move { sweep(&deps(store, now()), now(), later()).await })
+    };
+    let (a, b) = (run(store.clone()), run(store.clone()));
+    let (a, b) = (
+        a.await.expect("task a").expect("sweep a"),
+        b.await.expect("task b").expect("sweep b"),
+    );
+    assert_eq!(a.escalated + b.escalated, 200, "{a:?} {b:?}");
+    for code in &codes {
+        let full = store
+            .report_with_timeline(code)
+            .await
+            .expect("read")
+            .expect("exists");
+        let escalations = full
+            .timeline
+            .iter()
+            .filter(|e| e.kind == lapor_core::EventKind::Escalated)
+            .count();
+        assert_eq!((full.report.escalation, escalations), (1, 1), "{code}");
+    }
+}
