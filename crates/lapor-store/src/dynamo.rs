@@ -139,6 +139,14 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
 }
 
 impl DynamoStore {
+    /// The store a Lambda function uses: the table named by `TABLE_NAME`, with the SDK
+    /// configured from the environment (region, credentials, endpoint).
+    pub async fn from_env() -> Result<Self, String> {
+        let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set".to_string())?;
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(Self::new(Client::new(&config), table))
+    }
+
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -177,27 +185,21 @@ impl DynamoStore {
                 .key_type(kind)
                 .build()
         };
+        let index = |name: &str, pk: &str, sk: &str| {
+            GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .key_schema(key(pk, KeyType::Hash)?)
+                .key_schema(key(sk, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+        };
         let built = (|| {
-            let inbox = GlobalSecondaryIndex::builder()
-                .index_name(INBOX_INDEX)
-                .key_schema(key(INBOX_PK, KeyType::Hash)?)
-                .key_schema(key(INBOX_SK, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()?;
-            let due = GlobalSecondaryIndex::builder()
-                .index_name(DUE_INDEX)
-                .key_schema(key(DUE_PK, KeyType::Hash)?)
-                .key_schema(key(DUE_SK, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()?;
+            let inbox = index(INBOX_INDEX, INBOX_PK, INBOX_SK)?;
+            let due = index(DUE_INDEX, DUE_PK, DUE_SK)?;
             Ok::<_, aws_sdk_dynamodb::error::BuildError>((
                 vec![
                     attribute(PK)?,

@@ -11,13 +11,8 @@ use lapor_store::DynamoStore;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let deps = Deps {
-        store: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            table,
-        )),
+        store: Arc::new(DynamoStore::from_env().await?),
         clock: Arc::new(SystemClock),
         calendar: WorkCalendar::indonesia(),
     };
