@@ -302,3 +302,71 @@ async fn two_overlapping_sweeps_escalate_each_of_200_reports_once_on_the_embedde
         assert_eq!((full.report.escalation, escalations), (1, 1), "{code}");
     }
 }
+
+#[tokio::test]
+async fn the_central_admin_can_sweep_lapor_local_at_a_chosen_time() {
+    let server = lapor_tests::LocalServer::start(Arc::new(MemStore::new())).await;
+    let (status, receipt) = server
+        .send(
+            server
+                .http
+                .post(format!("{}/reports", server.url))
+                .json(&pothole_json()),
+        )
+        .await;
+    assert_eq!(status, 201, "{receipt}");
+    let code = receipt["tracking_code"].as_str().expect("code").to_string();
+    let url = format!("{}/admin/sweep", server.url);
+    let later = serde_json::json!({"now": (Utc::now() + Duration::days(30)).format("%Y-%m-%dT%H:%M%:z").to_string()});
+    let (status, _) = server
+        .send(
+            server
+                .officer(
+                    server.http.post(&url),
+                    "kota-cirebon-dpupr",
+                    lapor_core::Role::Officer,
+                )
+                .json(&later),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, bad) = server
+        .send(
+            server
+                .officer(
+                    server.http.post(&url),
+                    "kemenpanrb",
+                    lapor_core::Role::AdminPusat,
+                )
+                .json(&serde_json::json!({"now": "besok"})),
+        )
+        .await;
+    assert_eq!((status, bad["error"]["field"].as_str()), (400, Some("now")));
+    // Routing runs in-process; wait for the report to be forwarded before sweeping a month later.
+    for _ in 0..200 {
+        let (_, view) = server
+            .send(server.http.get(format!("{}/reports/{code}", server.url)))
+            .await;
+        if view["status"] == "terdisposisi" {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(25)).await;
+    }
+    let (status, swept) = server
+        .send(
+            server
+                .officer(
+                    server.http.post(&url),
+                    "kemenpanrb",
+                    lapor_core::Role::AdminPusat,
+                )
+                .json(&later),
+        )
+        .await;
+    assert_eq!(status, 200, "{swept}");
+    assert_eq!(swept["summary"]["flagged"], 1, "{swept}");
+    let (_, view) = server
+        .send(server.http.get(format!("{}/reports/{code}", server.url)))
+        .await;
+    assert_eq!(view["color"], "red");
+}
