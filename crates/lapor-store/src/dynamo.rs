@@ -108,6 +108,16 @@ fn queue_key(queue: &Queue) -> String {
     }
 }
 
+/// How often a batch call is sent again for what DynamoDB left unprocessed.
+const BATCH_ATTEMPTS: u32 = 8;
+
+/// The exponential back-off before a batch call's retry (none before the first attempt).
+async fn pause_before(attempt: u32) {
+    if attempt > 0 {
+        tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+    }
+}
+
 fn report_pk(code: &TrackingCode) -> String {
     format!("REPORT#{code}")
 }
@@ -291,13 +301,11 @@ impl DynamoStore {
                         .map_err(|e| StoreError::Backend(e.to_string()))
                 })
                 .collect::<Result<_, _>>()?;
-            for attempt in 0..8u32 {
+            for attempt in 0..BATCH_ATTEMPTS {
                 if pending.is_empty() {
                     break;
                 }
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-                }
+                pause_before(attempt).await;
                 let out = self
                     .client
                     .batch_write_item()
@@ -668,11 +676,9 @@ impl ReportStore for DynamoStore {
                 .map_err(|e| StoreError::Backend(e.to_string()))?,
         );
         let mut found: HashMap<String, AgencyId> = HashMap::new();
-        for attempt in 0..8u32 {
+        for attempt in 0..BATCH_ATTEMPTS {
             let Some(pending) = request.take() else { break };
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-            }
+            pause_before(attempt).await;
             let out = self
                 .client
                 .batch_get_item()
