@@ -259,10 +259,37 @@ mod tests {
             ("2025-03-31", "Idul Fitri 2025"),
             ("2026-08-17", "Kemerdekaan 2026"),
             ("2027-12-25", "Natal 2027"),
+            ("2027-03-26", "Wafat Yesus Kristus 2027, from Easter"),
         ] {
             let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("date");
             assert!(!cal.is_working_day(d), "{name}");
         }
+    }
+
+    #[test]
+    fn each_year_counts_what_its_decree_says() {
+        let file: serde_json::Value =
+            serde_json::from_str(include_str!("../data/holidays.json")).expect("json");
+        // (year, libur, cuti bersama): SKB 2025 and SKB 2026 as published; 2027 has no SKB yet.
+        for (year, libur, cuti) in [("2025", 17, 10), ("2026", 17, 8), ("2027", 17, 0)] {
+            let days = file["years"][year]["days"].as_array().expect(year);
+            let count = |kind: &str| days.iter().filter(|d| d["kind"] == kind).count();
+            assert_eq!(
+                (count("libur"), count("cuti_bersama")),
+                (libur, cuti),
+                "{year}"
+            );
+            assert!(days
+                .iter()
+                .all(|d| d["date"].as_str().is_some_and(|s| s.starts_with(year))));
+        }
+        // Lebaran 2026: cuti bersama on Friday 20 and Monday–Tuesday 23–24 March.
+        let cal = WorkCalendar::indonesia();
+        let working = (18..=25)
+            .filter_map(|day| NaiveDate::from_ymd_opt(2026, 3, day))
+            .filter(|d| cal.is_working_day(*d))
+            .count();
+        assert_eq!(working, 1, "only Wednesday 25 March 2026 is a working day");
     }
 
     #[test]
