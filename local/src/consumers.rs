@@ -96,6 +96,9 @@ impl ReportStore for Announcing {
     async fn mark_once(&self, k: &str, now: i64, ttl: i64) -> Result<bool, StoreError> {
         self.inner.mark_once(k, now, ttl).await
     }
+    async fn count_hit(&self, k: &str, now: i64, ttl: i64) -> Result<u64, StoreError> {
+        self.inner.count_hit(k, now, ttl).await
+    }
     async fn unmark(&self, k: &str) -> Result<(), StoreError> {
         self.inner.unmark(k).await
     }

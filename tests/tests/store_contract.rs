@@ -457,6 +457,20 @@ async fn marks_are_taken_once(store: &dyn ReportStore) {
         .expect("mark after unmark"));
 }
 
+/// Hits on one key add up, also when they race; another key counts on its own.
+async fn hits_are_counted_per_key(store: &dyn ReportStore) {
+    let (key, other) = (unique_name("hits"), unique_name("hits"));
+    let t = now().timestamp();
+    assert_eq!(store.count_hit(&key, t, 3600).await.expect("hit"), 1);
+    assert_eq!(store.count_hit(&key, t + 1, 3600).await.expect("hit"), 2);
+    let hit = || store.count_hit(&key, t + 2, 3600);
+    let racing = tokio::join!(hit(), hit(), hit(), hit());
+    let mut counts = [racing.0, racing.1, racing.2, racing.3].map(|r| r.expect("hit"));
+    counts.sort_unstable();
+    assert_eq!(counts, [3, 4, 5, 6]);
+    assert_eq!(store.count_hit(&other, t, 3600).await.expect("hit"), 1);
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod mem {
@@ -512,6 +526,7 @@ contract!(
     queues_page_newest_first,
     statistics_follow_every_change,
     marks_are_taken_once,
+    hits_are_counted_per_key,
     the_due_index_finds_exactly_the_overdue,
 );
 

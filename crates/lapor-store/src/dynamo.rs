@@ -850,4 +850,32 @@ impl ReportStore for DynamoStore {
             .map_err(backend)?;
         Ok(())
     }
+
+    async fn count_hit(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<u64, StoreError> {
+        // One atomic update; the expiry is set by the first hit only, so a window never extends.
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("COUNT#{key}")))
+            .key(SK, s("COUNT"))
+            .update_expression("ADD #hits :one SET #exp = if_not_exists(#exp, :exp)")
+            .expression_attribute_names("#hits", "hits")
+            .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(
+                ":exp",
+                AttributeValue::N((now_unix + ttl_secs).to_string()),
+            )
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(backend)?;
+        output
+            .attributes()
+            .and_then(|a| a.get("hits"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| StoreError::Backend("count_hit: no count in the answer".into()))
+    }
 }

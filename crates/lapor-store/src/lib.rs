@@ -255,4 +255,8 @@ pub trait ReportStore: Send + Sync {
 
     /// Forgets a mark, so that a consumer whose side effect failed can try again.
     async fn unmark(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Counts one more hit on `key` (a rate-limit window: the caller puts the window in the key)
+    /// and returns the count so far. The counter lives `ttl_secs` from its first hit.
+    async fn count_hit(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<u64, StoreError>;
 }

@@ -36,6 +36,9 @@ struct State {
     /// Consumer marks: key → expiry (Unix seconds).
     #[serde(default)]
     marks: BTreeMap<String, i64>,
+    /// Rate-limit counters: key → (hits, expiry in Unix seconds).
+    #[serde(default)]
+    hits: BTreeMap<String, (u64, i64)>,
     /// Statistics counters: "region|year|dimension" → counter → value.
     #[serde(default)]
     stats: BTreeMap<String, BTreeMap<String, i64>>,
@@ -394,6 +397,18 @@ impl ReportStore for MemStore {
         self.write(|state| {
             state.marks.remove(key);
             Ok(())
+        })
+    }
+
+    async fn count_hit(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<u64, StoreError> {
+        self.write(|state| {
+            state.hits.retain(|_, (_, expiry)| *expiry > now_unix);
+            let (hits, _) = state
+                .hits
+                .entry(key.to_string())
+                .or_insert((0, now_unix + ttl_secs));
+            *hits += 1;
+            Ok(*hits)
         })
     }
 }

@@ -465,6 +465,9 @@ impl ReportStore for Gate {
     async fn unmark(&self, k: &str) -> Result<(), StoreError> {
         self.inner.unmark(k).await
     }
+    async fn count_hit(&self, k: &str, now: i64, ttl: i64) -> Result<u64, StoreError> {
+        self.inner.count_hit(k, now, ttl).await
+    }
 }
 
 #[tokio::test]
@@ -553,6 +556,9 @@ impl ReportStore for Broken {
         Err(StoreError::Backend("down".into()))
     }
     async fn unmark(&self, _: &str) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn count_hit(&self, _: &str, _: i64, _: i64) -> Result<u64, StoreError> {
         Err(StoreError::Backend("down".into()))
     }
 }
