@@ -485,6 +485,10 @@ pub struct Report {
     pub location: Option<Location>,
     pub privacy: Privacy,
     pub channel: Channel,
+    /// The channel named no place (an SMS that mentions no town): `region` is a stand-in, and
+    /// routing leaves the report to the central admin's triage.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub region_assumed: bool,
     pub status: Status,
     /// Set by the deadline sweep when the current deadline has passed.
     #[serde(default)]
@@ -548,6 +552,7 @@ impl Report {
             location: new.location,
             privacy: new.privacy,
             channel: new.channel,
+            region_assumed: false,
             status: Status::Diterima,
             overdue: false,
             escalation: 0,

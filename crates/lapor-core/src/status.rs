@@ -127,6 +127,18 @@ pub enum Color {
     Green,
 }
 
+impl Color {
+    /// The colour's Indonesian name, as SMS replies say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Color::Grey => "abu-abu",
+            Color::Red => "merah",
+            Color::Yellow => "kuning",
+            Color::Green => "hijau",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

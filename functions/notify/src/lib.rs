@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use lapor_core::{Clock, EventKind, Report, Status};
+use lapor_core::{Channel, Clock, EventKind, Report, Status};
 use lapor_notify::{AgencyMessage, EventType, Notifier};
 use lapor_store::{handle_changes, ReportChange, ReportStore, StoreError};
 
@@ -68,7 +68,8 @@ pub async fn notify_change(deps: &Deps, change: &ReportChange) -> Result<usize, 
 fn outgoing(deps: &Deps, old: Option<&Report>, new: &Report) -> Vec<(&'static str, Outgoing)> {
     let mut out = Vec::new();
     let code = &new.tracking_code;
-    if old.is_none() {
+    // An SMS report's receipt is the sms function's own reply, sent as it answers the message.
+    if old.is_none() && new.channel != Channel::Sms {
         out.push(("received", Outgoing::ReceiptSms));
     }
     let was = |f: &dyn Fn(&Report) -> bool| old.is_some_and(f);
@@ -196,15 +197,6 @@ async fn escalation(
         .collect())
 }
 
-fn color_word(report: &Report) -> &'static str {
-    match report.color() {
-        lapor_core::Color::Grey => "abu-abu",
-        lapor_core::Color::Red => "merah",
-        lapor_core::Color::Yellow => "kuning",
-        lapor_core::Color::Green => "hijau",
-    }
-}
-
 async fn send(deps: &Deps, report: &Report, outgoing: Outgoing) -> Result<(), NotifyFailure> {
     match outgoing {
         Outgoing::Topic(message) => Ok(deps.notifier.publish(&message).await?),
@@ -220,7 +212,7 @@ async fn send(deps: &Deps, report: &Report, outgoing: Outgoing) -> Result<(), No
             let text = format!(
                 "LAPOR! {code}: status {} ({}). Lihat tanggapan instansi: kirim CEK {code} ke 1708.",
                 report.status.as_str().to_uppercase().replace('_', " "),
-                color_word(report)
+                report.color().word()
             );
             sms_reporter(deps, report, &text).await
         }

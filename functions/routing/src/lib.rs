@@ -42,16 +42,26 @@ pub async fn route_change(deps: &Deps, change: &ReportChange) -> Result<Outcome,
         by: None,
         message: Some(message.to_string()),
     };
-    let Some(category) = trusted_category(report) else {
-        let due = deps.calendar.add_working_days(
+    let verify_by = || {
+        deps.calendar.add_working_days(
             now,
             Sla::for_category(report.category).verify_working_days,
             zone,
+        )
+    };
+    if report.region_assumed {
+        let (next, event) = report.send_to_triage(
+            system("Lokasi belum diketahui: menunggu verifikasi admin pusat."),
+            now,
+            verify_by(),
         );
+        return write(deps, report, next, event, Outcome::Triage).await;
+    }
+    let Some(category) = trusted_category(report) else {
         let (next, event) = report.send_to_triage(
             system("Kategori belum pasti: menunggu verifikasi admin pusat."),
             now,
-            due,
+            verify_by(),
         );
         return write(deps, report, next, event, Outcome::Triage).await;
     };
@@ -78,15 +88,10 @@ pub async fn route_change(deps: &Deps, change: &ReportChange) -> Result<Outcome,
             .await
         }
         None => {
-            let due = deps.calendar.add_working_days(
-                now,
-                Sla::for_category(report.category).verify_working_days,
-                zone,
-            );
             let (next, event) = classified.send_to_triage(
                 system("Belum ada instansi untuk wilayah dan kategori ini: menunggu admin pusat."),
                 now,
-                due,
+                verify_by(),
             );
             write(deps, report, next, event, Outcome::Triage).await
         }
