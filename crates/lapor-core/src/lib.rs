@@ -14,6 +14,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod region;
 pub mod report;
+pub mod sms;
 pub mod stats;
 pub mod status;
 pub mod tracking;
