@@ -3,6 +3,7 @@
 //! notify) run in-process after each write; notifications land in an outbox at `GET /dev/outbox`.
 
 mod consumers;
+mod sms;
 mod tokens;
 
 use std::net::SocketAddr;
@@ -175,6 +176,13 @@ pub fn assemble(
             oversight: OVERSIGHT_AGENCY.to_string(),
         },
     ));
+    let sms = lapor_sms::Deps {
+        store: announcing.clone(),
+        notifier: outbox.clone(),
+        clock: clock.clone(),
+        pepper: pepper.clone(),
+        hourly_limit: lapor_sms::DEFAULT_HOURLY_LIMIT,
+    };
     let intake = lapor_intake::routes(lapor_intake::Deps::new(
         announcing.clone(),
         clock.clone(),
@@ -198,6 +206,11 @@ pub fn assemble(
             Router::new()
                 .route("/admin/sweep", axum::routing::post(sweep_now))
                 .with_state(sweeper),
+        )
+        .merge(
+            Router::new()
+                .route("/dev/sms", axum::routing::post(sms::simulate))
+                .with_state(sms),
         );
     let routes = intake
         .merge(status)
@@ -398,6 +411,8 @@ pub fn banner(addr: SocketAddr, config: &Config) -> String {
          Coba / try:\n  \
          curl -s -X POST http://{addr}/reports -H 'Content-Type: application/json' \\\n    \
          -d '{{\"type\":\"pengaduan\",\"title\":\"Jalan berlubang di Jalan Cipto\",\"description\":\"Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara.\",\"category\":\"infrastruktur\",\"region\":\"32.74\",\"privacy\":\"publik\"}}'\n  \
+         curl -s -X POST http://{addr}/dev/sms -H 'Content-Type: application/json' \\\n    \
+         -d '{{\"from\":\"081234567890\",\"text\":\"LAPOR Jalan berlubang di Jl. Cipto, Kota Cirebon, sudah dua minggu\"}}'\n  \
          curl -s http://{addr}/dev/outbox\n\
          Token petugas / officer token: cargo run -p lapor-local -- token --agency kemenpanrb --role admin_pusat\n\
          Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop."

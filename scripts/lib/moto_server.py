@@ -14,10 +14,15 @@ answer says:
    use), so every backup above, with all its items, lived as long as the server: a 10k-report
    table swept by 100 escalations grew past 20 GB. Here nothing is tracked and backups are freed.
 
+It also answers `GET /_lapor/sms-sent` with the SMS moto has "sent" (SNS Publish to a phone
+number), as JSON `[{"id", "to", "text"}]`: the SMS sink the tests read replies from, since moto
+keeps them only in memory.
+
 Usage: python moto_server.py HOST PORT
 """
 
 import copy
+import json
 import os
 import sys
 
@@ -73,6 +78,28 @@ def _stop_tracking_instances() -> None:
     BaseModel.__new__ = new
 
 
+def _sms_sent():
+    from moto.sns.models import sns_backends
+
+    sent = []
+    for regions in sns_backends.values():
+        for backend in regions.values():
+            for message_id, (to, text) in backend.sms_messages.items():
+                sent.append({"id": message_id, "to": to, "text": text})
+    return sent
+
+
+def _with_sms_sink(app):
+    def serve(environ, start_response):
+        if environ.get("PATH_INFO") == "/_lapor/sms-sent":
+            body = json.dumps(_sms_sent()).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        return app(environ, start_response)
+
+    return serve
+
+
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     os.environ.setdefault("MOTO_PORT", str(port))
@@ -81,7 +108,7 @@ def main() -> None:
     run_simple(
         host,
         port,
-        DomainDispatcherApplication(create_backend_app),
+        _with_sms_sink(DomainDispatcherApplication(create_backend_app)),
         threaded=False,
         request_handler=MotoRequestHandler,
     )

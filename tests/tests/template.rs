@@ -52,6 +52,15 @@ fn calls(binary: &str) -> BTreeSet<String> {
             "sns:Publish",
         ],
         "escalation" => &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+        "sms" => &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "sqs:SendMessage",
+            "sns:Publish",
+        ],
         "status" => &[
             "dynamodb:GetItem",
             "dynamodb:PutItem",

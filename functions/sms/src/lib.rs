@@ -1,0 +1,463 @@
+//! The SMS 1708 channel. Two-way SMS delivers each inbound text as an SNS notification; this
+//! function reads it (grammar in `lapor_core::sms`), acts as the web would — a new report, a status
+//! check, the reporter's reply — and answers by SMS through the notification path.
+//!
+//! Deliveries are at-least-once. A new report and its idempotency record (keyed by the
+//! message's `inboundMessageId`) are one write, so a second delivery finds the report instead of
+//! making another; every reply is sent under a mark in the table, so it goes out once, and the mark
+//! is removed again when sending fails so that the retry can send it.
+//!
+//! The sender's number is the reporter's identity: it is stored as the reporter's contact, never
+//! logged in full, and never used as a table key (the rate counter keys on its hash).
+
+use std::sync::Arc;
+
+use aws_lambda_events::sns::SnsEvent;
+use lapor_core::lifecycle::ReporterError;
+use lapor_core::sms::{self, Command, Keyword, Unclear, MAX_REPLY_SEGMENTS};
+use lapor_core::{
+    AccessKey, Actor, Channel, Clock, KeyPepper, Phone, Report, ReportDraft, TrackingCode,
+    WorkCalendar,
+};
+use lapor_notify::Notifier;
+use lapor_store::{Conflict, IdempotencyRecord, ReportStore, StoreError, Submission};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+/// Messages a sender may send in one hour before getting one polite refusal (then silence).
+pub const DEFAULT_HOURLY_LIMIT: u64 = 10;
+const HOUR_SECS: i64 = 60 * 60;
+/// Reply marks outlive every retry of an SNS delivery to Lambda (hours at most).
+const MARK_TTL_SECS: i64 = 2 * 24 * 60 * 60;
+/// Where a report that names no place waits: the central admin's own region (DKI Jakarta).
+const REGION_UNKNOWN: &str = "31";
+/// A report's title: the first words of the text.
+const TITLE_CHARS: usize = 80;
+/// Tracking codes are random; a collision is astronomically rare, but never fatal.
+const CODE_ATTEMPTS: usize = 3;
+
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<dyn ReportStore>,
+    pub notifier: Arc<dyn Notifier>,
+    pub clock: Arc<dyn Clock>,
+    pub pepper: KeyPepper,
+    pub hourly_limit: u64,
+}
+
+/// The two-way SMS inbound message, as SNS carries it in its `Message`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundSms {
+    pub origination_number: String,
+    #[serde(default)]
+    pub destination_number: String,
+    #[serde(default)]
+    pub message_body: String,
+    pub inbound_message_id: String,
+}
+
+/// What became of one inbound message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Created(TrackingCode),
+    Checked,
+    Replied,
+    Help,
+    /// Not understood, or refused (not found, not the reporter, report closed): told why.
+    Refused,
+    /// Over the hourly limit: this message got the one refusal.
+    RateLimited,
+    /// Over the hourly limit and already refused, or from a number we cannot answer.
+    Ignored,
+    /// A second delivery of a message already answered.
+    Duplicate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    pub action: Action,
+    /// The SMS sent back (None when nothing was sent).
+    pub reply: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SmsFailure {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Send(#[from] lapor_notify::NotifyError),
+    #[error("the SNS message is not an inbound SMS: {0}")]
+    Malformed(String),
+}
+
+/// The Lambda handler: every record of the notification. A malformed message is logged and
+/// dropped (retrying cannot mend it); a store or send failure fails the invocation so it retries.
+pub async fn handle_event(deps: &Deps, event: &SnsEvent) -> Result<(), SmsFailure> {
+    for record in &event.records {
+        match serde_json::from_str::<InboundSms>(&record.sns.message) {
+            Ok(inbound) => {
+                handle_inbound(deps, &inbound).await?;
+            }
+            Err(e) => {
+                tracing::error!(message_id = %record.sns.message_id, error = error_kind(&e), "not an inbound SMS; dropped");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A JSON error's kind only: its text could quote the message, which holds a phone number.
+fn error_kind(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "io",
+        serde_json::error::Category::Syntax => "syntax",
+        serde_json::error::Category::Data => "missing or wrong field",
+        serde_json::error::Category::Eof => "truncated",
+    }
+}
+
+/// Handles one inbound SMS: acts on it and sends the reply (at most once per message).
+pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled, SmsFailure> {
+    let Ok(from) = Phone::parse(&inbound.origination_number) else {
+        tracing::warn!(
+            inbound_message_id = %inbound.inbound_message_id,
+            "sender number is not a valid phone number; nothing done"
+        );
+        return Ok(nothing(Action::Ignored));
+    };
+    let now = deps.clock.now().timestamp();
+    let window = now.div_euclid(HOUR_SECS);
+    let counter = format!("sms#{}#{window}", sha256_hex(&[from.as_str().as_bytes()]));
+    let sent = deps.store.count_hit(&counter, now, HOUR_SECS).await?;
+    if sent > deps.hourly_limit {
+        tracing::info!(from = %from.masked(), sent, "sender over the hourly limit");
+        if sent == deps.hourly_limit + 1 {
+            let text = format!(
+                "LAPOR! Anda sudah mengirim {} SMS dalam 1 jam. Pesan berikutnya akan diproses setelah 1 jam. Terima kasih.",
+                deps.hourly_limit
+            );
+            return reply_once(deps, inbound, &from, Action::RateLimited, text).await;
+        }
+        return Ok(nothing(Action::Ignored));
+    }
+    let command = sms::parse(&inbound.message_body);
+    tracing::info!(
+        from = %from.masked(),
+        inbound_message_id = %inbound.inbound_message_id,
+        command = command_name(&command),
+        "inbound SMS"
+    );
+    let (action, text) = match command {
+        Command::Lapor { text, rahasia } => report(deps, inbound, &from, &text, rahasia).await?,
+        Command::Cek { code } => check(deps, &from, &code).await?,
+        Command::Balas { code, text } => {
+            // A reply changes the report: act on each message once, even if delivered twice.
+            let key = format!("sms-in#{}", inbound.inbound_message_id);
+            if !deps.store.mark_once(&key, now, MARK_TTL_SECS).await? {
+                return Ok(nothing(Action::Duplicate));
+            }
+            match answer(deps, &from, &code, text).await {
+                Ok(done) => done,
+                Err(e) => {
+                    deps.store.unmark(&key).await?;
+                    return Err(e);
+                }
+            }
+        }
+        Command::Bantuan => (Action::Help, help()),
+        Command::Unclear(why) => (Action::Refused, unclear(why)),
+    };
+    reply_once(deps, inbound, &from, action, text).await
+}
+
+fn nothing(action: Action) -> Handled {
+    Handled {
+        action,
+        reply: None,
+    }
+}
+
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Lapor { .. } => "lapor",
+        Command::Cek { .. } => "cek",
+        Command::Balas { .. } => "balas",
+        Command::Bantuan => "bantuan",
+        Command::Unclear(_) => "unclear",
+    }
+}
+
+/// Sends `text` unless this message's reply already went out; a failed send is undone so the
+/// retried delivery sends it.
+async fn reply_once(
+    deps: &Deps,
+    inbound: &InboundSms,
+    to: &Phone,
+    action: Action,
+    text: String,
+) -> Result<Handled, SmsFailure> {
+    let key = format!("sms-reply#{}", inbound.inbound_message_id);
+    let now = deps.clock.now().timestamp();
+    if !deps.store.mark_once(&key, now, MARK_TTL_SECS).await? {
+        return Ok(nothing(Action::Duplicate));
+    }
+    let text = sms::fit(&text, MAX_REPLY_SEGMENTS);
+    if let Err(e) = deps.notifier.sms(to, &text).await {
+        deps.store.unmark(&key).await?;
+        return Err(e.into());
+    }
+    Ok(Handled {
+        action,
+        reply: Some(text),
+    })
+}
+
+/// `LAPOR <text>`: a new report, routed like a web report (the classifier reads the category).
+async fn report(
+    deps: &Deps,
+    inbound: &InboundSms,
+    from: &Phone,
+    text: &str,
+    rahasia: bool,
+) -> Result<(Action, String), SmsFailure> {
+    let place = sms::find_region(text);
+    let draft = json!({
+        "type": "pengaduan",
+        "title": title_of(text),
+        "description": text,
+        "category": "lainnya",
+        "region": place.as_ref().map_or(REGION_UNKNOWN, |r| r.as_str()),
+        "privacy": if rahasia { "rahasia" } else { "publik" },
+        "reporter": { "phone": from.as_str(), "notifications": true },
+    });
+    let Some(object) = draft.as_object() else {
+        return Err(SmsFailure::Malformed("draft is not an object".into()));
+    };
+    let new = match ReportDraft(object).validate(Channel::Sms) {
+        Ok(new) => new,
+        Err(invalid) => {
+            let reason = invalid.message.id.clone();
+            return Ok((
+                Action::Refused,
+                format!(
+                    "LAPOR! Laporan belum dapat diterima: {reason} Kirim BANTUAN untuk petunjuk."
+                ),
+            ));
+        }
+    };
+    let now = deps.clock.now();
+    let key_hash = sha256_hex(&[b"SMS\0", inbound.inbound_message_id.as_bytes()]);
+    let request_hash = sha256_hex(&[inbound.message_body.as_bytes()]);
+    for _ in 0..CODE_ATTEMPTS {
+        let code = TrackingCode::generate(&mut rand::rng());
+        let access_key = AccessKey::derive(&deps.pepper, &inbound.inbound_message_id, &code);
+        let (mut report, reporter, event) =
+            Report::open(new.clone(), code.clone(), access_key.hash(), now);
+        report.region_assumed = place.is_none();
+        let submission = Submission {
+            idempotency: Some(IdempotencyRecord {
+                key_hash: key_hash.clone(),
+                request_hash: request_hash.clone(),
+                tracking_code: code.clone(),
+                created_at: report.created_at,
+                expires_at: now.timestamp() + lapor_store::IDEMPOTENCY_TTL_SECS,
+            }),
+            report,
+            reporter,
+            event,
+        };
+        match deps.store.create_report(&submission, now.timestamp()).await {
+            Ok(()) => {
+                tracing::info!(tracking_code = %code, region_known = place.is_some(), "report received by SMS");
+                return Ok((
+                    Action::Created(code.clone()),
+                    receipt(&code, place.is_none()),
+                ));
+            }
+            Err(StoreError::Conflict(Conflict::CodeTaken)) => continue,
+            Err(StoreError::Conflict(Conflict::IdempotencyKeyTaken)) => {
+                // An earlier delivery of this message made the report: answer with its code.
+                let record = deps
+                    .store
+                    .idempotency_record(&key_hash, now.timestamp())
+                    .await?
+                    .ok_or_else(|| StoreError::Backend("idempotency record vanished".into()))?;
+                let code = record.tracking_code;
+                let assumed = deps
+                    .store
+                    .report(&code)
+                    .await?
+                    .is_some_and(|r| r.region_assumed);
+                return Ok((Action::Created(code.clone()), receipt(&code, assumed)));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Backend("no free tracking code after several attempts".into()).into())
+}
+
+fn title_of(text: &str) -> String {
+    let mut title: String = text.chars().take(TITLE_CHARS).collect();
+    if title.chars().count() < text.chars().count() {
+        if let Some(cut) = title.rfind(' ') {
+            title.truncate(cut);
+        }
+        title.push_str("...");
+    }
+    title
+}
+
+fn receipt(code: &TrackingCode, place_unknown: bool) -> String {
+    let mut text = format!(
+        "LAPOR! Laporan Anda diterima. Kode: {code}. Cek status: kirim CEK {code} ke 1708."
+    );
+    if place_unknown {
+        text.push_str(&format!(" Sebutkan kota/kabupaten: BALAS {code} <lokasi>."));
+    }
+    text
+}
+
+/// `CEK <code>`: status, colour, agency and the last public answer. A secret report answers only
+/// its own reporter's phone; to anyone else it does not exist.
+async fn check(
+    deps: &Deps,
+    from: &Phone,
+    code: &TrackingCode,
+) -> Result<(Action, String), SmsFailure> {
+    let Some(full) = deps.store.report_with_timeline(code).await? else {
+        return Ok((Action::Refused, not_found(code)));
+    };
+    let report = &full.report;
+    if report.privacy.hides_report() && !is_reporter(deps, from, code).await? {
+        return Ok((Action::Refused, not_found(code)));
+    }
+    let agency = match report.agency.as_deref().map(lapor_core::AgencyId::parse) {
+        Some(Ok(id)) => deps.store.agency(&id).await?.map(|a| a.name),
+        _ => None,
+    };
+    let head = format!(
+        "LAPOR! {code}: {} ({}){}.",
+        report.status.as_str().to_uppercase().replace('_', " "),
+        report.color().word(),
+        agency.map(|a| format!(", {a}")).unwrap_or_default()
+    );
+    let answer = full
+        .timeline
+        .iter()
+        .rev()
+        .find(|e| e.public && e.actor == Actor::Officer && e.message.is_some())
+        .and_then(|e| e.message.clone());
+    let text = match answer {
+        // One segment when the answer fits it; a long answer may use the three.
+        Some(answer) => {
+            let full_text = format!("{head} Jawaban: {answer}");
+            let short = sms::fit(&full_text, 1);
+            if sms::segments(&full_text) > 1 && short.len() < head.len() + 40 {
+                full_text
+            } else {
+                short
+            }
+        }
+        None => format!("{head} Belum ada jawaban."),
+    };
+    Ok((Action::Checked, text))
+}
+
+/// `BALAS <code> <text>`: the reporter's reply, from the phone the report was made with.
+async fn answer(
+    deps: &Deps,
+    from: &Phone,
+    code: &TrackingCode,
+    text: String,
+) -> Result<(Action, String), SmsFailure> {
+    let Some(report) = deps.store.report(code).await? else {
+        return Ok((Action::Refused, not_found(code)));
+    };
+    if !is_reporter(deps, from, code).await? {
+        // As if it did not exist: a stranger learns nothing about whose report it is.
+        return Ok((Action::Refused, not_found(code)));
+    }
+    let step = report.reply(text, false, deps.clock.now(), &WorkCalendar::indonesia());
+    let (next, event) = match step {
+        Ok(step) => step,
+        Err(ReporterError::Invalid(invalid)) => {
+            let reason = invalid.message.id.clone();
+            return Ok((Action::Refused, format!("LAPOR! {code}: {reason}")));
+        }
+        Err(ReporterError::Transition(_)) => {
+            return Ok((
+                Action::Refused,
+                format!("LAPOR! Laporan {code} sudah ditutup dan tidak dapat dibalas."),
+            ))
+        }
+    };
+    match deps.store.update_report(&report, &next, &[event]).await {
+        Ok(()) => Ok((
+            Action::Replied,
+            format!("LAPOR! Balasan Anda untuk {code} diterima dan diteruskan ke instansi."),
+        )),
+        Err(StoreError::Conflict(Conflict::VersionMismatch)) => Ok((
+            Action::Refused,
+            format!("LAPOR! Laporan {code} baru saja berubah. Kirim lagi balasan Anda."),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn is_reporter(deps: &Deps, from: &Phone, code: &TrackingCode) -> Result<bool, SmsFailure> {
+    let reporter = deps.store.reporter(code).await?;
+    Ok(reporter.and_then(|r| r.phone).as_ref() == Some(from))
+}
+
+fn not_found(code: &TrackingCode) -> String {
+    format!("LAPOR! Kode {code} tidak ditemukan. Periksa kode Anda, atau kirim BANTUAN.")
+}
+
+fn help() -> String {
+    "LAPOR! 1708. LAPOR <keluhan, lokasi kota/kab>: laporan baru (awali RAHASIA agar tidak \
+     dipublikasikan). CEK <kode>: status. BALAS <kode> <pesan>: balas instansi. \
+     / Help: LAPOR <complaint, town>, CEK <code>, BALAS <code> <message>."
+        .to_string()
+}
+
+fn unclear(why: Unclear) -> String {
+    let word = |k: Keyword| match k {
+        Keyword::Lapor => "LAPOR",
+        Keyword::Cek => "CEK",
+        Keyword::Balas => "BALAS",
+    };
+    let how = |k: Keyword| match k {
+        Keyword::Lapor => "LAPOR <keluhan, lokasi>",
+        Keyword::Cek => "CEK <kode>",
+        Keyword::Balas => "BALAS <kode> <pesan>",
+    };
+    match why {
+        Unclear::Empty => format!("LAPOR! Pesan kosong. {}", help_hint()),
+        Unclear::MissingCode(k) | Unclear::MissingText(k) => {
+            format!("LAPOR! Format: {}. {}", how(k), help_hint())
+        }
+        Unclear::BadCode(k) => format!(
+            "LAPOR! Kode setelah {} tidak dikenal. Kode ada di SMS tanda terima, 10 huruf/angka. Format: {}.",
+            word(k),
+            how(k)
+        ),
+        Unclear::TooShort => format!(
+            "LAPOR! Keluhan terlalu singkat. Tulis apa dan di mana, min. {} huruf, mis. LAPOR Jalan berlubang di Jl. Cipto, Kota Cirebon.",
+            lapor_core::report::DESCRIPTION_MIN
+        ),
+    }
+}
+
+fn help_hint() -> &'static str {
+    "Kirim BANTUAN untuk petunjuk."
+}
+
+fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hex::encode(hasher.finalize())
+}

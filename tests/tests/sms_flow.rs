@@ -1,0 +1,303 @@
+//! SMS 1708 on the wire: a real-shaped inbound SMS published to the inbound SNS topic (moto)
+//! reaches the sms function through an SQS subscription standing in for Lambda's, becomes a report
+//! that routing forwards like a web report, and the reply — read from moto's SMS sink — carries its
+//! code. Delivered twice, it still makes one report and one reply.
+
+use std::sync::Arc;
+
+use aws_lambda_events::sns::SnsEvent;
+use chrono::{DateTime, Utc};
+use lapor_core::{FixedClock, KeyPepper, Status, TrackingCode, WorkCalendar};
+use lapor_notify::SnsNotifier;
+use lapor_store::{DynamoStore, ReportStore};
+use lapor_tests::{moto_config, unique_name, TableStream};
+use serde_json::Value;
+
+/// Monday 30 November 2026, 09:00 WIB.
+fn monday_morning() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z")
+        .map(|t| t.to_utc())
+        .expect("time")
+}
+
+/// The inbound message of the sample event, from `phone`, with a fresh message id.
+fn inbound_sms(phone: &str) -> Value {
+    let sample: Value =
+        serde_json::from_str(include_str!("../../events/sms/lapor-new-report.json"))
+            .expect("sample event");
+    let mut inbound: Value = serde_json::from_str(
+        sample["Records"][0]["Sns"]["Message"]
+            .as_str()
+            .expect("message"),
+    )
+    .expect("inbound sms");
+    inbound["originationNumber"] = phone.into();
+    inbound["inboundMessageId"] = unique_name("inbound").into();
+    inbound
+}
+
+/// The SNS envelope an SQS subscription receives, as the SNS event Lambda would get.
+fn as_lambda_event(envelope: &Value, subscription: &str) -> SnsEvent {
+    let field = |name: &str| envelope.get(name).cloned().unwrap_or(Value::Null);
+    let event = serde_json::json!({
+        "Records": [{
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": subscription,
+            "Sns": {
+                "Type": field("Type"),
+                "MessageId": field("MessageId"),
+                "TopicArn": field("TopicArn"),
+                "Subject": field("Subject"),
+                "Message": field("Message"),
+                "Timestamp": field("Timestamp"),
+                "SignatureVersion": field("SignatureVersion"),
+                "Signature": field("Signature"),
+                "SigningCertUrl": field("SigningCertURL"),
+                "UnsubscribeUrl": field("UnsubscribeURL"),
+                "MessageAttributes": {}
+            }
+        }]
+    });
+    serde_json::from_value(event).expect("an SNS event")
+}
+
+/// What moto "sent" by SMS to `phone` (scripts/lib/moto_server.py's sink).
+async fn sms_sent_to(phone: &str) -> Vec<String> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("endpoint");
+    let sent: Vec<Value> = reqwest::get(format!("{endpoint}/_lapor/sms-sent"))
+        .await
+        .expect("sink")
+        .json()
+        .await
+        .expect("json");
+    sent.iter()
+        .filter(|m| m["to"] == phone)
+        .filter_map(|m| m["text"].as_str().map(String::from))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_inbound_sms_becomes_one_routed_report_and_one_reply_with_its_code() {
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let table = unique_name("sms");
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        &table,
+    ));
+    store.create_table_if_missing().await.expect("table");
+    let directory =
+        lapor_core::Directory::parse(lapor_core::Directory::bundled_sample()).expect("directory");
+    store.put_directory(&directory).await.expect("directory");
+    // The inbound topic two-way SMS publishes to, and a queue subscribed as Lambda would be.
+    let sns = aws_sdk_sns::Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let inbound_topic = sns
+        .create_topic()
+        .name(unique_name("lapor-sms-inbound"))
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn
+        .expect("arn");
+    let notifications = sns
+        .create_topic()
+        .name(unique_name("lapor-notifications"))
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn
+        .expect("arn");
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique_name("sms-function"))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .expect("url");
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .expect("queue arn");
+    let subscription = sns
+        .subscribe()
+        .topic_arn(&inbound_topic)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .expect("subscribe")
+        .subscription_arn
+        .unwrap_or_default();
+
+    // A citizen texts 1708 (a number of their own, so other tests' SMS do not mix in).
+    let phone = format!("+62812{:07}", rand::random::<u32>() % 10_000_000);
+    sns.publish()
+        .topic_arn(&inbound_topic)
+        .message(inbound_sms(&phone).to_string())
+        .send()
+        .await
+        .expect("publish inbound");
+    let received = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .expect("receive");
+    let [delivery] = received.messages() else {
+        panic!("one delivery, got {:?}", received.messages());
+    };
+    let envelope: Value =
+        serde_json::from_str(delivery.body().unwrap_or_default()).expect("SNS envelope");
+    let event = as_lambda_event(&envelope, &subscription);
+
+    let clock = Arc::new(FixedClock::new(monday_morning()));
+    let deps = lapor_sms::Deps {
+        store: store.clone(),
+        notifier: Arc::new(SnsNotifier::new(sns.clone(), &notifications)),
+        clock: clock.clone(),
+        pepper: KeyPepper::new(vec![7; 32]).expect("pepper"),
+        hourly_limit: lapor_sms::DEFAULT_HOURLY_LIMIT,
+    };
+    // At-least-once: the same notification is handled twice.
+    lapor_sms::handle_event(&deps, &event)
+        .await
+        .expect("first delivery");
+    lapor_sms::handle_event(&deps, &event)
+        .await
+        .expect("second delivery");
+    // Opened after the deliveries: moto's shard iterators keep the records of a transaction it
+    // rolled back (the second delivery's), which DynamoDB never shows.
+    let mut stream = TableStream::open(&config, &table).await;
+
+    let replies = sms_sent_to(&phone).await;
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    let code = replies[0]
+        .split_whitespace()
+        .find_map(|word| TrackingCode::parse(word.trim_end_matches('.')).ok())
+        .unwrap_or_else(|| panic!("no tracking code in {:?}", replies[0]));
+    assert!(
+        replies[0].contains(&format!("CEK {code}")),
+        "{}",
+        replies[0]
+    );
+
+    // One report, then routing forwards it from the stream as it would a web report.
+    let reports = store
+        .report_with_timeline(&code)
+        .await
+        .expect("read")
+        .expect("the report exists");
+    assert_eq!(reports.report.channel, lapor_core::Channel::Sms);
+    assert_eq!(reports.report.region.as_str(), "32.74");
+    let inserted = stream.next_event().await;
+    let new_reports = inserted
+        .records
+        .iter()
+        .filter(|r| r.event_name == "INSERT")
+        .filter(|r| {
+            let key = |name: &str| match r.change.keys.get(name) {
+                Some(serde_dynamo::AttributeValue::S(s)) => s.clone(),
+                _ => String::new(),
+            };
+            key("pk").starts_with("REPORT#") && key("sk") == "META"
+        })
+        .count();
+    assert_eq!(new_reports, 1, "one report from two deliveries");
+    let routing = lapor_routing::Deps {
+        store: store.clone(),
+        clock,
+        calendar: WorkCalendar::indonesia(),
+    };
+    let routed = lapor_routing::handle_event(&routing, &inserted).await;
+    assert!(routed.batch_item_failures.is_empty());
+    let report = store.report(&code).await.expect("read").expect("exists");
+    assert_eq!(report.status, Status::Terdisposisi);
+    assert_eq!(report.agency.as_deref(), Some("kota-cirebon-dpupr"));
+    let reporter = store
+        .reporter(&code)
+        .await
+        .expect("read")
+        .expect("reporter");
+    assert_eq!(reporter.phone.map(|p| p.as_str().to_string()), Some(phone));
+}
+
+#[tokio::test]
+async fn lapor_local_plays_an_inbound_sms_and_shows_the_reply_in_the_outbox() {
+    let store = Arc::new(lapor_store::MemStore::new());
+    let server = lapor_tests::LocalServer::start(store.clone()).await;
+    let url = format!("{}/dev/sms", server.url);
+    let text = "LAPOR Jalan berlubang di Jl. Cipto, Kota Cirebon, sudah dua minggu";
+    let (status, answer) = server
+        .send(
+            server
+                .http
+                .post(&url)
+                .json(&serde_json::json!({"from": "0812-3456-7890", "text": text})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["action"], "created");
+    let code = TrackingCode::parse(answer["tracking_code"].as_str().expect("code")).expect("code");
+    let reply = answer["reply"].as_str().expect("reply");
+    assert!(reply.contains(&format!("CEK {code}")), "{reply}");
+
+    let (_, outbox) = server
+        .send(server.http.get(format!("{}/dev/outbox", server.url)))
+        .await;
+    let sms = outbox["sent"]
+        .as_array()
+        .expect("sent")
+        .iter()
+        .filter(|m| m["channel"] == "sms")
+        .collect::<Vec<_>>();
+    assert_eq!(sms.len(), 1, "the reply only, no second receipt: {outbox}");
+    assert_eq!(sms[0]["text"], reply);
+    let to = sms[0]["to"].as_str().expect("to");
+    assert!(to.ends_with("890") && !to.contains("3456"), "masked: {to}");
+
+    // Routing runs in-process: the report reaches Kota Cirebon's public works.
+    let mut agency = None;
+    for _ in 0..50 {
+        agency = store
+            .report(&code)
+            .await
+            .expect("read")
+            .and_then(|r| r.agency);
+        if agency.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(agency.as_deref(), Some("kota-cirebon-dpupr"));
+
+    // A malformed request is refused with a clear error and makes nothing.
+    for (body, field) in [
+        (serde_json::json!({"text": text}), "from"),
+        (serde_json::json!({"from": "12", "text": text}), "from"),
+        (serde_json::json!({"from": "081234567890"}), "text"),
+        (
+            serde_json::json!({"from": "081234567890", "text": 5}),
+            "text",
+        ),
+        (
+            serde_json::json!({"from": "081234567890", "text": text, "extra": 1}),
+            "extra",
+        ),
+    ] {
+        let (status, error) = server.send(server.http.post(&url).json(&body)).await;
+        assert_eq!(status, 400, "{body} → {error}");
+        assert_eq!(error["error"]["field"], field, "{error}");
+    }
+    assert_eq!(store.report_count(), 1);
+}
