@@ -257,3 +257,112 @@ impl LocalServer {
         )
     }
 }
+
+/// A new SNS topic on moto, named from `prefix`; its ARN.
+pub async fn new_topic(config: &aws_config::SdkConfig, prefix: &str) -> String {
+    aws_sdk_sns::Client::new(config)
+        .create_topic()
+        .name(unique_name(prefix))
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn
+        .expect("topic arn")
+}
+
+/// A queue subscribed to a topic, standing in for a subscriber (an agency, or a Lambda function).
+pub struct SubscribedQueue {
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub subscription_arn: String,
+}
+
+impl SubscribedQueue {
+    /// A new queue subscribed to `topic_arn`, with `filter_policy` when given. `raw`: the queue
+    /// gets the bare message instead of SNS's JSON envelope.
+    pub async fn subscribe(
+        config: &aws_config::SdkConfig,
+        topic_arn: &str,
+        filter_policy: Option<String>,
+        raw: bool,
+    ) -> SubscribedQueue {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(unique_name("subscriber"))
+            .send()
+            .await
+            .expect("queue")
+            .queue_url
+            .expect("queue url");
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+            .expect("queue arn");
+        let subscription_arn = aws_sdk_sns::Client::new(config)
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .set_attributes(Some(
+                filter_policy
+                    .map(|policy| ("FilterPolicy".to_string(), policy))
+                    .into_iter()
+                    .chain(raw.then(|| ("RawMessageDelivery".to_string(), "true".to_string())))
+                    .collect(),
+            ))
+            .send()
+            .await
+            .expect("subscribe")
+            .subscription_arn
+            .unwrap_or_default();
+        SubscribedQueue {
+            sqs,
+            queue_url,
+            subscription_arn,
+        }
+    }
+
+    /// Every message body waiting in the queue (three short polls).
+    pub async fn drain(&self) -> Vec<String> {
+        let mut bodies = Vec::new();
+        for _ in 0..3 {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .expect("receive");
+            bodies.extend(
+                out.messages()
+                    .iter()
+                    .map(|m| m.body().unwrap_or_default().to_string()),
+            );
+        }
+        bodies
+    }
+}
+
+/// A new table on moto with the bundled agency directory imported; the store and the table name.
+pub async fn directory_table(
+    config: &aws_config::SdkConfig,
+    prefix: &str,
+) -> (Arc<lapor_store::DynamoStore>, String) {
+    let table = unique_name(prefix);
+    let store = lapor_store::DynamoStore::new(aws_sdk_dynamodb::Client::new(config), &table);
+    store.create_table_if_missing().await.expect("table");
+    lapor_admin::import_agencies(&store, lapor_core::Directory::bundled_sample())
+        .await
+        .expect("directory");
+    (Arc::new(store), table)
+}

@@ -8,7 +8,10 @@ use chrono::{DateTime, Utc};
 use lapor_core::{FixedClock, KeyPepper, Status, TrackingCode, WorkCalendar};
 use lapor_notify::SnsNotifier;
 use lapor_store::{DynamoStore, ReportStore};
-use lapor_tests::{moto_config, pothole_json, unique_name, TableStream};
+use lapor_tests::{
+    directory_table, moto_config, new_topic, pothole_json, unique_name, SubscribedQueue,
+    TableStream,
+};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -22,76 +25,26 @@ fn monday_morning() -> DateTime<Utc> {
 }
 
 struct Topic {
-    sqs: aws_sdk_sqs::Client,
     topic_arn: String,
-    queue_url: String,
+    queue: SubscribedQueue,
 }
 
 /// A topic, and a queue subscribed to it that only takes messages for `agency`.
 async fn topic_with_agency_queue(config: &aws_config::SdkConfig, agency: &str) -> Topic {
-    let sns = aws_sdk_sns::Client::new(config);
-    let sqs = aws_sdk_sqs::Client::new(config);
-    let topic_arn = sns
-        .create_topic()
-        .name(unique_name("lapor-notifications"))
-        .send()
-        .await
-        .expect("topic")
-        .topic_arn
-        .expect("topic arn");
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(unique_name("agency-inbox"))
-        .send()
-        .await
-        .expect("queue")
-        .queue_url
-        .expect("queue url");
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("queue attributes")
-        .attributes
-        .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .expect("queue arn");
-    sns.subscribe()
-        .topic_arn(&topic_arn)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .attributes("FilterPolicy", format!("{{\"agency_id\": [\"{agency}\"]}}"))
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .expect("subscribe");
-    Topic {
-        sqs,
-        topic_arn,
-        queue_url,
-    }
+    let topic_arn = new_topic(config, "lapor-notifications").await;
+    let filter = format!("{{\"agency_id\": [\"{agency}\"]}}");
+    let queue = SubscribedQueue::subscribe(config, &topic_arn, Some(filter), true).await;
+    Topic { topic_arn, queue }
 }
 
 impl Topic {
     async fn drain(&self) -> Vec<Value> {
-        let mut bodies = Vec::new();
-        for _ in 0..3 {
-            let out = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .send()
-                .await
-                .expect("receive");
-            for message in out.messages() {
-                let body = message.body().unwrap_or_default();
-                bodies.push(serde_json::from_str(body).unwrap_or(Value::String(body.into())));
-            }
-        }
-        bodies
+        self.queue
+            .drain()
+            .await
+            .into_iter()
+            .map(|body| serde_json::from_str(&body).unwrap_or(Value::String(body)))
+            .collect()
     }
 }
 
@@ -100,18 +53,7 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
     let Some(config) = moto_config().await else {
         return;
     };
-    let table = unique_name("routing");
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        &table,
-    ));
-    store.create_table_if_missing().await.expect("table");
-    let directory =
-        lapor_core::Directory::parse(lapor_core::Directory::bundled_sample()).expect("directory");
-    store
-        .put_directory(&directory)
-        .await
-        .expect("directory import");
+    let (store, table) = directory_table(&config, "routing").await;
     let topic = topic_with_agency_queue(&config, DPUPR).await;
     let mut stream = TableStream::open(&config, &table).await;
     let clock = Arc::new(FixedClock::new(monday_morning()));

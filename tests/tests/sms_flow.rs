@@ -9,8 +9,10 @@ use aws_lambda_events::sns::SnsEvent;
 use chrono::{DateTime, Utc};
 use lapor_core::{FixedClock, KeyPepper, Status, TrackingCode, WorkCalendar};
 use lapor_notify::SnsNotifier;
-use lapor_store::{DynamoStore, ReportStore};
-use lapor_tests::{moto_config, unique_name, TableStream};
+use lapor_store::ReportStore;
+use lapor_tests::{
+    directory_table, moto_config, new_topic, unique_name, SubscribedQueue, TableStream,
+};
 use serde_json::Value;
 
 /// Monday 30 November 2026, 09:00 WIB.
@@ -82,62 +84,12 @@ async fn an_inbound_sms_becomes_one_routed_report_and_one_reply_with_its_code() 
     let Some(config) = moto_config().await else {
         return;
     };
-    let table = unique_name("sms");
-    let store = Arc::new(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        &table,
-    ));
-    store.create_table_if_missing().await.expect("table");
-    let directory =
-        lapor_core::Directory::parse(lapor_core::Directory::bundled_sample()).expect("directory");
-    store.put_directory(&directory).await.expect("directory");
+    let (store, table) = directory_table(&config, "sms").await;
     // The inbound topic two-way SMS publishes to, and a queue subscribed as Lambda would be.
+    let inbound_topic = new_topic(&config, "lapor-sms-inbound").await;
+    let notifications = new_topic(&config, "lapor-notifications").await;
+    let lambda = SubscribedQueue::subscribe(&config, &inbound_topic, None, false).await;
     let sns = aws_sdk_sns::Client::new(&config);
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let inbound_topic = sns
-        .create_topic()
-        .name(unique_name("lapor-sms-inbound"))
-        .send()
-        .await
-        .expect("topic")
-        .topic_arn
-        .expect("arn");
-    let notifications = sns
-        .create_topic()
-        .name(unique_name("lapor-notifications"))
-        .send()
-        .await
-        .expect("topic")
-        .topic_arn
-        .expect("arn");
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(unique_name("sms-function"))
-        .send()
-        .await
-        .expect("queue")
-        .queue_url
-        .expect("url");
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("attributes")
-        .attributes
-        .and_then(|mut a| a.remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .expect("queue arn");
-    let subscription = sns
-        .subscribe()
-        .topic_arn(&inbound_topic)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .send()
-        .await
-        .expect("subscribe")
-        .subscription_arn
-        .unwrap_or_default();
 
     // A citizen texts 1708 (a number of their own, so other tests' SMS do not mix in).
     let phone = format!("+62812{:07}", rand::random::<u32>() % 10_000_000);
@@ -147,19 +99,12 @@ async fn an_inbound_sms_becomes_one_routed_report_and_one_reply_with_its_code() 
         .send()
         .await
         .expect("publish inbound");
-    let received = sqs
-        .receive_message()
-        .queue_url(&queue_url)
-        .wait_time_seconds(1)
-        .send()
-        .await
-        .expect("receive");
-    let [delivery] = received.messages() else {
-        panic!("one delivery, got {:?}", received.messages());
+    let deliveries = lambda.drain().await;
+    let [delivery] = deliveries.as_slice() else {
+        panic!("one delivery, got {deliveries:?}");
     };
-    let envelope: Value =
-        serde_json::from_str(delivery.body().unwrap_or_default()).expect("SNS envelope");
-    let event = as_lambda_event(&envelope, &subscription);
+    let envelope: Value = serde_json::from_str(delivery).expect("SNS envelope");
+    let event = as_lambda_event(&envelope, &lambda.subscription_arn);
 
     let clock = Arc::new(FixedClock::new(monday_morning()));
     let deps = lapor_sms::Deps {
