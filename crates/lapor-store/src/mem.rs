@@ -42,6 +42,11 @@ struct State {
     /// Statistics counters: "region|year|dimension" → counter → value.
     #[serde(default)]
     stats: BTreeMap<String, BTreeMap<String, i64>>,
+    /// When expired idempotency records, marks and counters are next dropped (Unix seconds).
+    /// Dropping them on every write scanned them all each time: a lapor-local that had handled
+    /// 40k reports spent minutes catching up on its notifications.
+    #[serde(skip)]
+    next_purge: i64,
     /// The due index: (shard, due sort key) → code. Derived from the reports, so never saved.
     #[serde(skip)]
     due: BTreeMap<(u8, String), TrackingCode>,
@@ -51,7 +56,20 @@ fn stats_key(region: &str, year: i32, dimension: &str) -> String {
     format!("{region}|{year}|{dimension}")
 }
 
+/// How often expired records are dropped; until then they are only ignored.
+const PURGE_EVERY_SECS: i64 = 60;
+
 impl State {
+    fn purge_expired(&mut self, now_unix: i64) {
+        if now_unix < self.next_purge {
+            return;
+        }
+        self.idempotency.retain(|_, r| r.is_live(now_unix));
+        self.marks.retain(|_, expiry| *expiry > now_unix);
+        self.hits.retain(|_, (_, expiry)| *expiry > now_unix);
+        self.next_purge = now_unix + PURGE_EVERY_SECS;
+    }
+
     fn index_due(&mut self, old: Option<&Report>, new: &Report) {
         let shard = crate::due_shard(&new.tracking_code);
         if let Some(key) = old.and_then(crate::due_sort_key) {
@@ -173,7 +191,7 @@ impl ReportStore for MemStore {
                 if live {
                     return Err(StoreError::Conflict(Conflict::IdempotencyKeyTaken));
                 }
-                state.idempotency.retain(|_, r| r.is_live(now_unix));
+                state.purge_expired(now_unix);
                 state
                     .idempotency
                     .insert(record.key_hash.clone(), record.clone());
@@ -387,7 +405,7 @@ impl ReportStore for MemStore {
             {
                 return Ok(false);
             }
-            state.marks.retain(|_, expiry| *expiry > now_unix);
+            state.purge_expired(now_unix);
             state.marks.insert(key.to_string(), now_unix + ttl_secs);
             Ok(true)
         })
@@ -402,13 +420,16 @@ impl ReportStore for MemStore {
 
     async fn count_hit(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<u64, StoreError> {
         self.write(|state| {
-            state.hits.retain(|_, (_, expiry)| *expiry > now_unix);
-            let (hits, _) = state
+            state.purge_expired(now_unix);
+            let counter = state
                 .hits
                 .entry(key.to_string())
                 .or_insert((0, now_unix + ttl_secs));
-            *hits += 1;
-            Ok(*hits)
+            if counter.1 <= now_unix {
+                *counter = (0, now_unix + ttl_secs);
+            }
+            counter.0 += 1;
+            Ok(counter.0)
         })
     }
 }
