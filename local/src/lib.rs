@@ -127,7 +127,7 @@ pub async fn build(config: &Config) -> Result<Local, StartError> {
             Arc::new(MemStore::persistent(config.data_dir.join("store.json"))?)
         }
         StoreKind::Dynamodb => {
-            let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let shared = lapor_store::aws_config().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&shared), &config.table);
             store.create_table_if_missing().await?;
             Arc::new(store)

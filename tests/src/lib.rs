@@ -71,7 +71,7 @@ pub async fn moto_config() -> Option<aws_config::SdkConfig> {
         eprintln!("skipped: no AWS_ENDPOINT_URL (run scripts/test to start moto)");
         return None;
     }
-    Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+    Some(lapor_store::aws_config().await)
 }
 
 /// Reads a table's DynamoDB stream on the wire and hands its records over in the shape Lambda

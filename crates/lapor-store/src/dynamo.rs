@@ -153,8 +153,7 @@ impl DynamoStore {
     /// configured from the environment (region, credentials, endpoint).
     pub async fn from_env() -> Result<Self, String> {
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set".to_string())?;
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Ok(Self::new(Client::new(&config), table))
+        Ok(Self::new(Client::new(&crate::aws_config().await), table))
     }
 
     pub fn new(client: Client, table: impl Into<String>) -> Self {

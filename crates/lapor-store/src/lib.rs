@@ -16,6 +16,23 @@ use serde::{Deserialize, Serialize};
 
 pub use dynamo::{DynamoStore, TableSpec};
 pub use mem::MemStore;
+
+/// The AWS configuration every Lapor binary uses: region, credentials and endpoint from the usual
+/// environment and chain, over HTTPS with rustls on the ring crypto provider. The SDK's default
+/// client brings aws-lc, which made the smallest function's bootstrap over a megabyte larger;
+/// ring does the TLS that AWS endpoints need.
+pub async fn aws_config() -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls;
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
+        .load()
+        .await
+}
 pub use stream::{handle_changes, report_changes, ReportChange};
 
 /// How long an `Idempotency-Key` is remembered.

@@ -119,7 +119,7 @@ async fn main() {
         println!("\n(DynamoDB runs skipped: no AWS_ENDPOINT_URL; scripts/bench starts moto.)");
         return;
     }
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = lapor_store::aws_config().await;
     // On moto, scripts/lib/moto_server.py keeps transactions' table backups from piling up.
     for total in [1_000, 10_000] {
         let table = format!("bench-sweep-{total}-{}", std::process::id());

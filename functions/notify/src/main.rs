@@ -15,7 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
     let topic = std::env::var("TOPIC_ARN").map_err(|_| "TOPIC_ARN is not set")?;
     let central = std::env::var("CENTRAL_AGENCY_ID").map_err(|_| "CENTRAL_AGENCY_ID is not set")?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = lapor_store::aws_config().await;
     let deps = Deps {
         store: Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&config),

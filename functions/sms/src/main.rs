@@ -25,7 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Err(_) => DEFAULT_HOURLY_LIMIT,
     };
     let store = DynamoStore::from_env().await?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = lapor_store::aws_config().await;
     let deps = Deps {
         store: Arc::new(store),
         notifier: Arc::new(SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic)),
