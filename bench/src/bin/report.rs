@@ -1,0 +1,505 @@
+//! Writes `docs/BENCHMARKS.md` from what the other benchmark programs measured in this run
+//! (`target/bench/*.json`, the sweep table and the arm64 bootstraps), with the machine, the date
+//! and the cost model. A part that did not run is reported as missing, never invented.
+
+use std::fmt::Write as _;
+
+use lapor_bench::{out_dir, workspace_root};
+use serde_json::Value;
+
+/// List prices, us-east-1, as of the date in the report (USD). Inputs of the cost model.
+struct Prices {
+    lambda_gb_second_arm: f64,
+    lambda_per_million_requests: f64,
+    http_api_per_million: f64,
+    dynamodb_per_million_wru: f64,
+    dynamodb_per_million_rru: f64,
+    sns_per_million_publishes: f64,
+}
+
+const PRICES: Prices = Prices {
+    lambda_gb_second_arm: 0.000_013_333_4,
+    lambda_per_million_requests: 0.20,
+    http_api_per_million: 1.00,
+    dynamodb_per_million_wru: 0.625,
+    dynamodb_per_million_rru: 0.125,
+    sns_per_million_publishes: 0.50,
+};
+
+/// Assumptions of the duration model, written beside the prices.
+const MEMORY_GB: f64 = 0.125;
+/// A 128 MB function gets 128/1769 of a vCPU: CPU time measured on one core here is scaled by this.
+const CPU_SHARE_FACTOR: f64 = 1769.0 / 128.0;
+/// Round trip of one DynamoDB or SNS request from Lambda in the same region (ms).
+const AWS_REQUEST_MS: f64 = 8.0;
+
+fn main() {
+    let dir = out_dir();
+    let read = |name: &str| -> Option<Value> {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).ok()?;
+        serde_json::from_str(&text).ok()
+    };
+    let (cold, requests, warm, http, sizes) = (
+        read("cold"),
+        read("requests"),
+        read("warm"),
+        read("http"),
+        read("sizes"),
+    );
+    let mut doc = String::new();
+    let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
+    let _ = writeln!(doc, "# Benchmarks\n");
+    let _ = writeln!(
+        doc,
+        "Written by `scripts/bench` on {date}, on {}. Every number below was measured in that one \
+         run; ratios compare against a baseline measured in the same run. Nothing here is a test \
+         assertion: a slow machine changes the numbers, not the verdict of `scripts/test`.\n",
+        machine()
+    );
+    cold_section(&mut doc, cold.as_ref());
+    warm_section(&mut doc, warm.as_ref(), http.as_ref());
+    requests_section(&mut doc, requests.as_ref());
+    sizes_section(&mut doc, sizes.as_ref());
+    sweep_section(&mut doc);
+    cost_section(&mut doc, requests.as_ref(), warm.as_ref());
+    let path = workspace_root().join("docs").join("BENCHMARKS.md");
+    if let Some(parent) = path.parent() {
+        if let Err(e) = std::fs::create_dir_all(parent) {
+            panic!("cannot create {}: {e}", parent.display());
+        }
+    }
+    if let Err(e) = std::fs::write(&path, &doc) {
+        panic!("cannot write {}: {e}", path.display());
+    }
+    println!("{doc}");
+    eprintln!("wrote {}", path.display());
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "an unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<f64>().ok())
+        })
+        .map_or(String::new(), |kb| {
+            format!(", {:.0} GiB", kb / 1024.0 / 1024.0)
+        });
+    format!("{model} ({cores} cores{memory}), x86_64 Linux")
+}
+
+fn num(v: Option<&Value>) -> Option<f64> {
+    v.and_then(Value::as_f64)
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("–".into(), |x| format!("{x:.digits$}"))
+}
+
+fn missing(doc: &mut String, what: &str) {
+    let _ = writeln!(
+        doc,
+        "_Not measured in this run ({what} did not produce its results; see the scripts/bench log)._\n"
+    );
+}
+
+fn cold_section(doc: &mut String, cold: Option<&Value>) {
+    let _ = writeln!(doc, "## Cold init, first invocations and memory\n");
+    let _ = writeln!(
+        doc,
+        "Each function's binary (built with the same profile as a hello-world `lambda_runtime` \
+         binary) is started against a loopback Lambda Runtime API; cold init is the time from \
+         process start to its first `GET …/invocation/next`, as Lambda measures init. Goal: every \
+         function ≤ 1.5× the hello world (median). Invocations run against moto on loopback, so \
+         they show the code's cost, not a network's. Peak RSS is VmHWM after the stated number \
+         of invocations; goal ≤ 40 MB.\n"
+    );
+    let Some(functions) = cold.and_then(|c| c.get("functions").or(Some(c))) else {
+        return missing(doc, "cold_start");
+    };
+    let Some(map) = functions.as_object() else {
+        return missing(doc, "cold_start");
+    };
+    let _ = writeln!(
+        doc,
+        "| binary | cold init min / median / p90 (ms) | × hello | ≤ 1.5×? | 1st invocation (ms) | 2nd invocation (ms) | peak RSS (MB) | ≤ 40 MB? |\n|---|---|---:|---|---:|---:|---:|---|"
+    );
+    for (name, f) in map {
+        let Some(init) = f.get("cold_init_ms") else {
+            continue;
+        };
+        let ratio = num(f.get("ratio_to_hello"));
+        let rss = num(f.get("peak_rss_kb")).map(|kb| kb / 1024.0);
+        let _ = writeln!(
+            doc,
+            "| {name} | {} / {} / {} | {} | {} | {} | {} | {} | {} |",
+            fmt(num(init.get("min")), 2),
+            fmt(num(init.get("median")), 2),
+            fmt(num(init.get("p90")), 2),
+            fmt(ratio, 2),
+            ratio.map_or("–", |r| if r <= 1.5 { "yes" } else { "**no**" }),
+            fmt(num(f.get("first_invocation_ms")), 2),
+            fmt(num(f.get("second_invocation_ms")), 2),
+            fmt(rss, 1),
+            rss.map_or("–", |r| if r <= 40.0 { "yes" } else { "**no**" }),
+        );
+    }
+    let _ = writeln!(doc);
+}
+
+fn warm_section(doc: &mut String, warm: Option<&Value>, http: Option<&Value>) {
+    let _ = writeln!(doc, "## Warm handler cost\n");
+    let _ = writeln!(
+        doc,
+        "In-process on the embedded store (criterion, plus per-iteration samples for the \
+         percentiles). Goal: intake p99 ≤ 200 µs.\n"
+    );
+    match warm
+        .and_then(|w| w.get("handlers"))
+        .and_then(Value::as_object)
+    {
+        Some(handlers) => {
+            let _ = writeln!(doc, "| handler | p50 (µs) | p99 (µs) |\n|---|---:|---:|");
+            for (name, h) in handlers {
+                let s = h.get("us").unwrap_or(h);
+                let _ = writeln!(
+                    doc,
+                    "| {name} | {} | {} |",
+                    fmt(num(s.get("median")), 1),
+                    fmt(num(s.get("p99")), 1)
+                );
+            }
+            let _ = writeln!(doc);
+        }
+        None => missing(doc, "the handlers bench"),
+    }
+    let _ = writeln!(doc, "### Through lapor-local over HTTP\n");
+    match http
+        .and_then(|h| h.get("endpoints"))
+        .and_then(Value::as_object)
+    {
+        Some(endpoints) => {
+            let _ = writeln!(
+                doc,
+                "{} concurrent keep-alive connections for {} s per endpoint on loopback, against a \
+                 trivial `GET /hello` on the same server as the baseline.\n",
+                fmt(num(http.and_then(|h| h.get("concurrency"))), 0),
+                fmt(num(http.and_then(|h| h.get("seconds"))), 0)
+            );
+            let hello_rps = num(endpoints.get("hello").and_then(|h| h.get("rps")));
+            let _ = writeln!(
+                doc,
+                "| endpoint | req/s | p50 (µs) | p99 (µs) | hello req/s ÷ req/s |\n|---|---:|---:|---:|---:|"
+            );
+            for (name, e) in endpoints {
+                let rps = num(e.get("rps"));
+                let lat = e.get("latency_us");
+                let ratio = hello_rps.zip(rps).map(|(h, r)| h / r);
+                let _ = writeln!(
+                    doc,
+                    "| {name} | {} | {} | {} | {} |",
+                    fmt(rps, 0),
+                    fmt(num(lat.and_then(|l| l.get("median"))), 0),
+                    fmt(num(lat.and_then(|l| l.get("p99"))), 0),
+                    fmt(ratio, 2)
+                );
+            }
+            let _ = writeln!(doc);
+        }
+        None => missing(doc, "http_load"),
+    }
+}
+
+fn requests_section(doc: &mut String, requests: Option<&Value>) {
+    let _ = writeln!(doc, "## DynamoDB requests per operation\n");
+    let _ = writeln!(
+        doc,
+        "Counted by an SDK interceptor on moto; capacity units computed from the items' sizes \
+         (moto's consumed-capacity figures are placeholders). Goals: intake 1 request, follow-up \
+         ≤ 2, routing ≤ 3.\n"
+    );
+    let Some(ops) = requests
+        .and_then(|r| r.get("operations"))
+        .and_then(Value::as_array)
+    else {
+        return missing(doc, "requests");
+    };
+    let _ = writeln!(
+        doc,
+        "| operation | requests | by kind | goal | items written | WRU | index WRU | RRU | largest item (bytes) |\n|---|---:|---|---|---:|---:|---:|---:|---:|"
+    );
+    for op in ops {
+        let kinds = op
+            .get("by_operation")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k} {}", v.as_u64().unwrap_or(0)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            doc,
+            "| {} | {} | {kinds} | {} | {} | {} | {} | {} | {} |",
+            op.get("name").and_then(Value::as_str).unwrap_or("?"),
+            fmt(num(op.get("requests")), 0),
+            op.get("goal").and_then(Value::as_str).unwrap_or(""),
+            fmt(num(op.get("items_written")), 0),
+            fmt(num(op.get("write_units")), 1),
+            fmt(num(op.get("index_write_units")), 1),
+            fmt(num(op.get("read_units")), 1),
+            fmt(num(op.get("largest_item_bytes")), 0),
+        );
+    }
+    if let Some(method) = requests
+        .and_then(|r| r.get("method"))
+        .and_then(Value::as_str)
+    {
+        let _ = writeln!(doc, "\n{method}");
+    }
+    let _ = writeln!(doc);
+}
+
+fn sizes_section(doc: &mut String, sizes: Option<&Value>) {
+    let _ = writeln!(doc, "## Binary size\n");
+    let _ = writeln!(
+        doc,
+        "Stripped arm64 bootstraps from `cargo lambda build --release --arm64` (the release \
+         profile a deploy uses). Goal ≤ 8 MB (8,388,608 bytes) each.\n"
+    );
+    let Some(map) = sizes.and_then(Value::as_object) else {
+        return missing(doc, "the arm64 build");
+    };
+    let _ = writeln!(
+        doc,
+        "| function | bytes | MB | ≤ 8 MB? |\n|---|---:|---:|---|"
+    );
+    for (name, bytes) in map {
+        let b = bytes.as_f64().unwrap_or(0.0);
+        let _ = writeln!(
+            doc,
+            "| {name} | {b:.0} | {:.2} | {} |",
+            b / 1_048_576.0,
+            if b <= 8_388_608.0 { "yes" } else { "**no**" }
+        );
+    }
+    let _ = writeln!(doc);
+}
+
+fn sweep_section(doc: &mut String) {
+    let _ = writeln!(doc, "## The overdue sweep by table size\n");
+    let path = workspace_root().join("target").join("bench-sweep.md");
+    match std::fs::read_to_string(&path) {
+        Ok(table) => {
+            let _ = writeln!(
+                doc,
+                "Items the sweep read (Query counts on DynamoDB) and its time, 100 overdue \
+                 reports each time; the goal is ≤ 100 plus one page per shard whatever the table \
+                 size. moto's times are moto's (it copies the table on every transaction), not \
+                 DynamoDB's.\n\n{}",
+                table.trim()
+            );
+            let _ = writeln!(doc);
+        }
+        Err(_) => missing(doc, "the sweep bench"),
+    }
+}
+
+/// One step of a report's life as the cost model counts it.
+struct Step {
+    name: &'static str,
+    /// The operation in requests.json whose DynamoDB cost it has.
+    operation: &'static str,
+    /// The handler in warm.json whose CPU time it has.
+    handler: &'static str,
+    times: f64,
+    http_api: bool,
+    sns_publishes: f64,
+}
+
+const LIFECYCLE: [Step; 8] = [
+    Step {
+        name: "submit (intake)",
+        operation: "intake",
+        handler: "intake_post",
+        times: 1.0,
+        http_api: true,
+        sns_publishes: 0.0,
+    },
+    Step {
+        name: "receipt SMS (notify, stream)",
+        operation: "notify_receipt",
+        handler: "routing_record",
+        times: 1.0,
+        http_api: false,
+        sns_publishes: 1.0,
+    },
+    Step {
+        name: "route (routing, stream)",
+        operation: "routing",
+        handler: "routing_record",
+        times: 1.0,
+        http_api: false,
+        sns_publishes: 0.0,
+    },
+    Step {
+        name: "agency messages: forwarded, reporter replied (notify, stream)",
+        operation: "notify",
+        handler: "routing_record",
+        times: 2.0,
+        http_api: false,
+        sns_publishes: 1.0,
+    },
+    Step {
+        name: "follow-up (status)",
+        operation: "follow_up",
+        handler: "follow_up",
+        times: 2.0,
+        http_api: true,
+        sns_publishes: 0.0,
+    },
+    Step {
+        name: "answer SMS to the reporter (notify, stream)",
+        operation: "notify_answer",
+        handler: "routing_record",
+        times: 2.0,
+        http_api: false,
+        sns_publishes: 1.0,
+    },
+    Step {
+        name: "reply (intake)",
+        operation: "reply",
+        handler: "intake_post",
+        times: 1.0,
+        http_api: true,
+        sns_publishes: 0.0,
+    },
+    Step {
+        name: "sweep share (4 empty pages every 15 min, spread over the month's lifecycles)",
+        operation: "sweep_empty",
+        handler: "sweep_page",
+        times: 2880.0 / 1_000_000.0,
+        http_api: false,
+        sns_publishes: 0.0,
+    },
+];
+
+fn operation<'a>(requests: Option<&'a Value>, name: &str) -> Option<&'a Value> {
+    requests?
+        .get("operations")?
+        .as_array()?
+        .iter()
+        .find(|op| op.get("name").and_then(Value::as_str) == Some(name))
+}
+
+fn cost_section(doc: &mut String, requests: Option<&Value>, warm: Option<&Value>) {
+    let _ = writeln!(doc, "## Cost model: 1 million report lifecycles a month\n");
+    let p = &PRICES;
+    let _ = writeln!(
+        doc,
+        "Inputs (us-east-1 list prices, USD): Lambda arm64 ${} per GB-s and ${:.2} per million \
+         requests; HTTP API ${:.2} per million; DynamoDB on-demand ${} per million WRU and ${} per \
+         million RRU; SNS ${:.2} per million publishes. SMS is excluded (priced per message and \
+         country). Durations: the measured warm CPU time (p50) × {CPU_SHARE_FACTOR:.1} (a 128 MB \
+         function's share of a vCPU) + {AWS_REQUEST_MS} ms per DynamoDB/SNS request, rounded up \
+         to whole milliseconds, at 128 MB. A lifecycle: submit, route, two follow-ups, one reply, \
+         five notifications (a receipt SMS, two agency messages, two answer SMS), and its share of\n         the sweeps. Index writes count as writes.\n",
+        p.lambda_gb_second_arm,
+        p.lambda_per_million_requests,
+        p.http_api_per_million,
+        p.dynamodb_per_million_wru,
+        p.dynamodb_per_million_rru,
+        p.sns_per_million_publishes
+    );
+    if requests.is_none() {
+        return missing(doc, "requests (the model needs its counts)");
+    }
+    let _ = writeln!(
+        doc,
+        "| step | × per lifecycle | DynamoDB requests | WRU | RRU | billed ms | $ per million lifecycles |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut total = 0.0;
+    let mut floor = 0.0;
+    let mut unknown = Vec::new();
+    for step in &LIFECYCLE {
+        let Some(op) = operation(requests, step.operation) else {
+            unknown.push(step.operation);
+            continue;
+        };
+        let dynamo = num(op.get("requests")).unwrap_or(0.0);
+        // Index entries are written as well, and billed as writes.
+        let wru = num(op.get("write_units")).unwrap_or(0.0)
+            + num(op.get("index_write_units")).unwrap_or(0.0);
+        let rru = num(op.get("read_units")).unwrap_or(0.0);
+        let cpu_us = warm
+            .and_then(|w| w.get("handlers"))
+            .and_then(|h| h.get(step.handler))
+            .and_then(|h| h.get("us").or(Some(h)))
+            .and_then(|s| num(s.get("median")))
+            .unwrap_or(0.0);
+        let billed_ms = (cpu_us / 1000.0 * CPU_SHARE_FACTOR
+            + (dynamo + step.sns_publishes) * AWS_REQUEST_MS)
+            .ceil()
+            .max(1.0);
+        let per_run = billed_ms / 1000.0 * MEMORY_GB * p.lambda_gb_second_arm
+            + p.lambda_per_million_requests / 1e6
+            + if step.http_api {
+                p.http_api_per_million / 1e6
+            } else {
+                0.0
+            }
+            + wru * p.dynamodb_per_million_wru / 1e6
+            + rru * p.dynamodb_per_million_rru / 1e6
+            + step.sns_publishes * p.sns_per_million_publishes / 1e6;
+        let per_million = per_run * step.times * 1e6;
+        total += per_million;
+        // The floor: one minimal write, one 1 ms invocation, the API request and the publishes.
+        floor += step.times
+            * 1e6
+            * (0.001 * MEMORY_GB * p.lambda_gb_second_arm
+                + p.lambda_per_million_requests / 1e6
+                + if step.http_api {
+                    p.http_api_per_million / 1e6
+                } else {
+                    0.0
+                }
+                + if step.operation == "sweep_empty" {
+                    0.0
+                } else {
+                    p.dynamodb_per_million_wru / 1e6
+                }
+                + step.sns_publishes * p.sns_per_million_publishes / 1e6);
+        let _ = writeln!(
+            doc,
+            "| {} | {} | {dynamo:.0} | {wru:.1} | {rru:.1} | {billed_ms:.0} | {per_million:.2} |",
+            step.name, step.times
+        );
+    }
+    let _ = writeln!(
+        doc,
+        "| **total** | | | | | | **{total:.2}** |\n| floor (one API request, one 1-KB write, one 1 ms invocation per step, the same publishes) | | | | | | {floor:.2} |\n"
+    );
+    if !unknown.is_empty() {
+        let _ = writeln!(
+            doc,
+            "Steps without measured counts (left out of the total): {}.\n",
+            unknown.join(", ")
+        );
+    }
+    let _ = writeln!(
+        doc,
+        "**${total:.2} per million lifecycles** (goal ≤ $25: {}), **{:.2}× the floor** (goal ≤ 1.5×: {}).\n",
+        if total <= 25.0 { "met" } else { "not met" },
+        total / floor.max(f64::MIN_POSITIVE),
+        if total <= 1.5 * floor { "met" } else { "not met" }
+    );
+}
