@@ -9,10 +9,11 @@
 //! to back, whose VmHWM is read from /proc when it waits for the next one. Writes
 //! `target/bench/cold.json` and prints a Markdown table.
 //!
-//! Each function gets a table of its own (the bundled directory imported), so what one function
-//! wrote never slows another's requests to moto. Events repeat the sample but vary what would
-//! otherwise make a repeat a no-op: intake's idempotency key, the SMS message id and sender, and
-//! for the stream functions a fresh report (written to the table first, as intake would have).
+//! Each function gets a table of its own (the bundled directory imported), created again before
+//! the measured invocations and every `RESET_EVERY` invocations, so that what was written before
+//! never slows moto's answers. Events repeat the sample but vary what would otherwise make a
+//! repeat a no-op: intake's idempotency key, the SMS message id and sender, and for the stream
+//! functions a fresh report (written to the table first, as intake would have).
 //!
 //! Needs moto (`AWS_ENDPOINT_URL` and dummy credentials, as `scripts/lib/common.sh` sets them)
 //! and the binaries built with one profile into `--bin-dir`.

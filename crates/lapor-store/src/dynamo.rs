@@ -152,8 +152,13 @@ impl DynamoStore {
     /// The store a Lambda function uses: the table named by `TABLE_NAME`, with the SDK
     /// configured from the environment (region, credentials, endpoint).
     pub async fn from_env() -> Result<Self, String> {
+        Self::from_config(&crate::aws_config().await)
+    }
+
+    /// As [`DynamoStore::from_env`], on a configuration the caller also uses for other clients.
+    pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self, String> {
         let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set".to_string())?;
-        Ok(Self::new(Client::new(&crate::aws_config().await), table))
+        Ok(Self::new(Client::new(config), table))
     }
 
     pub fn new(client: Client, table: impl Into<String>) -> Self {

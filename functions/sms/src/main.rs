@@ -24,8 +24,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .map_err(|_| "SMS_HOURLY_LIMIT must be a whole number")?,
         Err(_) => DEFAULT_HOURLY_LIMIT,
     };
-    let store = DynamoStore::from_env().await?;
+    // One configuration (credentials chain, HTTPS client) for both clients.
     let config = lapor_store::aws_config().await;
+    let store = DynamoStore::from_config(&config)?;
     let deps = Deps {
         store: Arc::new(store),
         notifier: Arc::new(SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic)),
