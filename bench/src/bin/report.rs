@@ -412,7 +412,8 @@ fn cost_section(doc: &mut String, requests: Option<&Value>, warm: Option<&Value>
          country). Durations: the measured warm CPU time (p50) × {CPU_SHARE_FACTOR:.1} (a 128 MB \
          function's share of a vCPU) + {AWS_REQUEST_MS} ms per DynamoDB/SNS request, rounded up \
          to whole milliseconds, at 128 MB. A lifecycle: submit, route, two follow-ups, one reply, \
-         five notifications (a receipt SMS, two agency messages, two answer SMS), and its share of\n         the sweeps. Index writes count as writes.\n",
+         five notifications (a receipt SMS, two agency messages, two answer SMS), and its share of \
+         the sweeps. Index writes count as writes.\n",
         p.lambda_gb_second_arm,
         p.lambda_per_million_requests,
         p.http_api_per_million,
