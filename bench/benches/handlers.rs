@@ -14,6 +14,7 @@ use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use criterion::Criterion;
+use lapor_bench::{monday_morning, or_die, pothole_json};
 use lapor_bench::{write_json, Summary};
 use lapor_core::{
     AccessKey, Actor, AgencyId, Channel, Directory, FixedClock, Hop, KeyPepper, Report,
@@ -41,35 +42,6 @@ const WARM_UP_CALLS: usize = 200;
 const SWEEP_OVERDUE: usize = 25;
 const DPUPR: &str = "kota-cirebon-dpupr";
 const SMS_TEXT: &str = "LAPOR Jalan berlubang besar di Jl. Cipto, Kota Cirebon, sudah dua minggu";
-
-/// Monday 30 November 2026, 09:00 WIB.
-fn now() -> DateTime<Utc> {
-    match DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z") {
-        Ok(t) => t.to_utc(),
-        Err(e) => panic!("fixed time: {e}"),
-    }
-}
-
-fn or_die<T, E: std::fmt::Display>(result: Result<T, E>, what: &str) -> T {
-    match result {
-        Ok(value) => value,
-        Err(e) => panic!("{what}: {e}"),
-    }
-}
-
-/// A valid Kota Cirebon pothole report, as a citizen would submit it (tests' `pothole_json`).
-fn pothole_json() -> Value {
-    json!({
-        "type": "pengaduan",
-        "title": "Jalan berlubang di Jalan Cipto",
-        "description": "Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara motor.",
-        "category": "infrastruktur",
-        "region": "32.74",
-        "location": {"address": "Jl. Dr. Cipto Mangunkusumo, Kota Cirebon", "lat": -6.7153, "lon": 108.5505},
-        "privacy": "publik",
-        "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti.aminah@example.id"}
-    })
-}
 
 /// A new web report as intake writes it (status diterima), created at `at`.
 fn received(at: DateTime<Utc>) -> Submission {
@@ -111,7 +83,9 @@ fn forwarded(created: DateTime<Utc>, due: DateTime<Utc>) -> Submission {
 
 async fn create(store: &dyn ReportStore, submission: &Submission) {
     or_die(
-        store.create_report(submission, now().timestamp()).await,
+        store
+            .create_report(submission, monday_morning().timestamp())
+            .await,
         "create report",
     );
 }
@@ -134,7 +108,7 @@ impl World {
             lapor_admin::import_agencies(store.as_ref(), Directory::bundled_sample()).await,
             "agency directory",
         );
-        let clock = Arc::new(FixedClock::new(now()));
+        let clock = Arc::new(FixedClock::new(monday_morning()));
         let pepper = or_die(
             KeyPepper::new(b"lapor-bench-pepper-of-32-bytes!!".to_vec()).ok_or("too short"),
             "pepper",
@@ -163,7 +137,7 @@ impl World {
             // One sender texts all night: the limit would otherwise answer most of them.
             hourly_limit: u64::MAX - 1,
         };
-        let public = received(now() - Duration::hours(2));
+        let public = received(monday_morning() - Duration::hours(2));
         create(store.as_ref(), &public).await;
         let change = ReportChange {
             old: None,
@@ -321,7 +295,10 @@ impl Case for FollowUp {
 
     async fn prepare(&mut self) -> Self::Input {
         let world = self.growing.next().await;
-        let report = forwarded(now() - Duration::hours(3), now() + Duration::days(7));
+        let report = forwarded(
+            monday_morning() - Duration::hours(3),
+            monday_morning() + Duration::days(7),
+        );
         create(world.store.as_ref(), &report).await;
         let body = json!({
             "status": "diproses",
@@ -363,7 +340,7 @@ impl Case for RoutingRecord {
 
     async fn prepare(&mut self) -> Self::Input {
         let world = self.growing.next().await;
-        let new = received(now() - Duration::minutes(1));
+        let new = received(monday_morning() - Duration::minutes(1));
         create(world.store.as_ref(), &new).await;
         ReportChange {
             old: None,
@@ -440,14 +417,14 @@ impl Case for SweepPage {
         }
         lapor_escalation::Deps {
             store,
-            clock: Arc::new(FixedClock::new(now())),
+            clock: Arc::new(FixedClock::new(monday_morning())),
             calendar: WorkCalendar::indonesia(),
         }
     }
 
     async fn call(&self, deps: Self::Input) -> Result<(), String> {
         let stop_at = Instant::now() + StdDuration::from_secs(60);
-        match lapor_escalation::sweep(&deps, now(), stop_at).await {
+        match lapor_escalation::sweep(&deps, monday_morning(), stop_at).await {
             Ok(summary) if summary.escalated == SWEEP_OVERDUE => Ok(()),
             Ok(summary) => Err(format!(
                 "escalated {} of {SWEEP_OVERDUE}",
@@ -496,7 +473,12 @@ fn main() {
         .nresamples(20_000)
         .configure_from_args();
     let overdue = (0..SWEEP_OVERDUE)
-        .map(|_| forwarded(now() - Duration::days(10), now() - Duration::hours(1)))
+        .map(|_| {
+            forwarded(
+                monday_morning() - Duration::days(10),
+                monday_morning() - Duration::hours(1),
+            )
+        })
         .collect();
     let body = or_die(serde_json::to_vec(&pothole_json()), "body");
 

@@ -70,6 +70,36 @@ impl Summary {
     }
 }
 
+/// Monday 30 November 2026, 09:00 WIB: the fixed "now" of every benchmark.
+pub fn monday_morning() -> chrono::DateTime<chrono::Utc> {
+    match chrono::DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z") {
+        Ok(t) => t.to_utc(),
+        Err(e) => panic!("fixed time: {e}"),
+    }
+}
+
+/// The value, or a panic naming what failed: set-up failures end a benchmark run.
+pub fn or_die<T, E: std::fmt::Display>(result: Result<T, E>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
+
+/// A valid Kota Cirebon pothole report, as a citizen would submit it (the tests' `pothole_json`).
+pub fn pothole_json() -> serde_json::Value {
+    serde_json::json!({
+        "type": "pengaduan",
+        "title": "Jalan berlubang di Jalan Cipto",
+        "description": "Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara motor.",
+        "category": "infrastruktur",
+        "region": "32.74",
+        "location": {"address": "Jl. Dr. Cipto Mangunkusumo, Kota Cirebon", "lat": -6.7153, "lon": 108.5505},
+        "privacy": "publik",
+        "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti.aminah@example.id"}
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use axum::routing::get;
 use axum::Router;
-use chrono::{DateTime, Utc};
+use lapor_bench::{monday_morning, or_die, pothole_json};
 use lapor_bench::{write_json, Summary};
 use lapor_core::stats::GroupBy;
 use lapor_core::{Directory, FixedClock, KeyPepper, RegionCode};
@@ -36,35 +36,6 @@ const DEFAULT_SECONDS: u64 = 5;
 const WARM_UP: StdDuration = StdDuration::from_millis(500);
 /// The longest wait for the in-process consumers to catch up after a run.
 const DRAIN_LIMIT: StdDuration = StdDuration::from_secs(300);
-
-/// Monday 30 November 2026, 09:00 WIB.
-fn now() -> DateTime<Utc> {
-    match DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z") {
-        Ok(t) => t.to_utc(),
-        Err(e) => panic!("fixed time: {e}"),
-    }
-}
-
-fn or_die<T, E: std::fmt::Display>(result: Result<T, E>, what: &str) -> T {
-    match result {
-        Ok(value) => value,
-        Err(e) => panic!("{what}: {e}"),
-    }
-}
-
-/// A valid Kota Cirebon pothole report, as a citizen would submit it (tests' `pothole_json`).
-fn pothole_json() -> Value {
-    json!({
-        "type": "pengaduan",
-        "title": "Jalan berlubang di Jalan Cipto",
-        "description": "Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara motor.",
-        "category": "infrastruktur",
-        "region": "32.74",
-        "location": {"address": "Jl. Dr. Cipto Mangunkusumo, Kota Cirebon", "lat": -6.7153, "lon": 108.5505},
-        "privacy": "publik",
-        "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti.aminah@example.id"}
-    })
-}
 
 struct Options {
     concurrency: usize,
@@ -188,7 +159,7 @@ async fn start_server(store: Arc<dyn ReportStore>) -> String {
         KeyPepper::new(b"lapor-bench-pepper-of-32-bytes!!".to_vec()).ok_or("too short"),
         "pepper",
     );
-    let clock = Arc::new(FixedClock::new(now()));
+    let clock = Arc::new(FixedClock::new(monday_morning()));
     let local = lapor_local::assemble(store, clock, pepper, tokens);
     // The baseline gets the request-id layer every function route has; the token layer passes
     // a request without Authorization straight on, so it is left out.

@@ -19,6 +19,7 @@ use axum::body::Body;
 use axum::http::Request;
 use axum::Router;
 use chrono::{DateTime, Utc};
+use lapor_bench::pothole_json;
 use lapor_core::{Directory, FixedClock, KeyPepper, Report, TrackingCode, WorkCalendar};
 use lapor_http::auth::{context_with_claims, CLAIM_AGENCY, CLAIM_ROLE};
 use lapor_notify::Outbox;
@@ -67,20 +68,6 @@ fn at(rfc3339: &str) -> Fallible<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| t.to_utc())
         .context(rfc3339)
-}
-
-/// A valid Kota Cirebon pothole report (as `lapor_tests::pothole_json`).
-fn pothole_json() -> Value {
-    json!({
-        "type": "pengaduan",
-        "title": "Jalan berlubang di Jalan Cipto",
-        "description": "Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara motor.",
-        "category": "infrastruktur",
-        "region": "32.74",
-        "location": {"address": "Jl. Dr. Cipto Mangunkusumo, Kota Cirebon", "lat": -6.7153, "lon": 108.5505},
-        "privacy": "publik",
-        "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti.aminah@example.id"}
-    })
 }
 
 /// The most requests an operation may make to meet its goal, and how the goal reads.
