@@ -12,9 +12,10 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::{Json, Router};
-use lapor_core::{Clock, KeyPepper, SystemClock, WorkCalendar};
-use lapor_notify::Outbox;
-use lapor_store::{DynamoStore, MemStore, ReportStore, StoreError};
+use lapor_core::permission::{Action, Relation};
+use lapor_core::{AgencyId, Clock, Deadlines, KeyPepper, SystemClock};
+use lapor_notifier::Outbox;
+use lapor_store::{DynamoStore, MemStore, StoreError, Stores};
 use rand::RngCore;
 use tokio::net::TcpListener;
 
@@ -110,27 +111,35 @@ pub enum StartError {
     Pepper,
 }
 
+fn bundled_agency(id: &str) -> AgencyId {
+    // Both ids are constants of the bundled directory, checked by its tests.
+    AgencyId::parse(id).unwrap_or_else(|e| panic!("bundled agency id {id}: {}", e.message.en))
+}
+
 /// The running pieces lapor-local is made of.
 pub struct Local {
     pub router: Router,
-    pub store: Arc<dyn ReportStore>,
+    /// The store's ports, with report writes announced to the stream consumers.
+    pub stores: Stores,
     pub outbox: Arc<Outbox>,
     pub tokens: LocalTokens,
 }
 
 /// Builds the store, loads the agency directory and assembles every function.
 pub async fn build(config: &Config) -> Result<Local, StartError> {
-    let store: Arc<dyn ReportStore> = match config.store {
-        StoreKind::Memory if config.ephemeral => Arc::new(MemStore::new()),
+    let stores = match config.store {
+        StoreKind::Memory if config.ephemeral => Stores::of(Arc::new(MemStore::new())),
         StoreKind::Memory => {
             create_dir(&config.data_dir)?;
-            Arc::new(MemStore::persistent(config.data_dir.join("store.json"))?)
+            Stores::of(Arc::new(MemStore::persistent(
+                config.data_dir.join("store.json"),
+            )?))
         }
         StoreKind::Dynamodb => {
-            let shared = lapor_store::aws_config().await;
+            let shared = lapor_lambda::aws_config().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&shared), &config.table);
             store.create_table_if_missing().await?;
-            Arc::new(store)
+            Stores::of(Arc::new(store))
         }
     };
     let directory = match &config.agencies {
@@ -140,64 +149,61 @@ pub async fn build(config: &Config) -> Result<Local, StartError> {
         })?,
         None => lapor_core::Directory::bundled_sample().to_string(),
     };
-    lapor_admin::import_agencies(store.as_ref(), &directory).await?;
+    lapor_admin::import_agencies(stores.directory.as_ref(), &directory).await?;
     let pepper = KeyPepper::new(secret(config, "pepper")?).ok_or(StartError::Pepper)?;
     let tokens = LocalTokens::new(secret(config, "jwt-secret")?);
-    Ok(assemble(store, Arc::new(SystemClock), pepper, tokens))
+    Ok(assemble(stores, Arc::new(SystemClock), pepper, tokens))
 }
 
 /// Every function over a given store and clock, with the stream consumers running: what the
 /// tests use to pick their own store and time. Must be called inside a Tokio runtime.
 pub fn assemble(
-    store: Arc<dyn ReportStore>,
+    stores: Stores,
     clock: Arc<dyn Clock>,
     pepper: KeyPepper,
     tokens: LocalTokens,
 ) -> Local {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let announcing: Arc<dyn ReportStore> = Arc::new(consumers::Announcing {
-        inner: store.clone(),
-        changes: tx,
-    });
+    let stores = Stores {
+        reports: Arc::new(consumers::Announcing {
+            inner: stores.reports.clone(),
+            changes: tx,
+        }),
+        ..stores
+    };
     let outbox = Arc::new(Outbox::default());
-    let calendar = WorkCalendar::indonesia();
+    let deadlines = Deadlines::indonesia();
     tokio::spawn(consumers::run(
         rx,
-        lapor_routing::Deps {
-            store: announcing.clone(),
-            clock: clock.clone(),
-            calendar: calendar.clone(),
-        },
-        lapor_notify_fn::Deps {
-            store: store.clone(),
-            notifier: outbox.clone(),
-            clock: clock.clone(),
-            central: CENTRAL_AGENCY.to_string(),
-            oversight: OVERSIGHT_AGENCY.to_string(),
-        },
+        lapor_routing::Deps::new(&stores, clock.clone(), deadlines.clone()),
+        lapor_notify::Deps::new(
+            &stores,
+            outbox.clone(),
+            clock.clone(),
+            bundled_agency(CENTRAL_AGENCY),
+            bundled_agency(OVERSIGHT_AGENCY),
+        ),
     ));
-    let sms = lapor_sms::Deps {
-        store: announcing.clone(),
-        notifier: outbox.clone(),
-        clock: clock.clone(),
-        pepper: pepper.clone(),
-        hourly_limit: lapor_sms::DEFAULT_HOURLY_LIMIT,
-    };
-    let intake = lapor_intake::routes(lapor_intake::Deps::new(
-        announcing.clone(),
+    let sms = lapor_sms::Deps::new(
+        &stores,
+        outbox.clone(),
         clock.clone(),
+        deadlines.clone(),
+        pepper.clone(),
+        lapor_sms::DEFAULT_HOURLY_LIMIT,
+    );
+    let intake = lapor_intake::routes(lapor_intake::Deps::new(
+        &stores,
+        clock.clone(),
+        deadlines.clone(),
         pepper,
     ));
-    let status = lapor_status::routes(lapor_status::Deps {
-        store: announcing.clone(),
-        clock: clock.clone(),
-        calendar: calendar.clone(),
-    });
-    let sweeper = lapor_escalation::Deps {
-        store: announcing.clone(),
-        clock: clock.clone(),
-        calendar: calendar.clone(),
-    };
+    let officer = lapor_officer::routes(lapor_officer::Deps::new(
+        &stores,
+        clock.clone(),
+        deadlines.clone(),
+    ));
+    let sweeper = lapor_escalation::Deps::new(&stores, clock, deadlines);
     tokio::spawn(sweep_every(sweeper.clone(), SWEEP_EVERY));
     let dev = Router::new()
         .route("/dev/outbox", get(show_outbox))
@@ -213,7 +219,7 @@ pub fn assemble(
                 .with_state(sms),
         );
     let routes = intake
-        .merge(status)
+        .merge(officer)
         .merge(dev)
         .layer(axum::middleware::from_fn_with_state(
             tokens.clone(),
@@ -221,7 +227,7 @@ pub fn assemble(
         ));
     Local {
         router: lapor_http::finish(routes),
-        store: announcing,
+        stores,
         outbox,
         tokens,
     }
@@ -253,12 +259,7 @@ async fn sweep_now(
     axum::extract::State(deps): axum::extract::State<lapor_escalation::Deps>,
     body: axum::body::Body,
 ) -> Result<Json<serde_json::Value>, lapor_http::ApiError> {
-    if officer.role != lapor_core::Role::AdminPusat {
-        return Err(lapor_http::auth::forbidden(
-            "Penyapuan tenggat hanya untuk admin pusat.",
-            "Only the central admin may run the deadline sweep.",
-        ));
-    }
+    officer.may(Action::RunSweep, Relation::Central)?;
     let now = match axum::body::to_bytes(body, 4096).await {
         Ok(bytes) if !bytes.is_empty() => {
             let parsed: Option<chrono::DateTime<chrono::FixedOffset>> = serde_json::from_slice::<

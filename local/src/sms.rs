@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
-use lapor_core::report::{reject_unknown, text};
+use lapor_core::report::text;
 use lapor_core::{Invalid, Phone};
 use lapor_http::{ApiError, JsonObject};
 use lapor_sms::{Action, InboundSms};
@@ -20,8 +20,7 @@ pub async fn simulate(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body = JsonObject::read(&headers, body).await?.object;
-    reject_unknown(&body, &["from", "text", "id"])?;
+    let body = JsonObject::read_fields(&headers, body, &["from", "text", "id"]).await?;
     let from = Phone::parse(&text(&body, "from", 1, 32, false)?).map_err(|mut e| {
         e.field = Some("from".into());
         e

@@ -71,7 +71,7 @@ pub async fn moto_config() -> Option<aws_config::SdkConfig> {
         eprintln!("skipped: no AWS_ENDPOINT_URL (run scripts/test to start moto)");
         return None;
     }
-    Some(lapor_store::aws_config().await)
+    Some(lapor_lambda::aws_config().await)
 }
 
 /// Reads a table's DynamoDB stream on the wire and hands its records over in the shape Lambda
@@ -208,14 +208,17 @@ pub struct LocalServer {
 }
 
 impl LocalServer {
-    pub async fn start(store: std::sync::Arc<dyn lapor_store::ReportStore>) -> LocalServer {
-        lapor_admin::import_agencies(store.as_ref(), lapor_core::Directory::bundled_sample())
-            .await
-            .expect("directory");
+    pub async fn start(stores: lapor_store::Stores) -> LocalServer {
+        lapor_admin::import_agencies(
+            stores.directory.as_ref(),
+            lapor_core::Directory::bundled_sample(),
+        )
+        .await
+        .expect("directory");
         let tokens = lapor_local::LocalTokens::new(b"lapor-tests-local-secret".to_vec());
         let pepper = lapor_core::KeyPepper::new(vec![5; 32]).expect("pepper");
         let clock = std::sync::Arc::new(lapor_core::SystemClock);
-        let local = lapor_local::assemble(store, clock, pepper, tokens.clone());
+        let local = lapor_local::assemble(stores, clock, pepper, tokens.clone());
         let listener = lapor_local::listen("127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("listen");

@@ -7,12 +7,12 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 use lapor_core::{
-    AccessKey, Actor, AgencyId, Channel, Color, Directory, FixedClock, Hop, Report, ReportDraft,
-    Status, TrackingCode, WorkCalendar,
+    AccessKey, Actor, AgencyId, Channel, Color, Deadlines, Directory, FixedClock, Hop, Report,
+    ReportDraft, Status, TrackingCode,
 };
 use lapor_escalation::{sweep, Deps};
-use lapor_notify::{Outbox, OutboxEntry};
-use lapor_store::{DynamoStore, MemStore, ReportStore, Submission};
+use lapor_notifier::{Outbox, OutboxEntry};
+use lapor_store::{AgencyDirectory, DynamoStore, MemStore, Reports, Stores, Submission, TableSpec};
 use lapor_tests::{moto_config, pothole_json, unique_name, TableStream};
 
 const OVERLAP_REPORTS: usize = 200;
@@ -44,14 +44,10 @@ fn forwarded(due: DateTime<Utc>) -> Submission {
         message: None,
     };
     let dpupr = AgencyId::parse("kota-cirebon-dpupr").expect("id");
-    let (report, _) = report
-        .forward(
-            &dpupr,
-            hop,
-            created,
-            due.with_timezone(&report.region.zone().offset()),
-        )
+    let (mut report, _) = report
+        .forward(&dpupr, hop, created, &Deadlines::indonesia())
         .expect("forward");
+    report.due_at = Some(due.with_timezone(&report.region.zone().offset()));
     Submission {
         report,
         reporter,
@@ -60,12 +56,12 @@ fn forwarded(due: DateTime<Utc>) -> Submission {
     }
 }
 
-fn deps(store: Arc<dyn ReportStore>, at: DateTime<Utc>) -> Deps {
-    Deps {
-        store,
-        clock: Arc::new(FixedClock::new(at)),
-        calendar: WorkCalendar::indonesia(),
-    }
+fn deps(stores: &Stores, at: DateTime<Utc>) -> Deps {
+    Deps::new(
+        stores,
+        Arc::new(FixedClock::new(at)),
+        Deadlines::indonesia(),
+    )
 }
 
 /// A budget no test sweep should reach: the tests check what a complete sweep does.
@@ -75,25 +71,25 @@ fn later() -> Instant {
 
 async fn notify_from(
     stream: &mut TableStream,
-    store: Arc<dyn ReportStore>,
+    stores: &Stores,
     outbox: Arc<Outbox>,
 ) -> Vec<(String, String)> {
     let event = stream.next_event().await;
-    let notify = lapor_notify_fn::Deps {
-        store,
-        notifier: outbox.clone(),
-        clock: Arc::new(FixedClock::new(now())),
-        central: "kemenpanrb".into(),
-        oversight: "ombudsman-ri".into(),
-    };
-    let response = lapor_notify_fn::handle_event(&notify, &event).await;
+    let notify = lapor_notify::Deps::new(
+        stores,
+        outbox.clone(),
+        Arc::new(FixedClock::new(now())),
+        AgencyId::parse("kemenpanrb").expect("id"),
+        AgencyId::parse("ombudsman-ri").expect("id"),
+    );
+    let response = lapor_notify::handle_event(&notify, &event).await;
     assert!(response.batch_item_failures.is_empty());
     outbox
         .entries()
         .into_iter()
         .filter_map(|e| match e {
             OutboxEntry::Topic { message } if message.event_type.as_str() == "report.overdue" => {
-                Some((message.tracking_code, message.agency_id))
+                Some((message.tracking_code, message.agency_id.to_string()))
             }
             _ => None,
         })
@@ -127,8 +123,9 @@ async fn one_overdue_report_among_many_is_flagged_once_then_escalated_to_the_par
     let mut stream = TableStream::open(&config, &table).await;
     let _inserts = stream.next_event().await;
     let outbox = Arc::new(Outbox::default());
+    let stores = Stores::of(store.clone());
 
-    let first = sweep(&deps(store.clone(), now()), now(), later())
+    let first = sweep(&deps(&stores, now()), now(), later())
         .await
         .expect("sweep");
     assert_eq!(
@@ -137,17 +134,17 @@ async fn one_overdue_report_among_many_is_flagged_once_then_escalated_to_the_par
         "{first:?}"
     );
     assert!(
-        first.read <= 1 + usize::from(lapor_store::DUE_SHARDS),
+        first.read <= 1 + usize::from(TableSpec::DUE_SHARDS),
         "{first:?}"
     );
     let report = store.report(&code).await.expect("read").expect("exists");
     assert_eq!((report.color(), report.escalation), (Color::Red, 1));
     assert_eq!(
-        notify_from(&mut stream, store.clone(), outbox.clone()).await,
+        notify_from(&mut stream, &stores, outbox.clone()).await,
         [(code.to_string(), "kota-cirebon-dpupr".to_string())]
     );
 
-    let again = sweep(&deps(store.clone(), now()), now(), later())
+    let again = sweep(&deps(&stores, now()), now(), later())
         .await
         .expect("sweep");
     assert_eq!((again.scanned, again.escalated), (0, 0), "{again:?}");
@@ -163,7 +160,7 @@ async fn one_overdue_report_among_many_is_flagged_once_then_escalated_to_the_par
 
     // One reminder period (2 working days) later: level 2, the city government is told.
     let reminder = now() + Duration::days(2) + Duration::hours(1);
-    let second = sweep(&deps(store.clone(), reminder), reminder, later())
+    let second = sweep(&deps(&stores, reminder), reminder, later())
         .await
         .expect("sweep");
     assert_eq!((second.escalated, second.flagged), (1, 0), "{second:?}");
@@ -176,7 +173,7 @@ async fn one_overdue_report_among_many_is_flagged_once_then_escalated_to_the_par
             .escalation,
         2
     );
-    let told = notify_from(&mut stream, store.clone(), outbox.clone()).await;
+    let told = notify_from(&mut stream, &stores, outbox.clone()).await;
     assert_eq!(
         told.last(),
         Some(&(code.to_string(), "kota-cirebon".to_string()))
@@ -190,14 +187,11 @@ fn overlapping() -> impl Iterator<Item = Submission> {
 
 /// Two sweeps started together over the same 200 overdue reports (already in `store`): each report
 /// is escalated once, with one timeline event, whichever sweep won it.
-async fn two_overlapping_sweeps_escalate_each_report_once(
-    store: Arc<dyn ReportStore>,
-    codes: &[TrackingCode],
-) {
-    let run = |store: Arc<dyn ReportStore>| {
-        tokio::spawn(async move { sweep(&deps(store, now()), now(), later()).await })
+async fn two_overlapping_sweeps_escalate_each_report_once(stores: Stores, codes: &[TrackingCode]) {
+    let run = |stores: Stores| {
+        tokio::spawn(async move { sweep(&deps(&stores, now()), now(), later()).await })
     };
-    let (a, b) = (run(store.clone()), run(store.clone()));
+    let (a, b) = (run(stores.clone()), run(stores.clone()));
     let (a, b) = (
         a.await.expect("task a").expect("sweep a"),
         b.await.expect("task b").expect("sweep b"),
@@ -205,7 +199,8 @@ async fn two_overlapping_sweeps_escalate_each_report_once(
     assert!(a.complete && b.complete, "{a:?} {b:?}");
     assert_eq!(a.escalated + b.escalated, OVERLAP_REPORTS, "{a:?} {b:?}");
     for code in codes {
-        let full = store
+        let full = stores
+            .reports
             .report_with_timeline(code)
             .await
             .expect("read")
@@ -236,7 +231,7 @@ async fn two_overlapping_sweeps_escalate_each_of_200_reports_once_on_dynamodb() 
         .into_iter()
         .map(|r| r.tracking_code)
         .collect::<Vec<_>>();
-    two_overlapping_sweeps_escalate_each_report_once(Arc::new(store), &codes).await;
+    two_overlapping_sweeps_escalate_each_report_once(Stores::of(Arc::new(store)), &codes).await;
 }
 
 #[tokio::test]
@@ -247,7 +242,7 @@ async fn two_overlapping_sweeps_escalate_each_of_200_reports_once_on_the_embedde
         codes.push(sub.report.tracking_code.clone());
         store.create_report(&sub, 0).await.expect("create");
     }
-    two_overlapping_sweeps_escalate_each_report_once(store, &codes).await;
+    two_overlapping_sweeps_escalate_each_report_once(Stores::of(store), &codes).await;
 }
 
 #[tokio::test]
@@ -263,19 +258,14 @@ async fn a_completed_report_left_unanswered_becomes_final() {
     let done_at = now() - Duration::days(20);
     let (done, event) = sub
         .report
-        .follow_up(
-            Status::Selesai,
-            hop,
-            None,
-            done_at,
-            &WorkCalendar::indonesia(),
-        )
+        .follow_up(Status::Selesai, hop, None, done_at, &Deadlines::indonesia())
         .expect("done");
     store
         .update_report(&sub.report, &done, &[event])
         .await
         .expect("done");
-    let summary = sweep(&deps(store.clone(), now()), now(), later())
+    let stores = Stores::of(store.clone());
+    let summary = sweep(&deps(&stores, now()), now(), later())
         .await
         .expect("sweep");
     assert_eq!(summary.closed, 1, "{summary:?}");
@@ -285,7 +275,7 @@ async fn a_completed_report_left_unanswered_becomes_final() {
         .expect("read")
         .expect("exists");
     assert_eq!((closed.status, closed.due_at), (Status::Arsip, None));
-    let again = sweep(&deps(store.clone(), now()), now(), later())
+    let again = sweep(&deps(&stores, now()), now(), later())
         .await
         .expect("sweep");
     assert_eq!(again.scanned, 0);
@@ -293,7 +283,7 @@ async fn a_completed_report_left_unanswered_becomes_final() {
 
 #[tokio::test]
 async fn the_central_admin_can_sweep_lapor_local_at_a_chosen_time() {
-    let server = lapor_tests::LocalServer::start(Arc::new(MemStore::new())).await;
+    let server = lapor_tests::LocalServer::start(Stores::of(Arc::new(MemStore::new()))).await;
     let (status, receipt) = server
         .send(
             server

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use lapor_core::{KeyPepper, SystemClock};
+use lapor_core::{Deadlines, KeyPepper, SystemClock};
 use lapor_local::{assemble, LocalTokens};
-use lapor_store::{DynamoStore, MemStore, ReportStore};
+use lapor_store::{DynamoStore, MemStore, Reports, Store, Stores};
 use lapor_tests::{moto_dynamodb, pothole_json, unique_name, RequestLog};
 use serde_json::{json, Value};
 
@@ -27,9 +27,9 @@ fn pepper() -> KeyPepper {
 }
 
 /// lapor-local's whole router (stream consumers included) over `store`.
-async fn start(store: Arc<dyn ReportStore>) -> Running {
+async fn start<S: Store + 'static>(store: Arc<S>) -> Running {
     let tokens = LocalTokens::new(b"intake-flow-test-secret".to_vec());
-    serve_router(assemble(store, Arc::new(SystemClock), pepper(), tokens).router).await
+    serve_router(assemble(Stores::of(store), Arc::new(SystemClock), pepper(), tokens).router).await
 }
 
 async fn serve_router(router: axum::Router) -> Running {
@@ -166,7 +166,12 @@ async fn intake_sends_one_dynamodb_request_per_report() {
         return;
     };
     // The intake function alone, as Lambda runs it: routing's own requests are not intake's.
-    let deps = lapor_intake::Deps::new(store.clone(), Arc::new(SystemClock), pepper());
+    let deps = lapor_intake::Deps::new(
+        &Stores::of(store.clone()),
+        Arc::new(SystemClock),
+        Deadlines::indonesia(),
+        pepper(),
+    );
     let server = serve_router(lapor_intake::router(deps)).await;
     for n in 0..5 {
         let mut body = pothole_json();

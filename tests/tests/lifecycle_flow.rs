@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use chrono::Datelike;
 use lapor_core::Role;
-use lapor_store::{DynamoStore, MemStore, ReportStore};
+use lapor_store::{DynamoStore, MemStore, Store, Stores};
 use lapor_tests::{moto_dynamodb, pothole_json, unique_name, LocalServer};
 use serde_json::{json, Value};
 
 const DPUPR: &str = "kota-cirebon-dpupr";
 
-async fn start(store: Arc<dyn ReportStore>) -> Server {
-    Server(LocalServer::start(store).await)
+async fn start<S: Store + 'static>(store: Arc<S>) -> Server {
+    Server(LocalServer::start(Stores::of(store)).await)
 }
 
 struct Server(LocalServer);

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use lapor_core::{FixedClock, KeyPepper, Status, TrackingCode, WorkCalendar};
-use lapor_notify::SnsNotifier;
-use lapor_store::{DynamoStore, ReportStore};
+use lapor_core::{AgencyId, Deadlines, FixedClock, KeyPepper, Status, TrackingCode};
+use lapor_notifier::SnsNotifier;
+use lapor_store::{DynamoStore, Reports, Stores};
 use lapor_tests::{
     directory_table, moto_config, new_topic, pothole_json, unique_name, SubscribedQueue,
     TableStream,
@@ -60,9 +60,11 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
 
     // A citizen submits through the intake function.
     let pepper = KeyPepper::new(vec![7; 32]).expect("pepper");
+    let stores = Stores::of(store.clone());
     let intake = lapor_intake::router(lapor_intake::Deps::new(
-        store.clone(),
+        &stores,
         clock.clone(),
+        Deadlines::indonesia(),
         pepper,
     ));
     let request = axum::http::Request::post("/reports")
@@ -86,11 +88,7 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
         !inserted.records.is_empty(),
         "the stream carries the new report"
     );
-    let routing = lapor_routing::Deps {
-        store: store.clone(),
-        clock: clock.clone(),
-        calendar: WorkCalendar::indonesia(),
-    };
+    let routing = lapor_routing::Deps::new(&stores, clock.clone(), Deadlines::indonesia());
     let first = lapor_routing::handle_event(&routing, &inserted).await;
     assert!(first.batch_item_failures.is_empty());
     let routed = store
@@ -99,7 +97,10 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
         .expect("read")
         .expect("exists");
     assert_eq!(routed.report.status, Status::Terdisposisi);
-    assert_eq!(routed.report.agency.as_deref(), Some(DPUPR));
+    assert_eq!(
+        routed.report.agency.as_ref().map(AgencyId::as_str),
+        Some(DPUPR)
+    );
     // Five working days after Monday 09:00 WIB.
     assert_eq!(
         routed.report.due_at.map(|d| d.to_rfc3339()).as_deref(),
@@ -117,18 +118,18 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
     // Notify sees the insert and routing's update; each delivered twice.
     let modified = stream.next_event().await;
     assert!(modified.records.iter().any(|r| r.event_name == "MODIFY"));
-    let notify = lapor_notify_fn::Deps {
-        store: store.clone(),
-        notifier: Arc::new(SnsNotifier::new(
+    let notify = lapor_notify::Deps::new(
+        &stores,
+        Arc::new(SnsNotifier::new(
             aws_sdk_sns::Client::new(&config),
             &topic.topic_arn,
         )),
-        clock: clock.clone(),
-        central: "kemenpanrb".into(),
-        oversight: "ombudsman-ri".into(),
-    };
+        clock.clone(),
+        AgencyId::parse("kemenpanrb").expect("id"),
+        AgencyId::parse("ombudsman-ri").expect("id"),
+    );
     for event in [&inserted, &modified, &inserted, &modified] {
-        let response = lapor_notify_fn::handle_event(&notify, event).await;
+        let response = lapor_notify::handle_event(&notify, event).await;
         assert!(response.batch_item_failures.is_empty());
     }
     let messages = topic.drain().await;
@@ -156,11 +157,11 @@ async fn a_bad_record_fails_alone() {
         &table,
     ));
     store.create_table_if_missing().await.expect("table");
-    let routing = lapor_routing::Deps {
-        store: store.clone(),
-        clock: Arc::new(FixedClock::new(monday_morning())),
-        calendar: WorkCalendar::indonesia(),
-    };
+    let routing = lapor_routing::Deps::new(
+        &Stores::of(store.clone()),
+        Arc::new(FixedClock::new(monday_morning())),
+        Deadlines::indonesia(),
+    );
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../events/routing/new-report.json"

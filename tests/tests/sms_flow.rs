@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use aws_lambda_events::sns::SnsEvent;
 use chrono::{DateTime, Utc};
-use lapor_core::{FixedClock, KeyPepper, Status, TrackingCode, WorkCalendar};
-use lapor_notify::SnsNotifier;
-use lapor_store::ReportStore;
+use lapor_core::{AgencyId, Deadlines, FixedClock, KeyPepper, Status, TrackingCode};
+use lapor_notifier::SnsNotifier;
+use lapor_store::{ReporterIdentity, Reports, Stores};
 use lapor_tests::{
     directory_table, moto_config, new_topic, unique_name, SubscribedQueue, TableStream,
 };
@@ -107,13 +107,15 @@ async fn an_inbound_sms_becomes_one_routed_report_and_one_reply_with_its_code() 
     let event = as_lambda_event(&envelope, &lambda.subscription_arn);
 
     let clock = Arc::new(FixedClock::new(monday_morning()));
-    let deps = lapor_sms::Deps {
-        store: store.clone(),
-        notifier: Arc::new(SnsNotifier::new(sns.clone(), &notifications)),
-        clock: clock.clone(),
-        pepper: KeyPepper::new(vec![7; 32]).expect("pepper"),
-        hourly_limit: lapor_sms::DEFAULT_HOURLY_LIMIT,
-    };
+    let stores = Stores::of(store.clone());
+    let deps = lapor_sms::Deps::new(
+        &stores,
+        Arc::new(SnsNotifier::new(sns.clone(), &notifications)),
+        clock.clone(),
+        Deadlines::indonesia(),
+        KeyPepper::new(vec![7; 32]).expect("pepper"),
+        lapor_sms::DEFAULT_HOURLY_LIMIT,
+    );
     // At-least-once: the same notification is handled twice.
     lapor_sms::handle_event(&deps, &event)
         .await
@@ -159,16 +161,15 @@ async fn an_inbound_sms_becomes_one_routed_report_and_one_reply_with_its_code() 
         })
         .count();
     assert_eq!(new_reports, 1, "one report from two deliveries");
-    let routing = lapor_routing::Deps {
-        store: store.clone(),
-        clock,
-        calendar: WorkCalendar::indonesia(),
-    };
+    let routing = lapor_routing::Deps::new(&stores, clock, Deadlines::indonesia());
     let routed = lapor_routing::handle_event(&routing, &inserted).await;
     assert!(routed.batch_item_failures.is_empty());
     let report = store.report(&code).await.expect("read").expect("exists");
     assert_eq!(report.status, Status::Terdisposisi);
-    assert_eq!(report.agency.as_deref(), Some("kota-cirebon-dpupr"));
+    assert_eq!(
+        report.agency.as_ref().map(AgencyId::as_str),
+        Some("kota-cirebon-dpupr")
+    );
     let reporter = store
         .reporter(&code)
         .await
@@ -180,7 +181,7 @@ async fn an_inbound_sms_becomes_one_routed_report_and_one_reply_with_its_code() 
 #[tokio::test]
 async fn lapor_local_plays_an_inbound_sms_and_shows_the_reply_in_the_outbox() {
     let store = Arc::new(lapor_store::MemStore::new());
-    let server = lapor_tests::LocalServer::start(store.clone()).await;
+    let server = lapor_tests::LocalServer::start(Stores::of(store.clone())).await;
     let url = format!("{}/dev/sms", server.url);
     let text = "LAPOR Jalan berlubang di Jl. Cipto, Kota Cirebon, sudah dua minggu";
     let (status, answer) = server
@@ -224,7 +225,10 @@ async fn lapor_local_plays_an_inbound_sms_and_shows_the_reply_in_the_outbox() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(agency.as_deref(), Some("kota-cirebon-dpupr"));
+    assert_eq!(
+        agency.as_ref().map(AgencyId::as_str),
+        Some("kota-cirebon-dpupr")
+    );
 
     // A malformed request is refused with a clear error and makes nothing.
     for (body, field) in [

@@ -3,12 +3,12 @@
 use chrono::{DateTime, Datelike, Duration, Utc};
 use lapor_core::stats::GroupBy;
 use lapor_core::{
-    AccessKey, Actor, AgencyId, Category, Channel, Directory, Event, EventKind, Hop, RegionCode,
-    Report, ReportDraft, Status, TrackingCode,
+    AccessKey, Actor, AgencyId, Category, Channel, Deadlines, Directory, Event, EventKind, Hop,
+    RegionCode, Report, ReportDraft, Status, TrackingCode,
 };
 use lapor_store::{
-    Conflict, DynamoStore, IdempotencyRecord, MemStore, Queue, ReportStore, StoreError, Submission,
-    IDEMPOTENCY_TTL_SECS,
+    Conflict, DynamoStore, IdempotencyRecord, MemStore, Queue, Reports, Store, StoreError,
+    Submission, IDEMPOTENCY_TTL_SECS,
 };
 use lapor_tests::{moto_dynamodb, pothole_json, unique_name};
 
@@ -51,7 +51,7 @@ fn follow_up(report: &Report, seq: u64, to: Status) -> (Report, Event) {
         at: next.updated_at,
         kind: EventKind::FollowUp,
         actor: Actor::Officer,
-        agency: Some("kota-cirebon-dpupr".into()),
+        agency: AgencyId::parse("kota-cirebon-dpupr").ok(),
         status_before: Some(report.status),
         status_after: to,
         from_agency: None,
@@ -69,7 +69,7 @@ fn conflict(result: Result<(), StoreError>) -> Conflict {
     }
 }
 
-async fn creates_and_reads_back(store: &dyn ReportStore) {
+async fn creates_and_reads_back(store: &dyn Store) {
     let sub = submission(None);
     let code = sub.report.tracking_code.clone();
     store
@@ -98,7 +98,7 @@ async fn creates_and_reads_back(store: &dyn ReportStore) {
     assert_eq!(store.reporter(&missing).await.expect("read"), None);
 }
 
-async fn a_taken_code_writes_nothing(store: &dyn ReportStore) {
+async fn a_taken_code_writes_nothing(store: &dyn Store) {
     let first = submission(None);
     store
         .create_report(&first, now().timestamp())
@@ -128,7 +128,7 @@ async fn a_taken_code_writes_nothing(store: &dyn ReportStore) {
     );
 }
 
-async fn a_live_idempotency_key_is_taken_once(store: &dyn ReportStore) {
+async fn a_live_idempotency_key_is_taken_once(store: &dyn Store) {
     let key = unique_name("idem");
     let first = submission(Some(&key));
     store
@@ -160,7 +160,7 @@ async fn a_live_idempotency_key_is_taken_once(store: &dyn ReportStore) {
     );
 }
 
-async fn an_expired_idempotency_key_is_free_again(store: &dyn ReportStore) {
+async fn an_expired_idempotency_key_is_free_again(store: &dyn Store) {
     let key = unique_name("idem");
     let first = submission(Some(&key));
     store
@@ -187,7 +187,7 @@ async fn an_expired_idempotency_key_is_free_again(store: &dyn ReportStore) {
     );
 }
 
-async fn updates_need_the_version_they_read(store: &dyn ReportStore) {
+async fn updates_need_the_version_they_read(store: &dyn Store) {
     let sub = submission(None);
     let code = sub.report.tracking_code.clone();
     store
@@ -227,7 +227,7 @@ async fn updates_need_the_version_they_read(store: &dyn ReportStore) {
     );
 }
 
-async fn timelines_come_back_in_order(store: &dyn ReportStore) {
+async fn timelines_come_back_in_order(store: &dyn Store) {
     let sub = submission(None);
     let code = sub.report.tracking_code.clone();
     store
@@ -259,7 +259,7 @@ async fn timelines_come_back_in_order(store: &dyn ReportStore) {
     assert_eq!(full.report.version, 12);
 }
 
-async fn the_directory_gives_children_and_routes(store: &dyn ReportStore) {
+async fn the_directory_gives_children_and_routes(store: &dyn Store) {
     let directory = Directory::parse(Directory::bundled_sample()).expect("directory");
     store.put_directory(&directory).await.expect("import");
     store.put_directory(&directory).await.expect("import again");
@@ -307,7 +307,7 @@ async fn the_directory_gives_children_and_routes(store: &dyn ReportStore) {
     assert_eq!(dpupr.parent, Some(id("kota-cirebon")));
 }
 
-async fn queues_page_newest_first(store: &dyn ReportStore) {
+async fn queues_page_newest_first(store: &dyn Store) {
     let agency = AgencyId::parse(&unique_name("dinas")).expect("id");
     let mut codes = Vec::new();
     for minutes in 0..5 {
@@ -324,7 +324,7 @@ async fn queues_page_newest_first(store: &dyn ReportStore) {
         };
         let (next, event) = sub
             .report
-            .forward(&agency, hop, now(), sub.report.created_at)
+            .forward(&agency, hop, now(), &Deadlines::indonesia())
             .expect("forward");
         store
             .update_report(&sub.report, &next, &[event])
@@ -338,7 +338,12 @@ async fn queues_page_newest_first(store: &dyn ReportStore) {
     let mut cursor = None;
     for _ in 0..5 {
         let page = store
-            .queue(&queue, 2, cursor.as_deref())
+            .queue(
+                std::slice::from_ref(&queue),
+                &|_| true,
+                2,
+                cursor.as_deref(),
+            )
             .await
             .expect("page");
         assert!(page.reports.len() <= 2);
@@ -350,12 +355,12 @@ async fn queues_page_newest_first(store: &dyn ReportStore) {
     }
     assert_eq!(seen, codes, "every report once, newest first");
     assert!(matches!(
-        store.queue(&queue, 2, Some("zz")).await,
+        store.queue(&[queue], &|_| true, 2, Some("zz")).await,
         Err(StoreError::Conflict(Conflict::BadCursor))
     ));
 }
 
-async fn statistics_follow_every_change(store: &dyn ReportStore) {
+async fn statistics_follow_every_change(store: &dyn Store) {
     let mut sub = submission(None);
     // A region of its own so other cases do not count here.
     sub.report.region = RegionCode::parse("32.79").expect("Kota Banjar");
@@ -391,7 +396,7 @@ async fn statistics_follow_every_change(store: &dyn ReportStore) {
     assert!(province.iter().map(|r| r.total).sum::<i64>() >= 1);
 }
 
-async fn the_due_index_finds_exactly_the_overdue(store: &dyn ReportStore) {
+async fn the_due_index_finds_exactly_the_overdue(store: &dyn Store) {
     // Far in the past so other cases' reports (due later) never count here.
     let at = DateTime::parse_from_rfc3339("2001-01-01T00:00:00Z")
         .map(|t| t.to_utc())
@@ -410,18 +415,17 @@ async fn the_due_index_finds_exactly_the_overdue(store: &dyn ReportStore) {
     }
     let overdue = |when: DateTime<Utc>| async move {
         let mut codes = Vec::new();
-        for shard in 0..lapor_store::DUE_SHARDS {
-            let mut cursor = None;
-            loop {
-                let page = store
-                    .overdue(shard, when, 1, cursor.as_deref())
-                    .await
-                    .expect("page");
-                codes.extend(page.reports.iter().map(|r| r.tracking_code.to_string()));
-                cursor = page.next;
-                if cursor.is_none() {
-                    break;
-                }
+        let mut cursor = None;
+        loop {
+            let page = store
+                .overdue(when, 1, cursor.as_deref())
+                .await
+                .expect("page");
+            assert!(page.reports.len() <= 1);
+            codes.extend(page.reports.iter().map(|r| r.tracking_code.to_string()));
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
             }
         }
         codes.sort();
@@ -439,9 +443,97 @@ async fn the_due_index_finds_exactly_the_overdue(store: &dyn ReportStore) {
         .await
         .expect("update");
     assert_eq!(overdue(at).await, vec![late[1].tracking_code.to_string()]);
+    assert!(matches!(
+        store.overdue(at, 1, Some("zz")).await,
+        Err(StoreError::Conflict(Conflict::BadCursor))
+    ));
 }
 
-async fn marks_are_taken_once(store: &dyn ReportStore) {
+/// A supervisor's inbox: two queues merged newest first, filtered, paged by one cursor.
+async fn queues_merge_and_filter_across_pages(store: &dyn Store) {
+    let parent = AgencyId::parse(&unique_name("pemkot")).expect("id");
+    let department = AgencyId::parse(&unique_name("dinas")).expect("id");
+    let mut expected = Vec::new();
+    for minutes in 0..6 {
+        let mut sub = submission(None);
+        sub.report.created_at += Duration::minutes(minutes);
+        store
+            .create_report(&sub, now().timestamp())
+            .await
+            .expect("create");
+        let to = if minutes % 2 == 0 {
+            &parent
+        } else {
+            &department
+        };
+        let hop = Hop {
+            actor: Actor::System,
+            by: None,
+            message: None,
+        };
+        let (mut next, event) = sub
+            .report
+            .forward(to, hop, now(), &Deadlines::indonesia())
+            .expect("forward");
+        // Every third report is being worked on; the filter asks for those only.
+        if minutes % 3 == 0 {
+            next.status = Status::Diproses;
+            expected.push(sub.report.tracking_code.to_string());
+        }
+        store
+            .update_report(&sub.report, &next, &[event])
+            .await
+            .expect("forward");
+    }
+    expected.reverse();
+    let queues = [Queue::Agency(parent), Queue::Agency(department)];
+    let wanted = |r: &Report| r.status == Status::Diproses;
+    let mut all = Vec::new();
+    let mut cursor = None;
+    for _ in 0..6 {
+        let page = store
+            .queue(&queues, &|_| true, 2, cursor.as_deref())
+            .await
+            .expect("page");
+        assert!(page.reports.len() <= 2);
+        all.extend(page.reports);
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(all.len(), 6, "both queues, every report once");
+    assert!(
+        all.windows(2).all(|w| w[0].created_at > w[1].created_at),
+        "newest first across both queues"
+    );
+    let first = store
+        .queue(&queues, &wanted, 1, None)
+        .await
+        .expect("filtered page");
+    assert_eq!(
+        first
+            .reports
+            .iter()
+            .map(|r| r.tracking_code.to_string())
+            .collect::<Vec<_>>(),
+        expected[..1]
+    );
+    let rest = store
+        .queue(&queues, &wanted, 5, first.next.as_deref())
+        .await
+        .expect("filtered page");
+    assert_eq!(
+        rest.reports
+            .iter()
+            .map(|r| r.tracking_code.to_string())
+            .collect::<Vec<_>>(),
+        expected[1..]
+    );
+    assert_eq!(rest.next, None);
+}
+
+async fn marks_are_taken_once(store: &dyn Store) {
     let key = unique_name("mark");
     let t = now().timestamp();
     assert!(store.mark_once(&key, t, 60).await.expect("mark"));
@@ -458,7 +550,7 @@ async fn marks_are_taken_once(store: &dyn ReportStore) {
 }
 
 /// Hits on one key add up, also when they race; another key counts on its own.
-async fn hits_are_counted_per_key(store: &dyn ReportStore) {
+async fn hits_are_counted_per_key(store: &dyn Store) {
     let (key, other) = (unique_name("hits"), unique_name("hits"));
     let t = now().timestamp();
     assert_eq!(store.count_hit(&key, t, 3600).await.expect("hit"), 1);
@@ -524,6 +616,7 @@ contract!(
     timelines_come_back_in_order,
     the_directory_gives_children_and_routes,
     queues_page_newest_first,
+    queues_merge_and_filter_across_pages,
     statistics_follow_every_change,
     marks_are_taken_once,
     hits_are_counted_per_key,

@@ -61,7 +61,7 @@ fn calls(binary: &str) -> BTreeSet<String> {
             "sqs:SendMessage",
             "sns:Publish",
         ],
-        "status" => &[
+        "officer" => &[
             "dynamodb:GetItem",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",

@@ -32,7 +32,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use lapor_bench::{workspace_root, write_json, Summary};
 use lapor_core::{Actor, Directory, Event, EventKind, Phone, Reporter, TrackingCode};
-use lapor_store::{DynamoStore, ReportStore, Submission};
+use lapor_store::{DynamoStore, Reports, Submission};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
@@ -42,7 +42,7 @@ use tokio::sync::{mpsc, Mutex};
 const BINARIES: [(&str, &str); 7] = [
     ("hello", ""),
     ("intake", "events/intake/submit-report.json"),
-    ("status", "events/status/triage-queue.json"),
+    ("officer", "events/officer/triage-queue.json"),
     ("routing", "events/routing/new-report.json"),
     ("notify", "events/notify/report-received.json"),
     ("escalation", "events/escalation/scheduled.json"),
@@ -81,7 +81,7 @@ const USAGE: &str =
   --runs N           cold starts per binary (default 30)
   --invocations N    invocations fed to one process for its peak RSS (default 1000)
   --only NAME        measure only this binary (repeatable); the hello baseline always runs
-binaries: hello intake status routing notify escalation sms";
+binaries: hello intake officer routing notify escalation sms";
 
 fn parse_args() -> Args {
     let mut args = Args {
@@ -325,7 +325,7 @@ impl Moto {
                  (source scripts/lib/common.sh && start_moto)"
             );
         };
-        let config = lapor_store::aws_config().await;
+        let config = lapor_lambda::aws_config().await;
         let region = config
             .region()
             .map(|r| r.to_string())

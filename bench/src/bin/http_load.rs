@@ -24,7 +24,7 @@ use lapor_bench::{monday_morning, or_die, pothole_json};
 use lapor_bench::{write_json, Summary};
 use lapor_core::stats::GroupBy;
 use lapor_core::{Directory, FixedClock, KeyPepper, RegionCode};
-use lapor_store::{MemStore, ReportStore};
+use lapor_store::{MemStore, Statistics, Stores};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -149,9 +149,9 @@ async fn load(endpoint: &Endpoint, concurrency: usize, duration: StdDuration) ->
 }
 
 /// lapor-local's router with `GET /hello` merged in, served on a free loopback port; its URL.
-async fn start_server(store: Arc<dyn ReportStore>) -> String {
+async fn start_server(stores: Stores) -> String {
     or_die(
-        lapor_admin::import_agencies(store.as_ref(), Directory::bundled_sample()).await,
+        lapor_admin::import_agencies(stores.directory.as_ref(), Directory::bundled_sample()).await,
         "agency directory",
     );
     let tokens = lapor_local::LocalTokens::new(b"lapor-bench-local-token-secret".to_vec());
@@ -160,7 +160,7 @@ async fn start_server(store: Arc<dyn ReportStore>) -> String {
         "pepper",
     );
     let clock = Arc::new(FixedClock::new(monday_morning()));
-    let local = lapor_local::assemble(store, clock, pepper, tokens);
+    let local = lapor_local::assemble(stores, clock, pepper, tokens);
     // The baseline gets the request-id layer every function route has; the token layer passes
     // a request without Authorization straight on, so it is left out.
     let hello = Router::new()
@@ -241,7 +241,7 @@ async fn main() {
         wait_for_consumers,
     } = options();
     let store = Arc::new(MemStore::new());
-    let url = start_server(store.clone()).await;
+    let url = start_server(Stores::of(store.clone())).await;
     let code = routed_report(&url).await;
     let report_body = or_die(serde_json::to_vec(&pothole_json()), "body");
     let endpoints = [

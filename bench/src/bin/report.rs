@@ -384,7 +384,7 @@ const LIFECYCLE: [Step; 8] = [
         sns_publishes: 0.0,
     },
     Step {
-        name: "sweep share (4 empty pages every 15 min, spread over the month's lifecycles)",
+        name: "sweep share (4 shard queries every 15 min, spread over the month's lifecycles)",
         operation: "sweep_empty",
         handler: "sweep_page",
         times: 2880.0 / 1_000_000.0,

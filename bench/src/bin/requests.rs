@@ -20,10 +20,10 @@ use axum::http::Request;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use lapor_bench::pothole_json;
-use lapor_core::{Directory, FixedClock, KeyPepper, Report, TrackingCode, WorkCalendar};
+use lapor_core::{AgencyId, Deadlines, Directory, FixedClock, KeyPepper, Report, TrackingCode};
 use lapor_http::auth::{context_with_claims, CLAIM_AGENCY, CLAIM_ROLE};
-use lapor_notify::Outbox;
-use lapor_store::{DynamoStore, ReportChange, ReportStore};
+use lapor_notifier::Outbox;
+use lapor_store::{DynamoStore, ReportChange, Reports, Stores};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -171,8 +171,13 @@ impl Bench {
         })
     }
 
-    fn measured_store(&self) -> Arc<dyn ReportStore> {
-        self.measured.clone()
+    fn measured_stores(&self) -> Stores {
+        Stores::of(self.measured.clone())
+    }
+
+    /// Unmeasured: set-up that must not be counted.
+    fn plain_stores(&self) -> Stores {
+        Stores::of(self.plain.clone())
     }
 
     /// The table as it stands, and a clean request log: call just before the operation.
@@ -219,46 +224,43 @@ impl Bench {
             .ok_or_else(|| format!("report {code} is missing"))
     }
 
-    fn intake(&self, store: Arc<dyn ReportStore>) -> Router {
+    fn intake(&self, stores: &Stores) -> Router {
         lapor_intake::router(lapor_intake::Deps::new(
-            store,
+            stores,
             self.clock.clone(),
+            Deadlines::indonesia(),
             self.pepper.clone(),
         ))
     }
 
     fn status(&self) -> Router {
-        lapor_status::router(lapor_status::Deps {
-            store: self.measured_store(),
-            clock: self.clock.clone(),
-            calendar: WorkCalendar::indonesia(),
-        })
+        lapor_officer::router(lapor_officer::Deps::new(
+            &self.measured_stores(),
+            self.clock.clone(),
+            Deadlines::indonesia(),
+        ))
     }
 
-    fn routing(&self, store: Arc<dyn ReportStore>) -> lapor_routing::Deps {
-        lapor_routing::Deps {
-            store,
-            clock: self.clock.clone(),
-            calendar: WorkCalendar::indonesia(),
-        }
+    fn routing(&self, stores: &Stores) -> lapor_routing::Deps {
+        lapor_routing::Deps::new(stores, self.clock.clone(), Deadlines::indonesia())
     }
 
-    fn notify(&self) -> lapor_notify_fn::Deps {
-        lapor_notify_fn::Deps {
-            store: self.measured_store(),
-            notifier: Arc::new(Outbox::default()),
-            clock: self.clock.clone(),
-            central: CENTRAL.into(),
-            oversight: OVERSIGHT.into(),
-        }
+    fn notify(&self) -> Fallible<lapor_notify::Deps> {
+        Ok(lapor_notify::Deps::new(
+            &self.measured_stores(),
+            Arc::new(Outbox::default()),
+            self.clock.clone(),
+            AgencyId::parse(CENTRAL).context("the central agency id")?,
+            AgencyId::parse(OVERSIGHT).context("the oversight agency id")?,
+        ))
     }
 
     fn escalation(&self) -> lapor_escalation::Deps {
-        lapor_escalation::Deps {
-            store: self.measured_store(),
-            clock: self.clock.clone(),
-            calendar: WorkCalendar::indonesia(),
-        }
+        lapor_escalation::Deps::new(
+            &self.measured_stores(),
+            self.clock.clone(),
+            Deadlines::indonesia(),
+        )
     }
 }
 
@@ -375,9 +377,9 @@ async fn notify(
         old,
         new: Some(bench.report(code).await?),
     };
-    let deps = bench.notify();
+    let deps = bench.notify()?;
     let before = bench.begin().await?;
-    let sent = lapor_notify_fn::notify_change(&deps, &change)
+    let sent = lapor_notify::notify_change(&deps, &change)
         .await
         .context(name)?;
     bench
@@ -391,11 +393,11 @@ async fn notify(
 }
 
 async fn run() -> Fallible<()> {
-    let config = lapor_store::aws_config().await;
+    let config = lapor_lambda::aws_config().await;
     let mut bench = Bench::new(&config).await?;
 
     // 1. Intake: POST /reports.
-    let router = bench.intake(bench.measured_store());
+    let router = bench.intake(&bench.measured_stores());
     let before = bench.begin().await?;
     let (code, access_key) = submit(&router, &pothole_json(), None).await?;
     bench
@@ -419,7 +421,7 @@ async fn run() -> Fallible<()> {
 
     // 2. Routing of the new report.
     bench.clock.set(at("2026-11-30T02:00:05Z")?);
-    let deps = bench.routing(bench.measured_store());
+    let deps = bench.routing(&bench.measured_stores());
     let change = ReportChange {
         old: None,
         new: Some(received.clone()),
@@ -436,7 +438,8 @@ async fn run() -> Fallible<()> {
             vec![format!("route_change of the new report: {outcome:?}")],
         )
         .await?;
-    if outcome != lapor_routing::Outcome::Forwarded(DPUPR.into()) {
+    let dpupr = AgencyId::parse(DPUPR).context("the agency id")?;
+    if outcome != lapor_routing::Outcome::Forwarded(dpupr) {
         return Err(format!("routing: {outcome:?}, expected {DPUPR}"));
     }
 
@@ -520,13 +523,14 @@ async fn run() -> Fallible<()> {
 
     // 9. One SMS report.
     bench.clock.set(at("2026-12-03T02:00:00Z")?);
-    let sms = lapor_sms::Deps {
-        store: bench.measured_store(),
-        notifier: Arc::new(Outbox::default()),
-        clock: bench.clock.clone(),
-        pepper: bench.pepper.clone(),
-        hourly_limit: lapor_sms::DEFAULT_HOURLY_LIMIT,
-    };
+    let sms = lapor_sms::Deps::new(
+        &bench.measured_stores(),
+        Arc::new(Outbox::default()),
+        bench.clock.clone(),
+        Deadlines::indonesia(),
+        bench.pepper.clone(),
+        lapor_sms::DEFAULT_HOURLY_LIMIT,
+    );
     let inbound = lapor_sms::InboundSms {
         origination_number: REPORTER_PHONE.into(),
         destination_number: "1708".into(),
@@ -593,7 +597,7 @@ async fn largest_report(bench: &mut Bench, router: &Router) -> Fallible<()> {
         )
         .await?;
     let received = bench.report(&code).await?;
-    let deps = bench.routing(bench.measured_store());
+    let deps = bench.routing(&bench.measured_stores());
     let before = bench.begin().await?;
     let outcome = lapor_routing::route_change(
         &deps,
@@ -614,7 +618,7 @@ async fn largest_report(bench: &mut Bench, router: &Router) -> Fallible<()> {
         .await
 }
 
-/// The sweep with nothing due (one empty page per shard), then with one report overdue; the
+/// The sweep with nothing due (one empty page), then with one report overdue; the
 /// difference is the cost of one escalated report.
 async fn sweeps(bench: &mut Bench, done: &TrackingCode) -> Fallible<()> {
     let now = at("2026-12-02T06:00:00Z")?;
@@ -640,10 +644,10 @@ async fn sweeps(bench: &mut Bench, done: &TrackingCode) -> Fallible<()> {
     }
 
     // A second report, submitted and routed without measuring, then left past its deadline.
-    let (late, _) = submit(&bench.intake(bench.plain.clone()), &pothole_json(), None).await?;
+    let (late, _) = submit(&bench.intake(&bench.plain_stores()), &pothole_json(), None).await?;
     let received = bench.report(&late).await?;
     lapor_routing::route_change(
-        &bench.routing(bench.plain.clone()),
+        &bench.routing(&bench.plain_stores()),
         &ReportChange {
             old: None,
             new: Some(received),

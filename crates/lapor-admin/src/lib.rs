@@ -1,7 +1,7 @@
 //! Operator tasks shared by the `lapor-admin` CLI and lapor-local.
 
 use lapor_core::{Directory, Invalid};
-use lapor_store::{ReportStore, StoreError};
+use lapor_store::{AgencyDirectory, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -21,13 +21,13 @@ pub struct ImportSummary {
 
 /// Checks the whole directory first and writes only a valid one, so a bad file imports nothing.
 pub async fn import_agencies(
-    store: &dyn ReportStore,
+    directory: &dyn AgencyDirectory,
     json: &str,
 ) -> Result<ImportSummary, ImportError> {
-    let directory = Directory::parse(json).map_err(ImportError::Invalid)?;
-    store.put_directory(&directory).await?;
+    let parsed = Directory::parse(json).map_err(ImportError::Invalid)?;
+    directory.put_directory(&parsed).await?;
     Ok(ImportSummary {
-        agencies: directory.agencies().count(),
-        rules: directory.rules().len(),
+        agencies: parsed.agencies().count(),
+        rules: parsed.rules().len(),
     })
 }

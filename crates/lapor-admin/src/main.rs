@@ -75,7 +75,7 @@ async fn main() -> ExitCode {
         eprintln!("lapor-admin: name the table with --table or TABLE_NAME");
         return ExitCode::FAILURE;
     };
-    let config = lapor_store::aws_config().await;
+    let config = lapor_lambda::aws_config().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
     match import_agencies(&store, &json).await {
         Ok(s) => {

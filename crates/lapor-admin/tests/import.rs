@@ -2,7 +2,7 @@
 
 use lapor_admin::{import_agencies, ImportError};
 use lapor_core::{AgencyId, Category, Directory, RegionCode};
-use lapor_store::{MemStore, ReportStore};
+use lapor_store::{AgencyDirectory, MemStore};
 use serde_json::{json, Value};
 
 fn sample() -> Value {

@@ -102,6 +102,13 @@ pub struct Agency {
     pub oversight: bool,
 }
 
+impl Agency {
+    /// Whether reports may be assigned to it: neither the central admin's body nor oversight.
+    pub fn handles_reports(&self) -> bool {
+        !self.central && !self.oversight
+    }
+}
+
 /// Where a routing rule applies: a region, or the whole country.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, Utc, Weekday};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
 use crate::region::Zone;
@@ -18,7 +18,8 @@ const OPENS: (u32, u32) = (8, 0);
 const CLOSES: (u32, u32) = (16, 0);
 
 /// How long each stage may take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Sla {
     /// Central admin verifies and forwards.
     pub verify_working_days: u32,
@@ -32,6 +33,14 @@ pub struct Sla {
     pub reminder_working_days: u32,
 }
 
+/// The service levels of every category: `data/sla.json`'s defaults with each category's
+/// overrides applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceLevels {
+    defaults: Sla,
+    overrides: BTreeMap<Category, Sla>,
+}
+
 #[derive(Deserialize)]
 struct SlaFile {
     defaults: Sla,
@@ -39,49 +48,87 @@ struct SlaFile {
     overrides: BTreeMap<Category, serde_json::Map<String, serde_json::Value>>,
 }
 
-static SLA: LazyLock<SlaFile> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../data/sla.json"))
+static BUNDLED_SLA: LazyLock<ServiceLevels> = LazyLock::new(|| {
+    ServiceLevels::from_json(include_str!("../data/sla.json"))
         .unwrap_or_else(|e| panic!("bundled data/sla.json is invalid: {e}"))
 });
 
-impl Sla {
+impl ServiceLevels {
+    /// The bundled `data/sla.json`.
+    pub fn bundled() -> Self {
+        BUNDLED_SLA.clone()
+    }
+
+    /// Reads a service-level file; an override naming an unknown field or a wrong value is an
+    /// error, so a typo never silently keeps the default.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let file: SlaFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let overrides = file
+            .overrides
+            .into_iter()
+            .map(|(category, fields)| Ok((category, apply(file.defaults, &fields)?)))
+            .collect::<Result<_, String>>()?;
+        Ok(Self {
+            defaults: file.defaults,
+            overrides,
+        })
+    }
+
     /// The service levels for a category: the defaults with that category's overrides.
-    pub fn for_category(category: Category) -> Sla {
-        let file = &*SLA;
-        match file.overrides.get(&category) {
-            Some(overrides) => apply(file.defaults, overrides),
-            None => file.defaults,
-        }
+    pub fn for_category(&self, category: Category) -> Sla {
+        self.overrides
+            .get(&category)
+            .copied()
+            .unwrap_or(self.defaults)
     }
 }
 
-fn apply(defaults: Sla, overrides: &serde_json::Map<String, serde_json::Value>) -> Sla {
-    let mut merged = match serde_json::to_value(SlaShadow::from(defaults)) {
+fn apply(
+    defaults: Sla,
+    overrides: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Sla, String> {
+    let mut merged = match serde_json::to_value(defaults) {
         Ok(serde_json::Value::Object(m)) => m,
-        _ => return defaults,
+        _ => return Err("service levels are not an object".into()),
     };
-    merged.extend(overrides.clone());
-    serde_json::from_value(serde_json::Value::Object(merged)).unwrap_or(defaults)
-}
-
-#[derive(serde::Serialize)]
-struct SlaShadow {
-    verify_working_days: u32,
-    follow_up_working_days: u32,
-    completion_days: u32,
-    reporter_silence_working_days: u32,
-    reminder_working_days: u32,
-}
-
-impl From<Sla> for SlaShadow {
-    fn from(s: Sla) -> Self {
-        SlaShadow {
-            verify_working_days: s.verify_working_days,
-            follow_up_working_days: s.follow_up_working_days,
-            completion_days: s.completion_days,
-            reporter_silence_working_days: s.reporter_silence_working_days,
-            reminder_working_days: s.reminder_working_days,
+    for (field, value) in overrides {
+        if !merged.contains_key(field) {
+            return Err(format!("unknown service level `{field}`"));
         }
+        merged.insert(field.clone(), value.clone());
+    }
+    serde_json::from_value(serde_json::Value::Object(merged)).map_err(|e| e.to_string())
+}
+
+/// What every deadline is computed from: the work calendar and the service levels. Each
+/// transition of a report takes it and sets its own next deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deadlines {
+    pub calendar: WorkCalendar,
+    pub levels: ServiceLevels,
+}
+
+impl Deadlines {
+    /// Indonesia's holidays and the bundled service levels.
+    pub fn indonesia() -> Self {
+        Self {
+            calendar: WorkCalendar::indonesia(),
+            levels: ServiceLevels::bundled(),
+        }
+    }
+
+    pub fn sla(&self, category: Category) -> Sla {
+        self.levels.for_category(category)
+    }
+
+    /// `days` working days after `now` in `zone` (see [`WorkCalendar::add_working_days`]).
+    pub fn after_working_days(
+        &self,
+        now: DateTime<Utc>,
+        days: u32,
+        zone: Zone,
+    ) -> DateTime<FixedOffset> {
+        self.calendar.add_working_days(now, days, zone)
     }
 }
 
@@ -294,7 +341,7 @@ mod tests {
 
     #[test]
     fn service_levels_come_from_the_data_file_with_overrides() {
-        let sla = Sla::for_category(Category::Infrastruktur);
+        let sla = ServiceLevels::bundled().for_category(Category::Infrastruktur);
         assert_eq!(
             (
                 sla.verify_working_days,
@@ -305,9 +352,14 @@ mod tests {
         );
         let mut overrides = serde_json::Map::new();
         overrides.insert("follow_up_working_days".into(), serde_json::json!(2));
-        let faster = apply(sla, &overrides);
+        let faster = apply(sla, &overrides).expect("known field");
         assert_eq!(faster.follow_up_working_days, 2);
         assert_eq!(faster.verify_working_days, 3);
+        overrides.insert("follow_up_workdays".into(), serde_json::json!(2));
+        assert!(
+            apply(sla, &overrides).is_err(),
+            "a misspelt override is refused"
+        );
     }
 
     proptest! {

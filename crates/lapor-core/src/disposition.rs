@@ -6,6 +6,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::agency::AgencyId;
+use crate::deadline::Deadlines;
 use crate::report::{Actor, Event, EventKind, Report};
 use crate::status::{Status, TransitionError};
 
@@ -30,6 +31,24 @@ impl Report {
         (next, at)
     }
 
+    /// `days` working days from `now` in the report's own zone.
+    pub(crate) fn working_days_due(
+        &self,
+        now: DateTime<Utc>,
+        days: u32,
+        deadlines: &Deadlines,
+    ) -> DateTime<FixedOffset> {
+        deadlines.after_working_days(now, days, self.region.zone())
+    }
+
+    fn verification_due(&self, now: DateTime<Utc>, deadlines: &Deadlines) -> DateTime<FixedOffset> {
+        self.working_days_due(
+            now,
+            deadlines.sla(self.category).verify_working_days,
+            deadlines,
+        )
+    }
+
     pub(crate) fn hop_event(
         &self,
         next: &Report,
@@ -42,7 +61,7 @@ impl Report {
             at,
             kind,
             actor: hop.actor,
-            agency: hop.by.map(String::from),
+            agency: hop.by,
             status_before: Some(self.status),
             status_after: next.status,
             from_agency: self.agency.clone(),
@@ -52,17 +71,23 @@ impl Report {
         }
     }
 
-    /// Forwards the report to `to`, which must then follow up by `due`.
+    /// Forwards the report to `to`, which must then follow up within the category's follow-up
+    /// service level.
     pub fn forward(
         &self,
         to: &AgencyId,
         hop: Hop,
         now: DateTime<Utc>,
-        due: DateTime<FixedOffset>,
+        deadlines: &Deadlines,
     ) -> Result<(Report, Event), TransitionError> {
+        let due = self.working_days_due(
+            now,
+            deadlines.sla(self.category).follow_up_working_days,
+            deadlines,
+        );
         let (mut next, at) = self.next(now);
         next.status = self.status.transition(Status::Terdisposisi)?;
-        next.agency = Some(to.to_string());
+        next.agency = Some(to.clone());
         next.triage = false;
         next.overdue = false;
         next.due_at = Some(due);
@@ -72,13 +97,15 @@ impl Report {
         Ok((next, event))
     }
 
-    /// Puts a new report in the central admin's triage queue, to be verified by `due`.
+    /// Puts a new report in the central admin's triage queue, to be verified within the
+    /// verification service level.
     pub fn send_to_triage(
         &self,
         hop: Hop,
         now: DateTime<Utc>,
-        due: DateTime<FixedOffset>,
+        deadlines: &Deadlines,
     ) -> (Report, Event) {
+        let due = self.verification_due(now, deadlines);
         let (mut next, at) = self.next(now);
         next.triage = true;
         next.agency = None;
@@ -88,13 +115,15 @@ impl Report {
         (next, event)
     }
 
-    /// The agency says the report is not its authority: it goes back to central triage.
+    /// The agency says the report is not its authority: it goes back to central triage, to be
+    /// verified again within the verification service level.
     pub fn return_not_authority(
         &self,
         hop: Hop,
         now: DateTime<Utc>,
-        due: DateTime<FixedOffset>,
+        deadlines: &Deadlines,
     ) -> Result<(Report, Event), TransitionError> {
+        let due = self.verification_due(now, deadlines);
         let (mut next, at) = self.next(now);
         next.status = self.status.transition(Status::BukanWewenang)?;
         next.agency = None;

@@ -3,7 +3,7 @@
 //! Nothing here knows about AWS, HTTP or an async runtime, so every rule can be tested as a pure
 //! function and reused by each Lambda function, the local server and the tests.
 
-pub mod access;
+pub mod access_key;
 pub mod agency;
 pub mod category;
 pub mod classifier;
@@ -12,6 +12,7 @@ pub mod deadline;
 pub mod disposition;
 pub mod error;
 pub mod lifecycle;
+pub mod permission;
 pub mod region;
 pub mod report;
 pub mod sms;
@@ -19,12 +20,12 @@ pub mod stats;
 pub mod status;
 pub mod tracking;
 
-pub use access::{AccessKey, AccessKeyHash, KeyPepper};
+pub use access_key::{AccessKey, AccessKeyHash, KeyPepper};
 pub use agency::{Agency, AgencyContact, AgencyId, AgencyLevel, Directory, Role, Scope};
 pub use category::Category;
 pub use classifier::{classify, Classification};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use deadline::WorkCalendar;
+pub use deadline::{Deadlines, ServiceLevels, Sla, WorkCalendar};
 pub use disposition::Hop;
 pub use error::{Invalid, Message};
 pub use region::{Region, RegionCode, RegionLevel, Zone};

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 
-use crate::deadline::{Sla, WorkCalendar};
+use crate::deadline::Deadlines;
 use crate::disposition::Hop;
 use crate::error::Invalid;
 use crate::report::{Actor, Event, EventKind, Rating, Report};
@@ -43,7 +43,7 @@ impl Report {
         hop: Hop,
         resume_at: Option<DateTime<FixedOffset>>,
         now: DateTime<Utc>,
-        calendar: &WorkCalendar,
+        deadlines: &Deadlines,
     ) -> Result<(Report, Event), TransitionError> {
         if !matches!(to, Status::Diproses | Status::Selesai | Status::Tertunda) {
             return Err(TransitionError {
@@ -54,7 +54,7 @@ impl Report {
         }
         self.status.transition(to)?;
         let zone = self.region.zone();
-        let sla = Sla::for_category(self.category);
+        let sla = deadlines.sla(self.category);
         Ok(self.step(now, EventKind::FollowUp, hop, true, |next| {
             let at = now.with_timezone(&zone.offset());
             if next.first_response_at.is_none() {
@@ -70,7 +70,7 @@ impl Report {
             next.due_at = match to {
                 Status::Selesai => {
                     let last_word =
-                        calendar.add_working_days(now, sla.reporter_silence_working_days, zone);
+                        self.working_days_due(now, sla.reporter_silence_working_days, deadlines);
                     next.final_at = Some(last_word);
                     Some(last_word)
                 }
@@ -85,10 +85,9 @@ impl Report {
 
     /// The sweep found the current deadline passed: flag it red, raise the escalation level (at
     /// most 3) and start the next reminder period.
-    pub fn escalate(&self, now: DateTime<Utc>, calendar: &WorkCalendar) -> (Report, Event) {
+    pub fn escalate(&self, now: DateTime<Utc>, deadlines: &Deadlines) -> (Report, Event) {
         let level = (self.escalation + 1).min(3);
-        let zone = self.region.zone();
-        let reminder = Sla::for_category(self.category).reminder_working_days;
+        let reminder = deadlines.sla(self.category).reminder_working_days;
         let hop = Hop {
             actor: Actor::System,
             by: None,
@@ -97,17 +96,24 @@ impl Report {
         self.step(now, EventKind::Escalated, hop, true, |next| {
             next.overdue = true;
             next.escalation = level;
-            next.due_at = Some(calendar.add_working_days(now, reminder, zone));
+            next.due_at = Some(self.working_days_due(now, reminder, deadlines));
         })
     }
 
     /// The reporter stayed silent after `selesai`: the report is final.
-    pub fn close_final(&self, now: DateTime<Utc>) -> Result<(Report, Event), TransitionError> {
+    pub fn close_final(
+        &self,
+        now: DateTime<Utc>,
+        deadlines: &Deadlines,
+    ) -> Result<(Report, Event), TransitionError> {
         self.status.transition(Status::Arsip)?;
+        let days = deadlines.sla(self.category).reporter_silence_working_days;
         let hop = Hop {
             actor: Actor::System,
             by: None,
-            message: Some("Selesai: tidak ada tanggapan pelapor dalam 10 hari kerja.".into()),
+            message: Some(format!(
+                "Selesai: tidak ada tanggapan pelapor dalam {days} hari kerja."
+            )),
         };
         Ok(self.step(now, EventKind::Closed, hop, true, |next| {
             next.status = Status::Arsip;
@@ -138,7 +144,7 @@ impl Report {
         message: String,
         not_solved: bool,
         now: DateTime<Utc>,
-        calendar: &WorkCalendar,
+        deadlines: &Deadlines,
     ) -> Result<(Report, Event), ReporterError> {
         let hop = Hop {
             actor: Actor::Reporter,
@@ -151,25 +157,26 @@ impl Report {
         let at = now.with_timezone(&self.region.zone().offset());
         let still_open = self.status == Status::Selesai && self.final_at.is_some_and(|f| at < f);
         if !still_open {
+            let days = deadlines.sla(self.category).reporter_silence_working_days;
             return Err(ReporterError::Invalid(Invalid::field(
                 "not_solved",
                 "cannot_reopen",
-                "Laporan hanya dapat dibuka kembali dalam 10 hari kerja setelah dinyatakan selesai.",
-                "A report can only be reopened within 10 working days of being marked done.",
+                format!("Laporan hanya dapat dibuka kembali dalam {days} hari kerja setelah dinyatakan selesai."),
+                format!("A report can only be reopened within {days} working days of being marked done."),
             )));
         }
         self.status
             .transition(Status::Diproses)
             .map_err(ReporterError::Transition)?;
-        let zone = self.region.zone();
+        let due = self.working_days_due(
+            now,
+            deadlines.sla(self.category).follow_up_working_days,
+            deadlines,
+        );
         Ok(self.step(now, EventKind::Reply, hop, false, |next| {
             next.status = Status::Diproses;
             next.final_at = None;
-            next.due_at = Some(calendar.add_working_days(
-                now,
-                Sla::for_category(self.category).follow_up_working_days,
-                zone,
-            ));
+            next.due_at = Some(due);
         }))
     }
 
@@ -211,7 +218,8 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AgencyId, Channel, ReportDraft};
+    use crate::deadline::{ServiceLevels, WorkCalendar};
+    use crate::{AgencyId, Category, Channel, ReportDraft};
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s)
@@ -239,20 +247,23 @@ mod tests {
             by: None,
             message: None,
         };
-        let due = WorkCalendar::default().add_working_days(
-            utc("2026-11-30T02:00:00Z"),
-            5,
-            report.region.zone(),
-        );
         report
             .forward(
                 &AgencyId::parse("kota-cirebon-dpupr").expect("id"),
                 hop,
                 utc("2026-11-30T02:00:00Z"),
-                due,
+                &plain(),
             )
             .expect("forward")
             .0
+    }
+
+    /// Weekends only, and the bundled service levels.
+    fn plain() -> Deadlines {
+        Deadlines {
+            calendar: WorkCalendar::default(),
+            levels: ServiceLevels::bundled(),
+        }
     }
 
     fn officer() -> Hop {
@@ -263,50 +274,31 @@ mod tests {
         }
     }
 
+    /// The forwarded report after the agency's follow-up to `to` at `at`.
+    fn answered(to: Status, at: &str, deadlines: &Deadlines) -> Report {
+        forwarded()
+            .follow_up(to, officer(), None, utc(at), deadlines)
+            .expect("ok")
+            .0
+    }
+
     #[test]
     fn the_first_follow_up_records_whether_it_was_on_time() {
-        let cal = WorkCalendar::default();
-        let on_time = forwarded()
-            .follow_up(
-                Status::Diproses,
-                officer(),
-                None,
-                utc("2026-12-01T02:00:00Z"),
-                &cal,
-            )
-            .expect("ok")
-            .0;
+        let cal = plain();
+        let on_time = answered(Status::Diproses, "2026-12-01T02:00:00Z", &cal);
         assert!(on_time.responded_on_time);
         assert_eq!(
             on_time.due_at.map(|d| d.to_rfc3339()).as_deref(),
             Some("2027-01-29T09:00:00+07:00")
         );
-        let late = forwarded()
-            .follow_up(
-                Status::Diproses,
-                officer(),
-                None,
-                utc("2026-12-10T02:00:00Z"),
-                &cal,
-            )
-            .expect("ok")
-            .0;
+        let late = answered(Status::Diproses, "2026-12-10T02:00:00Z", &cal);
         assert!(!late.responded_on_time);
     }
 
     #[test]
     fn done_then_reopened_within_ten_working_days_only() {
-        let cal = WorkCalendar::default();
-        let done = forwarded()
-            .follow_up(
-                Status::Selesai,
-                officer(),
-                None,
-                utc("2026-12-01T02:00:00Z"),
-                &cal,
-            )
-            .expect("ok")
-            .0;
+        let cal = plain();
+        let done = answered(Status::Selesai, "2026-12-01T02:00:00Z", &cal);
         assert_eq!(
             done.final_at.map(|d| d.to_rfc3339()).as_deref(),
             Some("2026-12-15T09:00:00+07:00")
@@ -327,7 +319,7 @@ mod tests {
 
     #[test]
     fn a_rating_comes_once_and_only_after_done() {
-        let cal = WorkCalendar::default();
+        let cal = plain();
         let rating = Rating {
             stars: 5,
             comment: None,
@@ -335,16 +327,7 @@ mod tests {
         assert!(forwarded()
             .rate(rating.clone(), utc("2026-12-01T02:00:00Z"))
             .is_err());
-        let done = forwarded()
-            .follow_up(
-                Status::Selesai,
-                officer(),
-                None,
-                utc("2026-12-01T02:00:00Z"),
-                &cal,
-            )
-            .expect("ok")
-            .0;
+        let done = answered(Status::Selesai, "2026-12-01T02:00:00Z", &cal);
         let rated = done
             .rate(rating.clone(), utc("2026-12-02T02:00:00Z"))
             .expect("rate")
@@ -356,7 +339,7 @@ mod tests {
 
     #[test]
     fn follow_ups_cannot_jump_to_other_statuses() {
-        let cal = WorkCalendar::default();
+        let cal = plain();
         let err = forwarded().follow_up(
             Status::BukanWewenang,
             officer(),
@@ -378,5 +361,55 @@ mod tests {
                 &cal
             )
             .is_err());
+    }
+
+    #[test]
+    fn texts_that_state_a_duration_read_it_from_the_service_levels() {
+        let levels = ServiceLevels::from_json(
+            r#"{"defaults": {"verify_working_days": 3, "follow_up_working_days": 5,
+                "completion_days": 60, "reporter_silence_working_days": 10,
+                "reminder_working_days": 2},
+               "overrides": {"infrastruktur": {"reporter_silence_working_days": 7}}}"#,
+        )
+        .expect("valid levels");
+        assert_eq!(
+            levels
+                .for_category(Category::Infrastruktur)
+                .reporter_silence_working_days,
+            7
+        );
+        assert_eq!(
+            levels
+                .for_category(Category::Kesehatan)
+                .reporter_silence_working_days,
+            10
+        );
+        let deadlines = Deadlines {
+            calendar: WorkCalendar::default(),
+            levels,
+        };
+        let done = answered(Status::Selesai, "2026-12-01T02:00:00Z", &deadlines);
+        // Tuesday 1 December + 7 working days = Thursday 10 December.
+        assert_eq!(
+            done.final_at.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2026-12-10T09:00:00+07:00")
+        );
+        let (_, closed) = done
+            .close_final(utc("2026-12-11T02:00:00Z"), &deadlines)
+            .expect("close");
+        assert_eq!(
+            closed.message.as_deref(),
+            Some("Selesai: tidak ada tanggapan pelapor dalam 7 hari kerja.")
+        );
+        let refused = done.reply(
+            "Belum.".into(),
+            true,
+            utc("2026-12-11T02:00:00Z"),
+            &deadlines,
+        );
+        assert!(
+            matches!(&refused, Err(ReporterError::Invalid(e)) if e.message.id.contains("7 hari kerja") && e.message.en.contains("7 working days")),
+            "{refused:?}"
+        );
     }
 }

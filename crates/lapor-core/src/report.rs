@@ -5,7 +5,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::access::AccessKeyHash;
+use crate::access_key::AccessKeyHash;
+use crate::agency::AgencyId;
 use crate::category::Category;
 use crate::error::Invalid;
 use crate::region::RegionCode;
@@ -186,6 +187,8 @@ pub struct NewReport {
     pub privacy: Privacy,
     pub channel: Channel,
     pub reporter: Option<Reporter>,
+    /// The channel named no place, so `region` is a stand-in (see [`Report::region_assumed`]).
+    pub region_assumed: bool,
 }
 
 /// How Lapor writes a time for people: RFC 3339 to the second, with the zone's offset.
@@ -254,6 +257,7 @@ impl ReportDraft<'_> {
             privacy,
             channel,
             reporter,
+            region_assumed: false,
         })
     }
 }
@@ -498,7 +502,7 @@ pub struct Report {
     #[serde(default)]
     pub escalation: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agency: Option<String>,
+    pub agency: Option<AgencyId>,
     /// Waiting in the central admin's triage queue for verification and forwarding.
     #[serde(default)]
     pub triage: bool,
@@ -552,7 +556,7 @@ impl Report {
             location: new.location,
             privacy: new.privacy,
             channel: new.channel,
-            region_assumed: false,
+            region_assumed: new.region_assumed,
             status: Status::Diterima,
             overdue: false,
             escalation: 0,
@@ -638,15 +642,15 @@ pub struct Event {
     pub kind: EventKind,
     pub actor: Actor,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agency: Option<String>,
+    pub agency: Option<AgencyId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_before: Option<Status>,
     pub status_after: Status,
     /// For forwarding and returns: the agency the report left and the one it went to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_agency: Option<String>,
+    pub from_agency: Option<AgencyId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_agency: Option<String>,
+    pub to_agency: Option<AgencyId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Whether the public view shows it (replies between reporter and agency are not public).

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::Datelike;
 use serde::Serialize;
 
+use crate::agency::AgencyId;
 use crate::report::Report;
 
 /// One counter item.
@@ -57,7 +58,10 @@ fn contributions(report: &Report) -> Vec<(CounterKey, String)> {
         regions.push(parent.to_string());
     }
     let dimensions = [
-        format!("agency#{}", report.agency.as_deref().unwrap_or("-")),
+        format!(
+            "agency#{}",
+            report.agency.as_ref().map_or("-", AgencyId::as_str)
+        ),
         format!("category#{}", report.category.id()),
         format!("month#{:02}", report.created_at.month()),
     ];
@@ -129,17 +133,95 @@ impl StatsRow {
                 .collect::<BTreeMap<_, _>>()
         };
         let get = |name: &str| counters.get(name).copied().unwrap_or(0);
-        let followed_up = get("followed_up");
-        let on_time = get("on_time");
-        StatsRow {
+        Self::with_share(StatsRow {
             key,
             total: get("total"),
             colors: pick("color_"),
             statuses: pick("status_"),
-            followed_up,
-            on_time,
-            #[allow(clippy::cast_precision_loss)]
-            on_time_share: (followed_up > 0).then(|| on_time as f64 / followed_up as f64),
+            followed_up: get("followed_up"),
+            on_time: get("on_time"),
+            on_time_share: None,
+        })
+    }
+
+    /// The sum of `rows`, under `key`: the totals line of a table.
+    pub fn sum(key: String, rows: &[StatsRow]) -> StatsRow {
+        let mut total = StatsRow {
+            key,
+            total: 0,
+            colors: BTreeMap::new(),
+            statuses: BTreeMap::new(),
+            followed_up: 0,
+            on_time: 0,
+            on_time_share: None,
+        };
+        for row in rows {
+            total.total += row.total;
+            total.followed_up += row.followed_up;
+            total.on_time += row.on_time;
+            for (color, n) in &row.colors {
+                *total.colors.entry(color.clone()).or_default() += n;
+            }
+            for (status, n) in &row.statuses {
+                *total.statuses.entry(status.clone()).or_default() += n;
+            }
         }
+        total.colors.retain(|_, n| *n != 0);
+        total.statuses.retain(|_, n| *n != 0);
+        Self::with_share(total)
+    }
+
+    fn with_share(mut row: StatsRow) -> StatsRow {
+        #[allow(clippy::cast_precision_loss)]
+        let share = (row.followed_up > 0).then(|| row.on_time as f64 / row.followed_up as f64);
+        row.on_time_share = share;
+        row
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str, counters: &[(&str, i64)]) -> StatsRow {
+        let counters = counters
+            .iter()
+            .map(|(name, n)| (name.to_string(), *n))
+            .collect();
+        StatsRow::from_counters(key.into(), &counters)
+    }
+
+    #[test]
+    fn the_totals_line_adds_every_row() {
+        let rows = [
+            row(
+                "infrastruktur",
+                &[
+                    ("total", 3),
+                    ("color_green", 2),
+                    ("color_red", 1),
+                    ("status_selesai", 2),
+                    ("status_diproses", 1),
+                    ("followed_up", 3),
+                    ("on_time", 2),
+                ],
+            ),
+            row(
+                "kesehatan",
+                &[
+                    ("total", 1),
+                    ("color_red", 1),
+                    ("status_diproses", 1),
+                    ("followed_up", 1),
+                ],
+            ),
+        ];
+        let total = StatsRow::sum("total".into(), &rows);
+        assert_eq!((total.total, total.followed_up, total.on_time), (4, 4, 2));
+        assert_eq!(total.colors.get("red"), Some(&2));
+        assert_eq!(total.colors.get("green"), Some(&2));
+        assert_eq!(total.statuses.get("diproses"), Some(&2));
+        assert_eq!(total.on_time_share, Some(0.5));
+        assert_eq!(StatsRow::sum("total".into(), &[]).on_time_share, None);
     }
 }

@@ -13,7 +13,8 @@ use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayV2httpRequestContext,
 };
 use lambda_http::request::RequestContext;
-use lapor_core::{AgencyId, Role};
+use lapor_core::permission::{self, Action, Refusal, Relation};
+use lapor_core::{Actor, AgencyId, Hop, Role};
 
 use crate::ApiError;
 
@@ -39,6 +40,35 @@ fn unauthenticated() -> ApiError {
 
 pub fn forbidden(id: impl Into<String>, en: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", id, en)
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let message = refusal.message();
+        forbidden(message.id, message.en)
+    }
+}
+
+impl Officer {
+    /// This officer acting, as the timeline records it.
+    pub fn hop(&self, message: Option<String>) -> Hop {
+        let actor = match self.role {
+            Role::AdminPusat => Actor::AdminPusat,
+            Role::AgencyAdmin => Actor::AgencyAdmin,
+            Role::Officer => Actor::Officer,
+        };
+        Hop {
+            actor,
+            by: Some(self.agency.clone()),
+            message,
+        }
+    }
+
+    /// Whether the policy lets this officer take `action` on a report that is `relation` to
+    /// their agency; the refusal as a 403 otherwise.
+    pub fn may(&self, action: Action, relation: Relation) -> Result<(), ApiError> {
+        Ok(permission::check(self.role, action, relation)?)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Officer {

@@ -166,6 +166,18 @@ pub struct JsonObject {
 }
 
 impl JsonObject {
+    /// A JSON object body with no fields but `known`: the form of every request that changes a
+    /// report.
+    pub async fn read_fields(
+        headers: &HeaderMap,
+        body: Body,
+        known: &[&str],
+    ) -> Result<Map<String, Value>, ApiError> {
+        let object = Self::read(headers, body).await?.object;
+        lapor_core::report::reject_unknown(&object, known)?;
+        Ok(object)
+    }
+
     pub async fn read(headers: &HeaderMap, body: Body) -> Result<Self, ApiError> {
         if !is_json(headers) {
             return Err(ApiError::new(
@@ -294,4 +306,19 @@ pub fn finish(routes: axum::Router) -> axum::Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_id))
+}
+
+/// One timeline entry as every view shows it (which entries a view shows is the view's choice).
+pub fn timeline_entry(event: &lapor_core::Event) -> Value {
+    json!({
+        "at": lapor_core::format_time(&event.at),
+        "kind": event.kind,
+        "actor": event.actor,
+        "agency": event.agency,
+        "status_before": event.status_before,
+        "status_after": event.status_after,
+        "from_agency": event.from_agency,
+        "to_agency": event.to_agency,
+        "message": event.message,
+    })
 }

@@ -1,4 +1,5 @@
-//! Reports in one DynamoDB table. Key design (also in the README):
+//! Every port in one DynamoDB table. The key and index layout below is this module's own: no
+//! caller sees a key, a shard or a cursor's encoding. Key design (also in the README):
 //!
 //! | item            | pk                    | sk               |
 //! |-----------------|-----------------------|------------------|
@@ -37,10 +38,11 @@ use lapor_core::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::keys::{decode_cursor, due_bound, due_position, encode_cursor, queue_position};
+use crate::paging::QueueIndex;
 use crate::{
-    decode_cursor, due_bound, due_shard, due_sort_key, encode_cursor, queue_sort_key, Conflict,
-    DuePage, IdempotencyRecord, Page, Queue, ReportStore, ReportWithTimeline, StoreError,
-    Submission,
+    AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Queue, ReportWithTimeline,
+    ReporterIdentity, Reports, Statistics, StoreError, Submission,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -78,19 +80,44 @@ impl TableSpec {
     pub const INBOX_KEYS: [&'static str; 2] = [INBOX_PK, INBOX_SK];
     pub const DUE_INDEX: &'static str = DUE_INDEX;
     pub const DUE_KEYS: [&'static str; 2] = [DUE_PK, DUE_SK];
+    /// How many partitions the due index spreads deadlines over: an overdue sweep reads at
+    /// least one page per shard.
+    pub const DUE_SHARDS: u8 = DUE_SHARDS;
 }
 
-/// A report's item: the report plus the keys of the queue it sits in.
+/// The due index is split into this many shards so no partition takes every sweep read.
+const DUE_SHARDS: u8 = 4;
+
+/// The shard a report's deadline is filed under (stable for a code).
+fn due_shard(code: &TrackingCode) -> u8 {
+    let sum: u32 = code.as_str().bytes().map(u32::from).sum();
+    u8::try_from(sum % u32::from(DUE_SHARDS)).unwrap_or(0)
+}
+
+fn due_shard_key(shard: u8) -> String {
+    format!("DUE#{shard}")
+}
+
+/// The queue a report sits in, if any: where the inbox index files it.
+fn queue_of(report: &Report) -> Option<String> {
+    if report.triage {
+        Some(queue_key(&Queue::Triage))
+    } else {
+        report.agency.clone().map(|a| queue_key(&Queue::Agency(a)))
+    }
+}
+
+/// A report's item: the report plus the keys of the queue and the due shard it sits in.
 fn report_item(report: &Report) -> Result<Item, StoreError> {
     let mut item = item_of(report, report_pk(&report.tracking_code), META.into())?;
-    if let Some(queue) = Queue::of(report) {
+    if let Some(queue) = queue_of(report) {
         item.insert(INBOX_PK.into(), s(queue));
-        item.insert(INBOX_SK.into(), s(queue_sort_key(report)));
+        item.insert(INBOX_SK.into(), s(queue_position(report)));
     }
-    if let Some(due) = due_sort_key(report) {
+    if let Some(due) = due_position(report) {
         item.insert(
             DUE_PK.into(),
-            s(format!("DUE#{}", due_shard(&report.tracking_code))),
+            s(due_shard_key(due_shard(&report.tracking_code))),
         );
         item.insert(DUE_SK.into(), s(due));
     }
@@ -149,18 +176,6 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
 }
 
 impl DynamoStore {
-    /// The store a Lambda function uses: the table named by `TABLE_NAME`, with the SDK
-    /// configured from the environment (region, credentials, endpoint).
-    pub async fn from_env() -> Result<Self, String> {
-        Self::from_config(&crate::aws_config().await)
-    }
-
-    /// As [`DynamoStore::from_env`], on a configuration the caller also uses for other clients.
-    pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self, String> {
-        let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set".to_string())?;
-        Ok(Self::new(Client::new(config), table))
-    }
-
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -369,6 +384,40 @@ impl DynamoStore {
             .collect()
     }
 
+    /// Every item of partition `pk` whose sort key (`#sk`) meets `sort_condition` on `:v`, all
+    /// pages of it.
+    async fn query_partition(
+        &self,
+        pk: String,
+        sort_condition: &str,
+        value: AttributeValue,
+        consistent: bool,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(format!("#pk = :pk AND {sort_condition}"))
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":v", value.clone())
+                .consistent_read(consistent)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     async fn get(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -420,7 +469,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl ReportStore for DynamoStore {
+impl Reports for DynamoStore {
     async fn create_report(&self, sub: &Submission, now_unix: i64) -> Result<(), StoreError> {
         let pk = report_pk(&sub.report.tracking_code);
         let new_key = Some("attribute_not_exists(#pk)");
@@ -495,43 +544,18 @@ impl ReportStore for DynamoStore {
     ) -> Result<Option<ReportWithTimeline>, StoreError> {
         let mut report = None;
         let mut timeline = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND #sk <= :meta")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", s(report_pk(code)))
-                .expression_attribute_values(":meta", s(META))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in out.items.unwrap_or_default() {
-                let is_meta = matches!(item.get(SK), Some(AttributeValue::S(sk)) if sk == META);
-                if is_meta {
-                    report = Some(from_item::<Report>(item)?);
-                } else {
-                    timeline.push(from_item::<Event>(item)?);
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
+        let items = self
+            .query_partition(report_pk(code), "#sk <= :v", s(META), true)
+            .await?;
+        for item in items {
+            let is_meta = matches!(item.get(SK), Some(AttributeValue::S(sk)) if sk == META);
+            if is_meta {
+                report = Some(from_item::<Report>(item)?);
+            } else {
+                timeline.push(from_item::<Event>(item)?);
             }
         }
         Ok(report.map(|report| ReportWithTimeline { report, timeline }))
-    }
-
-    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
-        self.get(report_pk(code), REPORTER)
-            .await?
-            .map(from_item)
-            .transpose()
     }
 
     async fn update_report(
@@ -563,7 +587,20 @@ impl ReportStore for DynamoStore {
             Err(Ok(_)) => Err(StoreError::Conflict(Conflict::VersionMismatch)),
         }
     }
+}
 
+#[async_trait]
+impl ReporterIdentity for DynamoStore {
+    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
+        self.get(report_pk(code), REPORTER)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl AgencyDirectory for DynamoStore {
     async fn put_directory(&self, directory: &Directory) -> Result<(), StoreError> {
         let mut items = Vec::new();
         for agency in directory.agencies() {
@@ -610,55 +647,6 @@ impl ReportStore for DynamoStore {
                 .collect(),
             _ => Ok(Vec::new()),
         }
-    }
-
-    async fn stats(
-        &self,
-        region: &RegionCode,
-        year: i32,
-        group: GroupBy,
-    ) -> Result<Vec<StatsRow>, StoreError> {
-        let mut rows = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", s(format!("STATS#{region}#{year}")))
-                .expression_attribute_values(":prefix", s(group.prefix()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in out.items.unwrap_or_default() {
-                let key = match item.get(SK) {
-                    Some(AttributeValue::S(sk)) => {
-                        sk.trim_start_matches(group.prefix()).to_string()
-                    }
-                    _ => continue,
-                };
-                let counters = item
-                    .iter()
-                    .filter_map(|(name, value)| match value {
-                        AttributeValue::N(n) => n.parse::<i64>().ok().map(|v| (name.clone(), v)),
-                        _ => None,
-                    })
-                    .collect();
-                let row = StatsRow::from_counters(key, &counters);
-                if row.total != 0 {
-                    rows.push(row);
-                }
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        Ok(rows)
     }
 
     async fn route(
@@ -714,15 +702,125 @@ impl ReportStore for DynamoStore {
             .iter()
             .find_map(|scope| found.get(&rule_key(scope, category).0).cloned()))
     }
+}
 
-    async fn queue(
+#[async_trait]
+impl Statistics for DynamoStore {
+    async fn stats(
+        &self,
+        region: &RegionCode,
+        year: i32,
+        group: GroupBy,
+    ) -> Result<Vec<StatsRow>, StoreError> {
+        let mut rows = Vec::new();
+        let items = self
+            .query_partition(
+                format!("STATS#{region}#{year}"),
+                "begins_with(#sk, :v)",
+                s(group.prefix()),
+                false,
+            )
+            .await?;
+        for item in items {
+            let key = match item.get(SK) {
+                Some(AttributeValue::S(sk)) => sk.trim_start_matches(group.prefix()).to_string(),
+                _ => continue,
+            };
+            let counters = item
+                .iter()
+                .filter_map(|(name, value)| match value {
+                    AttributeValue::N(n) => n.parse::<i64>().ok().map(|v| (name.clone(), v)),
+                    _ => None,
+                })
+                .collect();
+            let row = StatsRow::from_counters(key, &counters);
+            if row.total != 0 {
+                rows.push(row);
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// Where an overdue listing goes on: a shard, and the position in it after which to read.
+fn due_cursor(shard: u8, after: Option<&str>) -> String {
+    encode_cursor(&format!("{shard}|{}", after.unwrap_or_default()))
+}
+
+fn parse_due_cursor(cursor: &str) -> Result<(u8, Option<String>), StoreError> {
+    let text = decode_cursor(cursor)?;
+    let bad = || StoreError::Conflict(Conflict::BadCursor);
+    let (shard, after) = text.split_once('|').ok_or_else(bad)?;
+    let shard: u8 = shard.parse().map_err(|_| bad())?;
+    if shard >= DUE_SHARDS {
+        return Err(bad());
+    }
+    Ok((shard, Some(after.to_string()).filter(|a| !a.is_empty())))
+}
+
+impl DynamoStore {
+    /// One query of one due shard: up to `limit` overdue reports after `after`, the position of
+    /// the last one read when the shard may hold more, and the items read.
+    async fn overdue_in_shard(
+        &self,
+        shard: u8,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<(Vec<Report>, Option<String>, usize), StoreError> {
+        let start = after
+            .map(|position| {
+                let code = position
+                    .rsplit('#')
+                    .next()
+                    .ok_or(StoreError::Conflict(Conflict::BadCursor))?;
+                Ok::<_, StoreError>(HashMap::from([
+                    (DUE_PK.to_string(), s(due_shard_key(shard))),
+                    (DUE_SK.to_string(), s(position)),
+                    (PK.to_string(), s(format!("REPORT#{code}"))),
+                    (SK.to_string(), s(META)),
+                ]))
+            })
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("#d = :d AND #s < :now")
+            .expression_attribute_names("#d", DUE_PK)
+            .expression_attribute_names("#s", DUE_SK)
+            .expression_attribute_values(":d", s(due_shard_key(shard)))
+            .expression_attribute_values(":now", s(due_bound(now)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(backend)?;
+        let read = usize::try_from(out.scanned_count).unwrap_or(0);
+        let reports: Vec<Report> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        let next = out.last_evaluated_key.and_then(|k| match k.get(DUE_SK) {
+            Some(AttributeValue::S(v)) => Some(v.clone()),
+            _ => None,
+        });
+        Ok((reports, next, read))
+    }
+}
+
+#[async_trait]
+impl QueueIndex for DynamoStore {
+    async fn read_queue(
         &self,
         queue: &Queue,
+        after: Option<&str>,
         limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page, StoreError> {
-        let after = cursor.map(decode_cursor).transpose()?;
-        // A position is a sort key, not an item key, so one cursor can page several queues at
+    ) -> Result<(Vec<Report>, bool), StoreError> {
+        // A position is a sort key, not an item key, so one position pages several queues at
         // once (a supervisor's inbox merges its departments').
         let condition = if after.is_some() {
             "#q = :q AND #s < :after"
@@ -751,70 +849,47 @@ impl ReportStore for DynamoStore {
             .into_iter()
             .map(from_item)
             .collect::<Result<_, _>>()?;
-        let next = out.last_evaluated_key.and_then(|k| match k.get(INBOX_SK) {
-            Some(AttributeValue::S(v)) => Some(encode_cursor(v)),
-            _ => None,
-        });
-        Ok(Page { reports, next })
+        Ok((reports, out.last_evaluated_key.is_some()))
     }
 
-    async fn overdue(
+    /// Reads the shards in turn; the cursor names the shard and the position in it.
+    async fn overdue_page(
         &self,
-        shard: u8,
         now: chrono::DateTime<chrono::Utc>,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<DuePage, StoreError> {
-        let shard_key = format!("DUE#{shard}");
-        let start = cursor
-            .map(|c| {
-                let sort_key = decode_cursor(c)?;
-                let code = sort_key
-                    .rsplit('#')
-                    .next()
-                    .ok_or(StoreError::Conflict(Conflict::BadCursor))?
-                    .to_string();
-                Ok::<_, StoreError>(HashMap::from([
-                    (DUE_PK.to_string(), s(shard_key.clone())),
-                    (DUE_SK.to_string(), s(sort_key)),
-                    (PK.to_string(), s(format!("REPORT#{code}"))),
-                    (SK.to_string(), s(META)),
-                ]))
-            })
-            .transpose()?;
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(DUE_INDEX)
-            .key_condition_expression("#d = :d AND #s < :now")
-            .expression_attribute_names("#d", DUE_PK)
-            .expression_attribute_names("#s", DUE_SK)
-            .expression_attribute_values(":d", s(shard_key))
-            .expression_attribute_values(":now", s(due_bound(now)))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(backend)?;
-        let read = usize::try_from(out.scanned_count).unwrap_or(0);
-        let reports: Vec<Report> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        let next = out.last_evaluated_key.and_then(|k| match k.get(DUE_SK) {
-            Some(AttributeValue::S(v)) => Some(encode_cursor(v)),
-            _ => None,
-        });
+        let (mut shard, mut after) = match cursor {
+            Some(c) => parse_due_cursor(c)?,
+            None => (0, None),
+        };
+        let mut reports = Vec::new();
+        let mut read = 0;
+        while shard < DUE_SHARDS && reports.len() < limit {
+            let (found, next, items) = self
+                .overdue_in_shard(shard, now, limit - reports.len(), after.as_deref())
+                .await?;
+            reports.extend(found);
+            read += items;
+            match next {
+                Some(position) => after = Some(position),
+                None => {
+                    shard += 1;
+                    after = None;
+                }
+            }
+        }
+        let next = (shard < DUE_SHARDS).then(|| due_cursor(shard, after.as_deref()));
         Ok(DuePage {
             reports,
             next,
             read,
         })
     }
+}
 
+#[async_trait]
+impl Marks for DynamoStore {
     async fn mark_once(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<bool, StoreError> {
         let mut item = Item::new();
         item.insert(PK.into(), s(format!("MARK#{key}")));

@@ -1,13 +1,32 @@
-//! Where reports live. [`ReportStore`] is the port every function talks to; [`DynamoStore`] keeps
-//! reports in one DynamoDB table and [`MemStore`] keeps them in memory (optionally in a file) for
-//! lapor-local and fast handler tests. Both pass the same contract suite (`tests/contract.rs`).
+//! Where Lapor's data lives, behind narrow ports, one per concern:
+//!
+//! | port | holds | who needs it |
+//! |---|---|---|
+//! | [`Reports`] | reports, their timelines and idempotency records | every function that reads or changes a report |
+//! | [`ReporterIdentity`] | who sent a report | only the functions that show or contact the reporter |
+//! | [`AgencyDirectory`] | agencies, departments and routing rules | routing, officers, notify, sms |
+//! | [`WorkQueues`] | the triage and agency queues and the due index | officers, the sweep |
+//! | [`Statistics`] | the published counters | the public statistics |
+//! | [`Marks`] | once-only marks and rate counters | stream consumers, sms |
+//!
+//! [`DynamoStore`] keeps everything in one DynamoDB table, with a key and index layout that is
+//! private to it; [`MemStore`] keeps it in memory (optionally in a file) for lapor-local and fast
+//! handler tests. Both implement every port and pass one contract suite
+//! (`tests/tests/store_contract.rs`). [`Stores`] hands each port out from one store, so a
+//! function's `Deps` names exactly the ports it uses and a decorator wraps one port alone.
 
 mod dynamo;
+mod keys;
 mod mem;
+mod once;
+mod paging;
 mod stream;
+mod submit;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use lapor_core::stats::{GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, TrackingCode,
@@ -16,24 +35,9 @@ use serde::{Deserialize, Serialize};
 
 pub use dynamo::{DynamoStore, TableSpec};
 pub use mem::MemStore;
-
-/// The AWS configuration every Lapor binary uses: region, credentials and endpoint from the usual
-/// environment and chain, over HTTPS with rustls on the ring crypto provider. The SDK's default
-/// client brings aws-lc, which made the smallest function's bootstrap over a megabyte larger;
-/// ring does the TLS that AWS endpoints need.
-pub async fn aws_config() -> aws_config::SdkConfig {
-    use aws_smithy_http_client::tls;
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(https)
-        .load()
-        .await
-}
+pub use once::do_once;
 pub use stream::{handle_changes, report_changes, ReportChange};
+pub use submit::{file_report, sha256_hex, Filed, IdempotencyKey};
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 60 * 60;
@@ -91,7 +95,7 @@ pub enum Conflict {
     IdempotencyKeyTaken,
     /// The report changed (or vanished) since it was read.
     VersionMismatch,
-    /// A queue cursor that no page of ours produced.
+    /// A cursor that no page of ours produced.
     BadCursor,
 }
 
@@ -107,55 +111,16 @@ impl Queue {
     pub fn holds(&self, report: &Report) -> bool {
         match self {
             Queue::Triage => report.triage,
-            Queue::Agency(id) => !report.triage && report.agency.as_deref() == Some(id.as_str()),
-        }
-    }
-
-    /// The queue a report sits in, if any: where the inbox index files it.
-    pub fn of(report: &Report) -> Option<String> {
-        if report.triage {
-            Some("TRIAGE".into())
-        } else {
-            report.agency.as_ref().map(|a| format!("AGENCY#{a}"))
+            Queue::Agency(id) => !report.triage && report.agency.as_ref() == Some(id),
         }
     }
 }
 
-/// Where a queue listing sorts a report: newest first, ties broken by code.
-pub fn queue_sort_key(report: &Report) -> String {
-    format!(
-        "{}#{}",
-        report.created_at.to_utc().format("%Y-%m-%dT%H:%M:%S%.6fZ"),
-        report.tracking_code
-    )
-}
-
-/// The due index is split into this many shards so no partition takes every sweep read.
-pub const DUE_SHARDS: u8 = 4;
-
-/// The shard a report's deadline is filed under (stable for a code).
-pub fn due_shard(code: &TrackingCode) -> u8 {
-    let sum: u32 = code.as_str().bytes().map(u32::from).sum();
-    u8::try_from(sum % u32::from(DUE_SHARDS)).unwrap_or(0)
-}
-
-/// Where the due index files a report: its deadline (UTC) then its code; none when no deadline
-/// runs (archived, or nothing due).
-pub fn due_sort_key(report: &Report) -> Option<String> {
-    let due = report
-        .due_at
-        .filter(|_| report.status != lapor_core::Status::Arsip)?;
-    Some(format!(
-        "{}#{}",
-        due.to_utc().format("%Y-%m-%dT%H:%M:%S%.6fZ"),
-        report.tracking_code
-    ))
-}
-
-/// The index position just after every deadline up to `now`.
-pub fn due_bound(now: DateTime<chrono::Utc>) -> String {
-    // '$' sorts after '#', so a deadline at exactly `now` is included.
-    format!("{}$", now.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+/// One page of reports, and the opaque cursor that continues after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub reports: Vec<Report>,
+    pub next: Option<String>,
 }
 
 /// One page of reports whose deadline has passed, oldest deadline first.
@@ -167,32 +132,12 @@ pub struct DuePage {
     pub read: usize,
 }
 
-/// The cursor that continues a listing after `report`.
-pub fn cursor_after(report: &Report) -> String {
-    encode_cursor(&queue_sort_key(report))
-}
+/// Which reports of a queue a listing wants (a status or colour filter); `&|_| true` for all.
+pub type Wanted<'a> = &'a (dyn Fn(&Report) -> bool + Send + Sync);
 
-/// Cursors are opaque to clients: the last sort key, hex-encoded.
-pub(crate) fn encode_cursor(sort_key: &str) -> String {
-    hex::encode(sort_key)
-}
-
-pub(crate) fn decode_cursor(cursor: &str) -> Result<String, StoreError> {
-    hex::decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or(StoreError::Conflict(Conflict::BadCursor))
-}
-
-/// One page of a queue, newest first, and the cursor for the next page.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page {
-    pub reports: Vec<Report>,
-    pub next: Option<String>,
-}
-
+/// Reports, their timelines and the idempotency records of their submissions.
 #[async_trait]
-pub trait ReportStore: Send + Sync {
+pub trait Reports: Send + Sync {
     /// Writes the report, its reporter, its first event and its idempotency record in one
     /// all-or-nothing step. Fails with `CodeTaken` or `IdempotencyKeyTaken` and writes nothing.
     async fn create_report(&self, submission: &Submission, now_unix: i64)
@@ -212,9 +157,6 @@ pub trait ReportStore: Send + Sync {
         code: &TrackingCode,
     ) -> Result<Option<ReportWithTimeline>, StoreError>;
 
-    /// The reporter's identity. Only intake, sms and notify may call this.
-    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError>;
-
     /// Replaces `old` by `new` if the stored version is still `old.version`, appends `events`
     /// and moves the statistics counters, all or nothing (`VersionMismatch` otherwise).
     async fn update_report(
@@ -223,7 +165,19 @@ pub trait ReportStore: Send + Sync {
         new: &Report,
         events: &[Event],
     ) -> Result<(), StoreError>;
+}
 
+/// Who sent a report. Only the functions that must show or contact the reporter hold this port:
+/// intake (the reporter's own view), the officer console (identity on `publik` reports), notify
+/// (SMS to the reporter) and sms (is this phone the reporter's?).
+#[async_trait]
+pub trait ReporterIdentity: Send + Sync {
+    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError>;
+}
+
+/// The agency directory and the routing rules derived from it.
+#[async_trait]
+pub trait AgencyDirectory: Send + Sync {
     /// Writes every agency of the directory and the routing rules derived from it. Idempotent:
     /// importing the same directory twice leaves the same items.
     async fn put_directory(&self, directory: &Directory) -> Result<(), StoreError>;
@@ -233,14 +187,6 @@ pub trait ReportStore: Send + Sync {
     /// The agencies directly below `id` (its departments).
     async fn children(&self, id: &AgencyId) -> Result<Vec<AgencyId>, StoreError>;
 
-    /// Published statistics for a region and year, one row per value of the grouping.
-    async fn stats(
-        &self,
-        region: &RegionCode,
-        year: i32,
-        group: GroupBy,
-    ) -> Result<Vec<StatsRow>, StoreError>;
-
     /// The agency for a category in a region, falling back to the province and then the
     /// national rules; `None` when no rule matches (the report goes to triage).
     async fn route(
@@ -248,24 +194,46 @@ pub trait ReportStore: Send + Sync {
         region: &RegionCode,
         category: Category,
     ) -> Result<Option<AgencyId>, StoreError>;
+}
 
-    /// One page of a queue, newest first. `cursor` is a previous page's `next`.
+/// The work queues (newest first) and the due index (oldest deadline first).
+#[async_trait]
+pub trait WorkQueues: Send + Sync {
+    /// One page of the reports in any of `queues` that are `wanted`, merged newest first.
+    /// `cursor` is a previous page's `next` for the same queues.
     async fn queue(
         &self,
-        queue: &Queue,
+        queues: &[Queue],
+        wanted: Wanted<'_>,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page, StoreError>;
 
-    /// Reports in one due-index shard whose deadline is at or before `now`, oldest first.
+    /// Up to `limit` reports whose deadline is at or before `now`. `cursor` is a previous
+    /// page's `next`.
     async fn overdue(
         &self,
-        shard: u8,
-        now: DateTime<chrono::Utc>,
+        now: DateTime<Utc>,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<DuePage, StoreError>;
+}
 
+/// The published counters.
+#[async_trait]
+pub trait Statistics: Send + Sync {
+    /// Published statistics for a region and year, one row per value of the grouping.
+    async fn stats(
+        &self,
+        region: &RegionCode,
+        year: i32,
+        group: GroupBy,
+    ) -> Result<Vec<StatsRow>, StoreError>;
+}
+
+/// Once-only marks for stream consumers and rate-limit counters.
+#[async_trait]
+pub trait Marks: Send + Sync {
     /// Records that `key` has been handled; false when it already was (and is still live).
     /// Stream consumers use it to act once per change even when a record is delivered twice.
     async fn mark_once(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<bool, StoreError>;
@@ -276,4 +244,40 @@ pub trait ReportStore: Send + Sync {
     /// Counts one more hit on `key` (a rate-limit window: the caller puts the window in the key)
     /// and returns the count so far. The counter lives `ttl_secs` from its first hit.
     async fn count_hit(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<u64, StoreError>;
+}
+
+/// A store that holds every port: what the adapters are, and what the contract suite tests.
+pub trait Store:
+    Reports + ReporterIdentity + AgencyDirectory + WorkQueues + Statistics + Marks
+{
+}
+
+impl<T> Store for T where
+    T: Reports + ReporterIdentity + AgencyDirectory + WorkQueues + Statistics + Marks
+{
+}
+
+/// Every port of one store, to hand each function the ones it needs.
+#[derive(Clone)]
+pub struct Stores {
+    pub reports: Arc<dyn Reports>,
+    pub identity: Arc<dyn ReporterIdentity>,
+    pub directory: Arc<dyn AgencyDirectory>,
+    pub queues: Arc<dyn WorkQueues>,
+    pub statistics: Arc<dyn Statistics>,
+    pub marks: Arc<dyn Marks>,
+}
+
+impl Stores {
+    /// Every port served by `store`.
+    pub fn of<S: Store + 'static>(store: Arc<S>) -> Self {
+        Self {
+            reports: store.clone(),
+            identity: store.clone(),
+            directory: store.clone(),
+            queues: store.clone(),
+            statistics: store.clone(),
+            marks: store,
+        }
+    }
 }

@@ -13,9 +13,11 @@ use lapor_core::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::keys::{decode_cursor, due_bound, due_position, encode_cursor, queue_position};
+use crate::paging::QueueIndex;
 use crate::{
-    queue_sort_key, Conflict, DuePage, IdempotencyRecord, Page, Queue, ReportStore,
-    ReportWithTimeline, StoreError, Submission,
+    AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Queue, ReportWithTimeline,
+    ReporterIdentity, Reports, Statistics, StoreError, Submission,
 };
 
 #[derive(Debug, Default)]
@@ -47,9 +49,9 @@ struct State {
     /// 40k reports spent minutes catching up on its notifications.
     #[serde(skip)]
     next_purge: i64,
-    /// The due index: (shard, due sort key) → code. Derived from the reports, so never saved.
+    /// The due index: due position → code. Derived from the reports, so never saved.
     #[serde(skip)]
-    due: BTreeMap<(u8, String), TrackingCode>,
+    due: BTreeMap<String, TrackingCode>,
 }
 
 fn stats_key(region: &str, year: i32, dimension: &str) -> String {
@@ -71,12 +73,11 @@ impl State {
     }
 
     fn index_due(&mut self, old: Option<&Report>, new: &Report) {
-        let shard = crate::due_shard(&new.tracking_code);
-        if let Some(key) = old.and_then(crate::due_sort_key) {
-            self.due.remove(&(shard, key));
+        if let Some(key) = old.and_then(due_position) {
+            self.due.remove(&key);
         }
-        if let Some(key) = crate::due_sort_key(new) {
-            self.due.insert((shard, key), new.tracking_code.clone());
+        if let Some(key) = due_position(new) {
+            self.due.insert(key, new.tracking_code.clone());
         }
     }
 
@@ -177,7 +178,7 @@ fn save(file: &Path, state: &State) -> Result<(), StoreError> {
 }
 
 #[async_trait]
-impl ReportStore for MemStore {
+impl Reports for MemStore {
     async fn create_report(&self, s: &Submission, now_unix: i64) -> Result<(), StoreError> {
         self.write(|state| {
             if state.reports.contains_key(&s.report.tracking_code) {
@@ -237,14 +238,6 @@ impl ReportStore for MemStore {
         }))
     }
 
-    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
-        Ok(self
-            .lock()
-            .reports
-            .get(code)
-            .and_then(|s| s.reporter.clone()))
-    }
-
     async fn update_report(
         &self,
         old: &Report,
@@ -272,7 +265,21 @@ impl ReportStore for MemStore {
             Ok(())
         })
     }
+}
 
+#[async_trait]
+impl ReporterIdentity for MemStore {
+    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
+        Ok(self
+            .lock()
+            .reports
+            .get(code)
+            .and_then(|s| s.reporter.clone()))
+    }
+}
+
+#[async_trait]
+impl AgencyDirectory for MemStore {
     async fn put_directory(&self, directory: &Directory) -> Result<(), StoreError> {
         self.write(|state| {
             for agency in directory.agencies() {
@@ -299,6 +306,20 @@ impl ReportStore for MemStore {
             .collect())
     }
 
+    async fn route(
+        &self,
+        region: &RegionCode,
+        category: Category,
+    ) -> Result<Option<AgencyId>, StoreError> {
+        let state = self.lock();
+        Ok(Scope::fallbacks(region)
+            .iter()
+            .find_map(|scope| state.rules.get(&rule_key(scope, category)).cloned()))
+    }
+}
+
+#[async_trait]
+impl Statistics for MemStore {
     async fn stats(
         &self,
         region: &RegionCode,
@@ -315,62 +336,43 @@ impl ReportStore for MemStore {
             .filter(|row| row.total != 0)
             .collect())
     }
+}
 
-    async fn route(
-        &self,
-        region: &RegionCode,
-        category: Category,
-    ) -> Result<Option<AgencyId>, StoreError> {
-        let state = self.lock();
-        Ok(Scope::fallbacks(region)
-            .iter()
-            .find_map(|scope| state.rules.get(&rule_key(scope, category)).cloned()))
-    }
-
-    async fn queue(
+#[async_trait]
+impl QueueIndex for MemStore {
+    async fn read_queue(
         &self,
         queue: &Queue,
+        after: Option<&str>,
         limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page, StoreError> {
-        let after = cursor.map(crate::decode_cursor).transpose()?;
+    ) -> Result<(Vec<Report>, bool), StoreError> {
         let state = self.lock();
         let mut matching: Vec<(String, &Report)> = state
             .reports
             .values()
             .map(|s| &s.report)
             .filter(|r| queue.holds(r))
-            .map(|r| (queue_sort_key(r), r))
-            .filter(|(key, _)| after.as_ref().is_none_or(|a| key < a))
+            .map(|r| (queue_position(r), r))
+            .filter(|(key, _)| after.is_none_or(|a| key.as_str() < a))
             .collect();
         matching.sort_by(|a, b| b.0.cmp(&a.0));
         let more = matching.len() > limit;
         matching.truncate(limit);
-        let next = if more {
-            matching.last().map(|(key, _)| crate::encode_cursor(key))
-        } else {
-            None
-        };
-        Ok(Page {
-            reports: matching.into_iter().map(|(_, r)| r.clone()).collect(),
-            next,
-        })
+        Ok((matching.into_iter().map(|(_, r)| r.clone()).collect(), more))
     }
 
-    async fn overdue(
+    async fn overdue_page(
         &self,
-        shard: u8,
         now: chrono::DateTime<chrono::Utc>,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<DuePage, StoreError> {
-        let after = cursor.map(crate::decode_cursor).transpose()?;
-        let bound = crate::due_bound(now);
+        let after = cursor.map(decode_cursor).transpose()?;
+        let bound = due_bound(now);
         let state = self.lock();
-        let start = (shard, after.clone().unwrap_or_default());
         let mut codes = Vec::new();
-        for ((s, key), code) in state.due.range(start..) {
-            if *s != shard || *key >= bound || codes.len() > limit {
+        for (key, code) in state.due.range(after.clone().unwrap_or_default()..) {
+            if *key >= bound || codes.len() > limit {
                 break;
             }
             if after.as_ref() == Some(key) {
@@ -381,7 +383,7 @@ impl ReportStore for MemStore {
         let more = codes.len() > limit;
         codes.truncate(limit);
         let next = if more {
-            codes.last().map(|(k, _)| crate::encode_cursor(k))
+            codes.last().map(|(k, _)| encode_cursor(k))
         } else {
             None
         };
@@ -395,7 +397,10 @@ impl ReportStore for MemStore {
             next,
         })
     }
+}
 
+#[async_trait]
+impl Marks for MemStore {
     async fn mark_once(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<bool, StoreError> {
         self.write(|state| {
             if state

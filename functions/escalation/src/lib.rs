@@ -1,5 +1,5 @@
 //! The overdue sweep, the safety net: every report whose current deadline has passed is found
-//! through the sharded due index (so the cost follows the number of overdue reports, not the
+//! through the due index (so the cost follows the number of overdue reports, not the
 //! table), flagged red and escalated one level — or, for a completed report the reporter left
 //! unanswered, closed as final. Each step is one conditional write on the version the sweep read,
 //! so two overlapping sweeps never escalate a report twice; the notify function tells people from
@@ -9,18 +9,31 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use lapor_core::{Clock, Report, Status, WorkCalendar};
-use lapor_store::{Conflict, ReportStore, StoreError, DUE_SHARDS};
+use lapor_core::{Clock, Deadlines, Report, Status};
+use lapor_store::{Conflict, Reports, StoreError, Stores, WorkQueues};
 use serde::Serialize;
 
-/// Reports read per page of one shard.
+/// Reports read per page of the due index.
 pub const PAGE: usize = 100;
 
+/// The sweep reads the due index and moves reports; it never sees who sent them.
 #[derive(Clone)]
 pub struct Deps {
-    pub store: Arc<dyn ReportStore>,
+    pub reports: Arc<dyn Reports>,
+    pub queues: Arc<dyn WorkQueues>,
     pub clock: Arc<dyn Clock>,
-    pub calendar: WorkCalendar,
+    pub deadlines: Deadlines,
+}
+
+impl Deps {
+    pub fn new(stores: &Stores, clock: Arc<dyn Clock>, deadlines: Deadlines) -> Self {
+        Self {
+            reports: stores.reports.clone(),
+            queues: stores.queues.clone(),
+            clock,
+            deadlines,
+        }
+    }
 }
 
 /// What one sweep did, for the log line and the metrics.
@@ -44,7 +57,7 @@ pub struct Summary {
     pub duration_ms: u128,
 }
 
-/// Sweeps every shard for deadlines at or before `now`, stopping before `stop_at`.
+/// Sweeps the due index for deadlines at or before `now`, stopping before `stop_at`.
 pub async fn sweep(
     deps: &Deps,
     now: DateTime<Utc>,
@@ -55,27 +68,22 @@ pub async fn sweep(
         complete: true,
         ..Summary::default()
     };
-    'shards: for shard in 0..DUE_SHARDS {
-        let mut cursor = None;
-        loop {
-            if Instant::now() >= stop_at {
-                summary.complete = false;
-                break 'shards;
-            }
-            let page = deps
-                .store
-                .overdue(shard, now, PAGE, cursor.as_deref())
-                .await?;
-            summary.pages += 1;
-            summary.read += page.read;
-            summary.scanned += page.reports.len();
-            for report in &page.reports {
-                act(deps, report, now, &mut summary).await?;
-            }
-            cursor = page.next;
-            if cursor.is_none() {
-                break;
-            }
+    let mut cursor = None;
+    loop {
+        if Instant::now() >= stop_at {
+            summary.complete = false;
+            break;
+        }
+        let page = deps.queues.overdue(now, PAGE, cursor.as_deref()).await?;
+        summary.pages += 1;
+        summary.read += page.read;
+        summary.scanned += page.reports.len();
+        for report in &page.reports {
+            act(deps, report, now, &mut summary).await?;
+        }
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
         }
     }
     summary.duration_ms = started.elapsed().as_millis();
@@ -94,14 +102,14 @@ async fn act(
     }
     let closing = report.status == Status::Selesai;
     let (next, event) = if closing {
-        match report.close_final(now) {
+        match report.close_final(now, &deps.deadlines) {
             Ok(step) => step,
             Err(_) => return Ok(()),
         }
     } else {
-        report.escalate(now, &deps.calendar)
+        report.escalate(now, &deps.deadlines)
     };
-    match deps.store.update_report(report, &next, &[event]).await {
+    match deps.reports.update_report(report, &next, &[event]).await {
         Ok(()) if closing => summary.closed += 1,
         Ok(()) => {
             summary.escalated += 1;

@@ -5,20 +5,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use lambda_runtime::{service_fn, LambdaEvent};
-use lapor_core::{SystemClock, WorkCalendar};
+use lapor_core::{Deadlines, SystemClock};
 use lapor_escalation::{emf, sweep, Deps};
-use lapor_store::DynamoStore;
+use lapor_lambda::Bootstrap;
 
 const MARGIN: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let deps = Deps {
-        store: Arc::new(DynamoStore::from_env().await?),
-        clock: Arc::new(SystemClock),
-        calendar: WorkCalendar::indonesia(),
-    };
+    let aws = Bootstrap::start().await;
+    let deps = Deps::new(
+        &aws.stores()?,
+        Arc::new(SystemClock),
+        Deadlines::indonesia(),
+    );
     let deps = &deps;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {

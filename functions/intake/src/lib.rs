@@ -12,14 +12,18 @@ use std::sync::{Arc, Mutex};
 
 use axum::routing::{get, post};
 use axum::Router;
-use lapor_core::{Clock, KeyPepper};
-use lapor_store::ReportStore;
+use lapor_core::{Clock, Deadlines, KeyPepper};
+use lapor_store::{ReporterIdentity, Reports, Statistics, Stores};
 
-/// What the intake handlers need from the outside world.
+/// What the intake handlers need from the outside world: reports, the reporter's identity (for
+/// the reporter's own view only) and the published statistics.
 #[derive(Clone)]
 pub struct Deps {
-    pub store: Arc<dyn ReportStore>,
+    pub reports: Arc<dyn Reports>,
+    pub identity: Arc<dyn ReporterIdentity>,
+    pub statistics: Arc<dyn Statistics>,
     pub clock: Arc<dyn Clock>,
+    pub deadlines: Deadlines,
     /// Derives replayable access keys for idempotent submissions.
     pub pepper: KeyPepper,
     /// Idempotency keys whose first request is still being handled by this process.
@@ -27,10 +31,18 @@ pub struct Deps {
 }
 
 impl Deps {
-    pub fn new(store: Arc<dyn ReportStore>, clock: Arc<dyn Clock>, pepper: KeyPepper) -> Self {
+    pub fn new(
+        stores: &Stores,
+        clock: Arc<dyn Clock>,
+        deadlines: Deadlines,
+        pepper: KeyPepper,
+    ) -> Self {
         Self {
-            store,
+            reports: stores.reports.clone(),
+            identity: stores.identity.clone(),
+            statistics: stores.statistics.clone(),
             clock,
+            deadlines,
             pepper,
             in_flight: Arc::default(),
         }

@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use lapor_core::lifecycle::ReporterError;
-use lapor_core::report::{optional_text, reject_unknown, text};
-use lapor_core::{AccessKey, Invalid, Rating, Report, TrackingCode, WorkCalendar};
+use lapor_core::report::{optional_text, text};
+use lapor_core::{AccessKey, Invalid, Rating, Report, TrackingCode};
 use lapor_http::{ApiError, JsonObject};
 use serde_json::{Map, Value};
 
@@ -25,7 +25,7 @@ async fn own_report(deps: &Deps, code: &str, headers: &HeaderMap) -> Result<Repo
         .get("x-access-key")
         .and_then(|v| v.to_str().ok())
         .map(AccessKey::presented);
-    let report = deps.store.report(&code).await?;
+    let report = deps.reports.report(&code).await?;
     match (report, key) {
         (Some(report), Some(key)) if key.matches(&report.access_key_hash) => Ok(report),
         _ => Err(ApiError::not_found()),
@@ -50,10 +50,10 @@ async fn save(
     new: (Report, lapor_core::Event),
 ) -> Result<Json<Value>, ApiError> {
     let (next, event) = new;
-    deps.store.update_report(old, &next, &[event]).await?;
-    let reporter = deps.store.reporter(&next.tracking_code).await?;
+    deps.reports.update_report(old, &next, &[event]).await?;
+    let reporter = deps.identity.reporter(&next.tracking_code).await?;
     let timeline = deps
-        .store
+        .reports
         .report_with_timeline(&next.tracking_code)
         .await?
         .map(|r| r.timeline)
@@ -81,14 +81,12 @@ pub async fn reply(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body = JsonObject::read(&headers, body).await?.object;
-    reject_unknown(&body, &["message", "not_solved"])?;
+    let body = JsonObject::read_fields(&headers, body, &["message", "not_solved"]).await?;
     let message = text(&body, "message", 1, MESSAGE_MAX, true)?;
     let not_solved = flag(&body, "not_solved")?;
     let report = own_report(&deps, &code, &headers).await?;
-    let calendar = WorkCalendar::indonesia();
     let step = report
-        .reply(message, not_solved, deps.clock.now(), &calendar)
+        .reply(message, not_solved, deps.clock.now(), &deps.deadlines)
         .map_err(refused)?;
     save(&deps, &report, step).await
 }
@@ -99,8 +97,7 @@ pub async fn rate(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body = JsonObject::read(&headers, body).await?.object;
-    reject_unknown(&body, &["stars", "comment"])?;
+    let body = JsonObject::read_fields(&headers, body, &["stars", "comment"]).await?;
     let stars = match body.get("stars") {
         Some(Value::Number(n)) => n.as_u64().filter(|s| (1..=5).contains(s)),
         None | Some(Value::Null) => return Err(Invalid::missing("stars").into()),

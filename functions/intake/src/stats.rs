@@ -60,22 +60,8 @@ pub async fn stats(
             )
         })?,
     };
-    let rows = deps.store.stats(&region, year, group).await?;
-    let mut totals = std::collections::BTreeMap::new();
-    for row in &rows {
-        for (name, value) in row
-            .colors
-            .iter()
-            .map(|(k, v)| (format!("color_{k}"), v))
-            .chain(row.statuses.iter().map(|(k, v)| (format!("status_{k}"), v)))
-        {
-            *totals.entry(name).or_insert(0) += value;
-        }
-        *totals.entry("total".to_string()).or_insert(0) += row.total;
-        *totals.entry("followed_up".to_string()).or_insert(0) += row.followed_up;
-        *totals.entry("on_time".to_string()).or_insert(0) += row.on_time;
-    }
-    let total = StatsRow::from_counters("total".into(), &totals);
+    let rows = deps.statistics.stats(&region, year, group).await?;
+    let total = StatsRow::sum("total".into(), &rows);
     Ok(Json(json!({
         "region": {"code": region.as_str(), "name": region.region().name},
         "year": year,

@@ -10,17 +10,14 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, FixedOffset};
-use lapor_core::{format_time, AccessKey, Channel, Report, ReportDraft, Status, TrackingCode};
+use lapor_core::{format_time, AccessKey, Channel, NewReport, ReportDraft, Status, TrackingCode};
 use lapor_http::{ApiError, JsonObject};
-use lapor_store::{Conflict, IdempotencyRecord, StoreError, Submission, IDEMPOTENCY_TTL_SECS};
+use lapor_store::{file_report, Filed, IdempotencyKey};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::Deps;
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
-/// Tracking codes are random; a collision is astronomically rare, but never fatal.
-const CODE_ATTEMPTS: usize = 3;
 
 pub async fn submit(State(deps): State<Deps>, headers: HeaderMap, body: Body) -> Response {
     match accept(&deps, &headers, body).await {
@@ -67,111 +64,58 @@ async fn accept(deps: &Deps, headers: &HeaderMap, body: Body) -> Result<Receipt,
     let new = ReportDraft(&json.object).validate(Channel::Web)?;
 
     let Some(key) = idempotency_key else {
-        return match create(deps, new, None).await? {
-            Outcome::Created(receipt) => Ok(receipt),
-            Outcome::KeyTaken => Err(ApiError::internal(&"key conflict without a key")),
+        return match create(deps, &new, None).await? {
+            Some(receipt) => Ok(receipt),
+            None => Err(ApiError::internal(&"key conflict without a key")),
         };
     };
-    let key_hash = sha256_hex(&[b"POST /reports\0", key.as_bytes()]);
     let canonical = serde_json::to_vec(&json.object).map_err(|e| ApiError::internal(&e))?;
-    let request_hash = sha256_hex(&[&canonical]);
-    let Some(_guard) = InFlight::claim(deps, &key_hash) else {
+    let key = IdempotencyKey::new("POST /reports", &key, &canonical);
+    let Some(_guard) = InFlight::claim(deps, key.key_hash()) else {
         return Err(in_flight());
     };
-    let idem = Idem {
-        key,
-        key_hash,
-        request_hash,
-    };
-    match create(deps, new, Some(&idem)).await? {
-        Outcome::Created(receipt) => Ok(receipt),
-        Outcome::KeyTaken => replay(deps, &idem).await,
+    match create(deps, &new, Some(&key)).await? {
+        Some(receipt) => Ok(receipt),
+        None => replay(deps, &key).await,
     }
 }
 
-enum Outcome {
-    Created(Receipt),
-    /// A live idempotency record holds this key: answer as the first request was answered.
-    KeyTaken,
-}
-
-struct Idem {
-    key: String,
-    key_hash: String,
-    request_hash: String,
-}
-
+/// Files the report; `None` when a live idempotency record already holds the key.
 async fn create(
     deps: &Deps,
-    new: lapor_core::NewReport,
-    idem: Option<&Idem>,
-) -> Result<Outcome, ApiError> {
+    new: &NewReport,
+    key: Option<&IdempotencyKey>,
+) -> Result<Option<Receipt>, ApiError> {
     let now = deps.clock.now();
-    for _ in 0..CODE_ATTEMPTS {
-        let code = TrackingCode::generate(&mut rand::rng());
-        let access_key = match idem {
-            Some(idem) => AccessKey::derive(&deps.pepper, &idem.key, &code),
-            None => AccessKey::generate(&mut rand::rng()),
-        };
-        let (report, reporter, event) =
-            Report::open(new.clone(), code.clone(), access_key.hash(), now);
-        let idempotency = idem.map(|i| IdempotencyRecord {
-            key_hash: i.key_hash.clone(),
-            request_hash: i.request_hash.clone(),
-            tracking_code: code.clone(),
-            created_at: report.created_at,
-            expires_at: now.timestamp() + IDEMPOTENCY_TTL_SECS,
-        });
-        let created_at = report.created_at;
-        let (category, region, kind, privacy) = (
-            report.category,
-            report.region.clone(),
-            report.report_type,
-            report.privacy,
-        );
-        let submission = Submission {
-            report,
-            reporter,
-            event,
-            idempotency,
-        };
-        match deps.store.create_report(&submission, now.timestamp()).await {
-            Ok(()) => {
-                tracing::info!(
-                    tracking_code = %code,
-                    category = category.id(),
-                    region = %region,
-                    report_type = ?kind,
-                    privacy = ?privacy,
-                    "report received"
-                );
-                return Ok(Outcome::Created(Receipt {
-                    code,
-                    access_key,
-                    created_at,
-                    replayed: false,
-                }));
-            }
-            Err(StoreError::Conflict(Conflict::CodeTaken)) => continue,
-            Err(StoreError::Conflict(Conflict::IdempotencyKeyTaken)) => {
-                return Ok(Outcome::KeyTaken)
-            }
-            Err(e) => return Err(e.into()),
+    match file_report(deps.reports.as_ref(), new, key, &deps.pepper, now).await? {
+        Filed::Created { report, access_key } => {
+            tracing::info!(
+                tracking_code = %report.tracking_code,
+                category = report.category.id(),
+                region = %report.region,
+                report_type = ?report.report_type,
+                privacy = ?report.privacy,
+                "report received"
+            );
+            Ok(Some(Receipt {
+                code: report.tracking_code,
+                access_key,
+                created_at: report.created_at,
+                replayed: false,
+            }))
         }
+        Filed::KeyTaken => Ok(None),
     }
-    Err(ApiError::internal(
-        &"no free tracking code after several attempts",
-    ))
 }
 
 /// A key we have seen: the same body gets the first answer again; another body is refused.
-async fn replay(deps: &Deps, idem: &Idem) -> Result<Receipt, ApiError> {
+async fn replay(deps: &Deps, key: &IdempotencyKey) -> Result<Receipt, ApiError> {
     let now = deps.clock.now().timestamp();
-    let Some(record) = deps.store.idempotency_record(&idem.key_hash, now).await? else {
+    let Some(record) = deps.reports.idempotency_record(key.key_hash(), now).await? else {
         // The key's first request is committing in another process right now.
         return Err(in_flight());
     };
-    if record.request_hash != idem.request_hash {
+    if !key.same_request(&record) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "idempotency_key_reused",
@@ -182,7 +126,7 @@ async fn replay(deps: &Deps, idem: &Idem) -> Result<Receipt, ApiError> {
     }
     tracing::info!(tracking_code = %record.tracking_code, "idempotent submission replayed");
     Ok(Receipt {
-        access_key: AccessKey::derive(&deps.pepper, &idem.key, &record.tracking_code),
+        access_key: key.access_key(&deps.pepper, &record.tracking_code),
         code: record.tracking_code,
         created_at: record.created_at,
         replayed: true,
@@ -214,14 +158,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         .with_field("Idempotency-Key"));
     }
     Ok(Some(key.to_string()))
-}
-
-fn sha256_hex(parts: &[&[u8]]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part);
-    }
-    hex::encode(hasher.finalize())
 }
 
 /// Marks an idempotency key as being handled by this process until dropped.

@@ -8,8 +8,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use lapor_core::permission::{identity_visible, Viewer};
 use lapor_core::{format_time, AccessKey, Event, Report, Reporter, TrackingCode};
-use lapor_http::ApiError;
+use lapor_http::{timeline_entry, ApiError};
 use serde_json::{json, Value};
 
 use crate::Deps;
@@ -32,13 +33,13 @@ async fn read(deps: &Deps, code: &str, headers: &HeaderMap) -> Result<Response, 
     let presented = headers
         .get(ACCESS_KEY_HEADER)
         .map(|v| AccessKey::presented(v.to_str().unwrap_or_default()));
-    let Some(found) = deps.store.report_with_timeline(&code).await? else {
+    let Some(found) = deps.reports.report_with_timeline(&code).await? else {
         return Err(ApiError::not_found());
     };
     let report = found.report;
     match presented {
         Some(key) if key.matches(&report.access_key_hash) => {
-            let reporter = deps.store.reporter(&code).await?;
+            let reporter = deps.identity.reporter(&code).await?;
             let body = reporter_view(&report, reporter.as_ref(), &found.timeline);
             Ok(private(Json(body)))
         }
@@ -68,7 +69,7 @@ pub fn public_view(report: &Report, timeline: &[Event]) -> Value {
     body["timeline"] = timeline
         .iter()
         .filter(|e| e.public)
-        .map(event_json)
+        .map(timeline_entry)
         .collect();
     body["view"] = json!("public");
     body
@@ -82,10 +83,12 @@ pub fn reporter_view(report: &Report, reporter: Option<&Reporter>, timeline: &[E
     if let Some(location) = &report.location {
         body["location"] = json!(location);
     }
-    body["reporter"] = reporter.map_or(Value::Null, |r| json!(r));
+    body["reporter"] = reporter
+        .filter(|_| identity_visible(Viewer::Reporter, report.privacy))
+        .map_or(Value::Null, |r| json!(r));
     body["rating"] = json!(report.rating);
     body["final_at"] = json!(report.final_at.as_ref().map(format_time));
-    body["timeline"] = timeline.iter().map(event_json).collect();
+    body["timeline"] = timeline.iter().map(timeline_entry).collect();
     body["view"] = json!("reporter");
     body
 }
@@ -105,19 +108,5 @@ fn common(report: &Report) -> Value {
         "agency": report.agency,
         "created_at": format_time(&report.created_at),
         "updated_at": format_time(&report.updated_at),
-    })
-}
-
-fn event_json(event: &Event) -> Value {
-    json!({
-        "at": format_time(&event.at),
-        "kind": event.kind,
-        "actor": event.actor,
-        "agency": event.agency,
-        "status_before": event.status_before,
-        "status_after": event.status_after,
-        "from_agency": event.from_agency,
-        "to_agency": event.to_agency,
-        "message": event.message,
     })
 }

@@ -8,15 +8,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, Utc};
-use lapor_core::stats::{GroupBy, StatsRow};
-use lapor_core::{
-    Agency, AgencyId, Category, Directory, Event, FixedClock, KeyPepper, RegionCode, Report,
-    Reporter, TrackingCode,
-};
+use lapor_core::{Deadlines, Event, FixedClock, KeyPepper, Report, TrackingCode};
 use lapor_intake::{router, Deps};
 use lapor_store::{
-    DuePage, IdempotencyRecord, MemStore, Page, Queue, ReportStore, ReportWithTimeline, StoreError,
-    Submission,
+    IdempotencyRecord, MemStore, ReportWithTimeline, Reports, StoreError, Stores, Submission,
 };
 use serde_json::{json, Value};
 use tokio::sync::Notify;
@@ -30,14 +25,19 @@ fn now() -> DateTime<Utc> {
         .expect("fixed time")
 }
 
-fn deps(store: Arc<dyn ReportStore>) -> Deps {
+fn deps(stores: Stores) -> Deps {
     let pepper = KeyPepper::new(b"handler-test-pepper-of-32-bytes!".to_vec()).expect("32 bytes");
-    Deps::new(store, Arc::new(FixedClock::new(now())), pepper)
+    Deps::new(
+        &stores,
+        Arc::new(FixedClock::new(now())),
+        Deadlines::indonesia(),
+        pepper,
+    )
 }
 
 fn app() -> (Router, Arc<MemStore>) {
     let store = Arc::new(MemStore::new());
-    (router(deps(store.clone())), store)
+    (router(deps(Stores::of(store.clone()))), store)
 }
 
 /// Reads `events/intake/<name>.json` as Lambda would hand it to the function.
@@ -396,15 +396,15 @@ async fn the_same_idempotency_key_and_body_give_one_report_and_the_same_answer()
     assert_eq!(store.report_count(), 1);
 }
 
-/// A store whose first `create_report` waits until released, to hold a request in flight.
+/// A reports port whose first `create_report` waits until released, to hold a request in flight.
 struct Gate {
-    inner: MemStore,
+    inner: Arc<MemStore>,
     entered: Notify,
     release: Notify,
 }
 
 #[async_trait]
-impl ReportStore for Gate {
+impl Reports for Gate {
     async fn create_report(&self, s: &Submission, now: i64) -> Result<(), StoreError> {
         self.entered.notify_one();
         self.release.notified().await;
@@ -426,58 +426,22 @@ impl ReportStore for Gate {
     ) -> Result<Option<ReportWithTimeline>, StoreError> {
         self.inner.report_with_timeline(c).await
     }
-    async fn reporter(&self, c: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
-        self.inner.reporter(c).await
-    }
     async fn update_report(&self, o: &Report, n: &Report, e: &[Event]) -> Result<(), StoreError> {
         self.inner.update_report(o, n, e).await
-    }
-    async fn children(&self, id: &AgencyId) -> Result<Vec<AgencyId>, StoreError> {
-        self.inner.children(id).await
-    }
-    async fn stats(&self, r: &RegionCode, y: i32, g: GroupBy) -> Result<Vec<StatsRow>, StoreError> {
-        self.inner.stats(r, y, g).await
-    }
-    async fn put_directory(&self, d: &Directory) -> Result<(), StoreError> {
-        self.inner.put_directory(d).await
-    }
-    async fn agency(&self, id: &AgencyId) -> Result<Option<Agency>, StoreError> {
-        self.inner.agency(id).await
-    }
-    async fn route(&self, r: &RegionCode, c: Category) -> Result<Option<AgencyId>, StoreError> {
-        self.inner.route(r, c).await
-    }
-    async fn queue(&self, q: &Queue, l: usize, c: Option<&str>) -> Result<Page, StoreError> {
-        self.inner.queue(q, l, c).await
-    }
-    async fn mark_once(&self, k: &str, now: i64, ttl: i64) -> Result<bool, StoreError> {
-        self.inner.mark_once(k, now, ttl).await
-    }
-    async fn overdue(
-        &self,
-        s: u8,
-        now: DateTime<Utc>,
-        l: usize,
-        c: Option<&str>,
-    ) -> Result<DuePage, StoreError> {
-        self.inner.overdue(s, now, l, c).await
-    }
-    async fn unmark(&self, k: &str) -> Result<(), StoreError> {
-        self.inner.unmark(k).await
-    }
-    async fn count_hit(&self, k: &str, now: i64, ttl: i64) -> Result<u64, StoreError> {
-        self.inner.count_hit(k, now, ttl).await
     }
 }
 
 #[tokio::test]
 async fn a_retry_while_the_first_request_is_in_flight_is_a_conflict() {
     let gate = Arc::new(Gate {
-        inner: MemStore::new(),
+        inner: Arc::new(MemStore::new()),
         entered: Notify::new(),
         release: Notify::new(),
     });
-    let app = router(deps(gate.clone()));
+    let app = router(deps(Stores {
+        reports: gate.clone(),
+        ..Stores::of(gate.inner.clone())
+    }));
     let first = tokio::spawn({
         let app = app.clone();
         async move { send(&app, event("submit-report")).await }
@@ -493,11 +457,11 @@ async fn a_retry_while_the_first_request_is_in_flight_is_a_conflict() {
     assert_eq!(gate.inner.report_count(), 1);
 }
 
-/// A store that always fails, as DynamoDB might.
+/// A reports port that always fails, as DynamoDB might.
 struct Broken;
 
 #[async_trait]
-impl ReportStore for Broken {
+impl Reports for Broken {
     async fn create_report(&self, _: &Submission, _: i64) -> Result<(), StoreError> {
         Err(StoreError::Backend(
             "ProvisionedThroughputExceeded: arn:aws:dynamodb:secret-table".into(),
@@ -519,53 +483,17 @@ impl ReportStore for Broken {
     ) -> Result<Option<ReportWithTimeline>, StoreError> {
         Err(StoreError::Backend("down".into()))
     }
-    async fn reporter(&self, _: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
     async fn update_report(&self, _: &Report, _: &Report, _: &[Event]) -> Result<(), StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
-    async fn children(&self, _: &AgencyId) -> Result<Vec<AgencyId>, StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
-    async fn stats(&self, _: &RegionCode, _: i32, _: GroupBy) -> Result<Vec<StatsRow>, StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
-    async fn put_directory(&self, _: &Directory) -> Result<(), StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
-    async fn agency(&self, _: &AgencyId) -> Result<Option<Agency>, StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
-    async fn route(&self, _: &RegionCode, _: Category) -> Result<Option<AgencyId>, StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
-    async fn queue(&self, _: &Queue, _: usize, _: Option<&str>) -> Result<Page, StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
-    async fn mark_once(&self, _: &str, _: i64, _: i64) -> Result<bool, StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
-    async fn overdue(
-        &self,
-        _: u8,
-        _: DateTime<Utc>,
-        _: usize,
-        _: Option<&str>,
-    ) -> Result<DuePage, StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
-    async fn unmark(&self, _: &str) -> Result<(), StoreError> {
-        Err(StoreError::Backend("down".into()))
-    }
-    async fn count_hit(&self, _: &str, _: i64, _: i64) -> Result<u64, StoreError> {
         Err(StoreError::Backend("down".into()))
     }
 }
 
 #[tokio::test]
 async fn a_backend_failure_is_a_500_without_internals() {
-    let app = router(deps(Arc::new(Broken)));
+    let app = router(deps(Stores {
+        reports: Arc::new(Broken),
+        ..Stores::of(Arc::new(MemStore::new()))
+    }));
     let (status, _, body) = send(&app, event("submit-report")).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["error"]["code"], "internal_error");

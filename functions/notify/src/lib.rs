@@ -8,22 +8,52 @@ use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use lapor_core::{Channel, Clock, EventKind, Report, Status};
-use lapor_notify::{AgencyMessage, EventType, Notifier};
-use lapor_store::{handle_changes, ReportChange, ReportStore, StoreError};
+use lapor_core::{AgencyId, Channel, Clock, EventKind, Report, ServiceLevels, Status};
+use lapor_notifier::{AgencyMessage, EventType, Notifier};
+use lapor_store::{
+    do_once, handle_changes, AgencyDirectory, Marks, ReportChange, ReporterIdentity, StoreError,
+    Stores,
+};
 
 /// Marks live long enough to outlast any stream retry (records live 24 hours).
 const MARK_TTL_SECS: i64 = 2 * 24 * 60 * 60;
 
+/// Notify reads the reporter's phone (for their SMS) and the directory (who is above whom), and
+/// marks what it has sent; it never changes a report.
 #[derive(Clone)]
 pub struct Deps {
-    pub store: Arc<dyn ReportStore>,
+    pub identity: Arc<dyn ReporterIdentity>,
+    pub directory: Arc<dyn AgencyDirectory>,
+    pub marks: Arc<dyn Marks>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
+    /// The service levels the messages quote.
+    pub levels: ServiceLevels,
     /// The central admin's agency id, which triage and returns notify.
-    pub central: String,
+    pub central: AgencyId,
     /// The external oversight body (Ombudsman RI), copied on the last escalation level.
-    pub oversight: String,
+    pub oversight: AgencyId,
+}
+
+impl Deps {
+    pub fn new(
+        stores: &Stores,
+        notifier: Arc<dyn Notifier>,
+        clock: Arc<dyn Clock>,
+        central: AgencyId,
+        oversight: AgencyId,
+    ) -> Self {
+        Self {
+            identity: stores.identity.clone(),
+            directory: stores.directory.clone(),
+            marks: stores.marks.clone(),
+            notifier,
+            clock,
+            levels: ServiceLevels::bundled(),
+            central,
+            oversight,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +61,7 @@ pub enum NotifyFailure {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Send(#[from] lapor_notify::NotifyError),
+    Send(#[from] lapor_notifier::NotifyError),
 }
 
 /// One thing to send.
@@ -53,14 +83,11 @@ pub async fn notify_change(deps: &Deps, change: &ReportChange) -> Result<usize, 
     for (kind, outgoing) in messages {
         let key = format!("{}#v{}#{kind}", new.tracking_code, new.version);
         let now = deps.clock.now().timestamp();
-        if !deps.store.mark_once(&key, now, MARK_TTL_SECS).await? {
-            continue;
-        }
-        if let Err(e) = send(deps, new, outgoing).await {
-            deps.store.unmark(&key).await?;
-            return Err(e);
-        }
-        sent += 1;
+        let done = do_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || {
+            send(deps, new, outgoing)
+        })
+        .await?;
+        sent += usize::from(done.is_some());
     }
     Ok(sent)
 }
@@ -86,17 +113,21 @@ fn outgoing(deps: &Deps, old: Option<&Report>, new: &Report) -> Vec<(&'static st
             ))),
         ));
     }
-    if let Some(agency) = new.agency.as_deref() {
-        let moved = !was(&|r| r.agency.as_deref() == Some(agency));
+    if let Some(agency) = new.agency.as_ref() {
+        let moved = !was(&|r| r.agency.as_ref() == Some(agency));
         if new.status == Status::Terdisposisi && moved {
+            let days = deps
+                .levels
+                .for_category(new.category)
+                .follow_up_working_days;
             out.push((
                 "forwarded",
                 Outgoing::Topic(Box::new(AgencyMessage::about(
                     new,
                     EventType::Forwarded,
                     agency,
-                    format!("Laporan {code} diteruskan kepada instansi Anda. Mohon ditindaklanjuti dalam 5 hari kerja."),
-                    format!("Report {code} was forwarded to your agency. Please follow up within 5 working days."),
+                    format!("Laporan {code} diteruskan kepada instansi Anda. Mohon ditindaklanjuti dalam {days} hari kerja."),
+                    format!("Report {code} was forwarded to your agency. Please follow up within {days} working days."),
                 ))),
             ));
         }
@@ -122,7 +153,7 @@ fn outgoing(deps: &Deps, old: Option<&Report>, new: &Report) -> Vec<(&'static st
 /// The agency answering the reporter, and the reporter answering the agency.
 fn conversation(new: &Report) -> Option<(&'static str, Outgoing)> {
     let code = &new.tracking_code;
-    let agency = new.agency.as_deref();
+    let agency = new.agency.as_ref();
     match (new.last_event, agency) {
         (Some(EventKind::FollowUp | EventKind::Archived), _) => {
             Some(("answer", Outgoing::StatusSms))
@@ -168,11 +199,8 @@ async fn escalation(
     let mut targets = match (new.escalation, agency) {
         (1, Some(agency)) => vec![agency],
         (2, Some(agency)) => {
-            let parent = match lapor_core::AgencyId::parse(&agency) {
-                Ok(id) => deps.store.agency(&id).await?.and_then(|a| a.parent),
-                Err(_) => None,
-            };
-            vec![parent.map_or_else(|| deps.central.clone(), |p| p.to_string())]
+            let parent = deps.directory.agency(&agency).await?.and_then(|a| a.parent);
+            vec![parent.unwrap_or_else(|| deps.central.clone())]
         }
         (level, Some(_)) if level >= 3 => vec![deps.central.clone(), deps.oversight.clone()],
         _ => vec![deps.central.clone()],
@@ -221,7 +249,7 @@ async fn send(deps: &Deps, report: &Report, outgoing: Outgoing) -> Result<(), No
 
 /// An SMS to the reporter, if they gave a phone and want to be told.
 async fn sms_reporter(deps: &Deps, report: &Report, text: &str) -> Result<(), NotifyFailure> {
-    let Some(reporter) = deps.store.reporter(&report.tracking_code).await? else {
+    let Some(reporter) = deps.identity.reporter(&report.tracking_code).await? else {
         return Ok(());
     };
     let Some(phone) = reporter.phone.filter(|_| reporter.notifications) else {

@@ -7,21 +7,35 @@ use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use lapor_core::deadline::Sla;
-use lapor_core::{classify, Actor, Channel, Clock, Hop, Report, Status, WorkCalendar};
-use lapor_store::{handle_changes, Conflict, ReportChange, ReportStore, StoreError};
+use lapor_core::{classify, Actor, AgencyId, Channel, Clock, Deadlines, Hop, Report, Status};
+use lapor_store::{
+    handle_changes, AgencyDirectory, Conflict, ReportChange, Reports, StoreError, Stores,
+};
 
+/// Routing reads the rules and moves reports; it never sees who sent them.
 #[derive(Clone)]
 pub struct Deps {
-    pub store: Arc<dyn ReportStore>,
+    pub reports: Arc<dyn Reports>,
+    pub directory: Arc<dyn AgencyDirectory>,
     pub clock: Arc<dyn Clock>,
-    pub calendar: WorkCalendar,
+    pub deadlines: Deadlines,
+}
+
+impl Deps {
+    pub fn new(stores: &Stores, clock: Arc<dyn Clock>, deadlines: Deadlines) -> Self {
+        Self {
+            reports: stores.reports.clone(),
+            directory: stores.directory.clone(),
+            clock,
+            deadlines,
+        }
+    }
 }
 
 /// What routing did with one change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Forwarded(String),
+    Forwarded(AgencyId),
     Triage,
     /// Not a new, unrouted report: nothing to do.
     NotForRouting,
@@ -36,24 +50,16 @@ pub async fn route_change(deps: &Deps, change: &ReportChange) -> Result<Outcome,
         return Ok(Outcome::NotForRouting);
     };
     let now = deps.clock.now();
-    let zone = report.region.zone();
     let system = |message: &str| Hop {
         actor: Actor::System,
         by: None,
         message: Some(message.to_string()),
     };
-    let verify_by = || {
-        deps.calendar.add_working_days(
-            now,
-            Sla::for_category(report.category).verify_working_days,
-            zone,
-        )
-    };
     if report.region_assumed {
         let (next, event) = report.send_to_triage(
             system("Lokasi belum diketahui: menunggu verifikasi admin pusat."),
             now,
-            verify_by(),
+            &deps.deadlines,
         );
         return write(deps, report, next, event, Outcome::Triage).await;
     }
@@ -61,37 +67,25 @@ pub async fn route_change(deps: &Deps, change: &ReportChange) -> Result<Outcome,
         let (next, event) = report.send_to_triage(
             system("Kategori belum pasti: menunggu verifikasi admin pusat."),
             now,
-            verify_by(),
+            &deps.deadlines,
         );
         return write(deps, report, next, event, Outcome::Triage).await;
     };
     let mut classified = report.clone();
     classified.category = category;
-    match deps.store.route(&report.region, category).await? {
+    match deps.directory.route(&report.region, category).await? {
         Some(agency) => {
-            let due = deps.calendar.add_working_days(
-                now,
-                Sla::for_category(category).follow_up_working_days,
-                zone,
-            );
             let hop = system("Diteruskan otomatis sesuai wilayah dan kategori.");
             let (next, event) = classified
-                .forward(&agency, hop, now, due)
+                .forward(&agency, hop, now, &deps.deadlines)
                 .map_err(|e| StoreError::Backend(format!("routing a new report: {e}")))?;
-            write(
-                deps,
-                report,
-                next,
-                event,
-                Outcome::Forwarded(agency.to_string()),
-            )
-            .await
+            write(deps, report, next, event, Outcome::Forwarded(agency)).await
         }
         None => {
             let (next, event) = classified.send_to_triage(
                 system("Belum ada instansi untuk wilayah dan kategori ini: menunggu admin pusat."),
                 now,
-                verify_by(),
+                &deps.deadlines,
             );
             write(deps, report, next, event, Outcome::Triage).await
         }
@@ -124,7 +118,7 @@ async fn write(
     event: lapor_core::Event,
     outcome: Outcome,
 ) -> Result<Outcome, StoreError> {
-    match deps.store.update_report(before, &next, &[event]).await {
+    match deps.reports.update_report(before, &next, &[event]).await {
         Ok(()) => {
             tracing::info!(tracking_code = %next.tracking_code, outcome = ?outcome, "routed");
             Ok(outcome)

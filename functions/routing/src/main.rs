@@ -2,23 +2,18 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::dynamodb::Event;
-use lambda_runtime::{service_fn, LambdaEvent};
-use lapor_core::{SystemClock, WorkCalendar};
+use lapor_core::{Deadlines, SystemClock};
+use lapor_lambda::{run_stream, Bootstrap};
 use lapor_routing::{handle_event, Deps};
-use lapor_store::DynamoStore;
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let deps = Deps {
-        store: Arc::new(DynamoStore::from_env().await?),
-        clock: Arc::new(SystemClock),
-        calendar: WorkCalendar::indonesia(),
-    };
+async fn main() -> Result<(), lapor_lambda::Error> {
+    let aws = Bootstrap::start().await;
+    let deps = Deps::new(
+        &aws.stores()?,
+        Arc::new(SystemClock),
+        Deadlines::indonesia(),
+    );
     let deps = &deps;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
-        Ok::<_, lambda_runtime::Error>(handle_event(deps, &event.payload).await)
-    }))
-    .await
+    run_stream(|event| async move { handle_event(deps, &event).await }).await
 }

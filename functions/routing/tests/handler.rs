@@ -3,9 +3,13 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use lapor_core::{Directory, FixedClock, Status, WorkCalendar};
+use lapor_core::{AgencyId, Deadlines, Directory, FixedClock, Status};
 use lapor_routing::{handle_event, route_change, Deps, Outcome};
-use lapor_store::{report_changes, MemStore, ReportStore, Submission};
+use lapor_store::{report_changes, AgencyDirectory, MemStore, Reports, Stores, Submission};
+
+fn id(text: &str) -> AgencyId {
+    AgencyId::parse(text).expect("agency id")
+}
 
 fn event() -> aws_lambda_events::dynamodb::Event {
     let text = include_str!("../../../events/routing/new-report.json");
@@ -48,11 +52,11 @@ async fn seeded(adjust: impl FnOnce(&mut lapor_core::Report)) -> (Deps, lapor_co
     let now = DateTime::parse_from_rfc3339("2026-11-30T02:00:05Z")
         .map(|t| t.to_utc())
         .expect("time");
-    let deps = Deps {
-        store,
-        clock: Arc::new(FixedClock::new(now)),
-        calendar: WorkCalendar::indonesia(),
-    };
+    let deps = Deps::new(
+        &Stores::of(store),
+        Arc::new(FixedClock::new(now)),
+        Deadlines::indonesia(),
+    );
     (deps, report)
 }
 
@@ -64,13 +68,13 @@ async fn the_sample_report_is_forwarded_once_however_often_it_is_delivered() {
         assert!(response.batch_item_failures.is_empty());
     }
     let stored = deps
-        .store
+        .reports
         .report_with_timeline(&report.tracking_code)
         .await
         .expect("read")
         .expect("exists");
     assert_eq!(stored.report.status, Status::Terdisposisi);
-    assert_eq!(stored.report.agency.as_deref(), Some("kota-cirebon-dpupr"));
+    assert_eq!(stored.report.agency, Some(id("kota-cirebon-dpupr")));
     assert_eq!(stored.report.version, 2);
     assert_eq!(stored.timeline.len(), 2);
     let due: DateTime<Utc> = stored.report.due_at.expect("due").to_utc();
@@ -94,7 +98,7 @@ async fn an_sms_report_with_unclear_text_goes_to_triage() {
         Outcome::Triage
     );
     let stored = deps
-        .store
+        .reports
         .report(&report.tracking_code)
         .await
         .expect("read")
@@ -118,9 +122,9 @@ async fn an_sms_report_about_a_pothole_is_classified_and_forwarded() {
         new: Some(report.clone()),
     };
     let outcome = route_change(&deps, &change).await.expect("route");
-    assert_eq!(outcome, Outcome::Forwarded("kota-cirebon-dpupr".into()));
+    assert_eq!(outcome, Outcome::Forwarded(id("kota-cirebon-dpupr")));
     let stored = deps
-        .store
+        .reports
         .report(&report.tracking_code)
         .await
         .expect("read")

@@ -15,15 +15,14 @@ use std::sync::Arc;
 use aws_lambda_events::sns::SnsEvent;
 use lapor_core::lifecycle::ReporterError;
 use lapor_core::sms::{self, Command, Keyword, Unclear, MAX_REPLY_SEGMENTS};
-use lapor_core::{
-    AccessKey, Actor, Channel, Clock, KeyPepper, Phone, Report, ReportDraft, TrackingCode,
-    WorkCalendar,
+use lapor_core::{Actor, Channel, Clock, Deadlines, KeyPepper, Phone, ReportDraft, TrackingCode};
+use lapor_notifier::Notifier;
+use lapor_store::{
+    do_once, file_report, sha256_hex, AgencyDirectory, Conflict, Filed, IdempotencyKey, Marks,
+    ReporterIdentity, Reports, StoreError, Stores,
 };
-use lapor_notify::Notifier;
-use lapor_store::{Conflict, IdempotencyRecord, ReportStore, StoreError, Submission};
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 /// Messages a sender may send in one hour before getting one polite refusal (then silence).
 pub const DEFAULT_HOURLY_LIMIT: u64 = 10;
@@ -34,16 +33,43 @@ const MARK_TTL_SECS: i64 = 2 * 24 * 60 * 60;
 const REGION_UNKNOWN: &str = "31";
 /// A report's title: the first words of the text.
 const TITLE_CHARS: usize = 80;
-/// Tracking codes are random; a collision is astronomically rare, but never fatal.
-const CODE_ATTEMPTS: usize = 3;
 
+/// SMS files and answers reports, so it holds reports and identity (is this phone the
+/// reporter's?), the directory (the agency's name), and marks for its once-only replies.
 #[derive(Clone)]
 pub struct Deps {
-    pub store: Arc<dyn ReportStore>,
+    pub reports: Arc<dyn Reports>,
+    pub identity: Arc<dyn ReporterIdentity>,
+    pub directory: Arc<dyn AgencyDirectory>,
+    pub marks: Arc<dyn Marks>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
+    pub deadlines: Deadlines,
     pub pepper: KeyPepper,
     pub hourly_limit: u64,
+}
+
+impl Deps {
+    pub fn new(
+        stores: &Stores,
+        notifier: Arc<dyn Notifier>,
+        clock: Arc<dyn Clock>,
+        deadlines: Deadlines,
+        pepper: KeyPepper,
+        hourly_limit: u64,
+    ) -> Self {
+        Self {
+            reports: stores.reports.clone(),
+            identity: stores.identity.clone(),
+            directory: stores.directory.clone(),
+            marks: stores.marks.clone(),
+            notifier,
+            clock,
+            deadlines,
+            pepper,
+            hourly_limit,
+        }
+    }
 }
 
 /// The two-way SMS inbound message, as SNS carries it in its `Message`.
@@ -87,7 +113,7 @@ pub enum SmsFailure {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Send(#[from] lapor_notify::NotifyError),
+    Send(#[from] lapor_notifier::NotifyError),
     #[error("the SNS message is not an inbound SMS: {0}")]
     Malformed(String),
 }
@@ -130,7 +156,7 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
     let now = deps.clock.now().timestamp();
     let window = now.div_euclid(HOUR_SECS);
     let counter = format!("sms#{}#{window}", sha256_hex(&[from.as_str().as_bytes()]));
-    let sent = deps.store.count_hit(&counter, now, HOUR_SECS).await?;
+    let sent = deps.marks.count_hit(&counter, now, HOUR_SECS).await?;
     if sent > deps.hourly_limit {
         tracing::info!(from = %from.masked(), sent, "sender over the hourly limit");
         if sent == deps.hourly_limit + 1 {
@@ -155,15 +181,13 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
         Command::Balas { code, text } => {
             // A reply changes the report: act on each message once, even if delivered twice.
             let key = format!("sms-in#{}", inbound.inbound_message_id);
-            if !deps.store.mark_once(&key, now, MARK_TTL_SECS).await? {
-                return Ok(nothing(Action::Duplicate));
-            }
-            match answer(deps, &from, &code, text).await {
-                Ok(done) => done,
-                Err(e) => {
-                    deps.store.unmark(&key).await?;
-                    return Err(e);
-                }
+            let answered = do_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || {
+                answer(deps, &from, &code, text)
+            })
+            .await?;
+            match answered {
+                Some(done) => done,
+                None => return Ok(nothing(Action::Duplicate)),
             }
         }
         Command::Bantuan => (Action::Help, help()),
@@ -200,17 +224,17 @@ async fn reply_once(
 ) -> Result<Handled, SmsFailure> {
     let key = format!("sms-reply#{}", inbound.inbound_message_id);
     let now = deps.clock.now().timestamp();
-    if !deps.store.mark_once(&key, now, MARK_TTL_SECS).await? {
-        return Ok(nothing(Action::Duplicate));
-    }
     let text = sms::fit(&text, MAX_REPLY_SEGMENTS);
-    if let Err(e) = deps.notifier.sms(to, &text).await {
-        deps.store.unmark(&key).await?;
-        return Err(e.into());
-    }
-    Ok(Handled {
-        action,
-        reply: Some(text),
+    let sent = do_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || async {
+        deps.notifier.sms(to, &text).await.map_err(SmsFailure::from)
+    })
+    .await?;
+    Ok(match sent {
+        Some(()) => Handled {
+            action,
+            reply: Some(text),
+        },
+        None => nothing(Action::Duplicate),
     })
 }
 
@@ -235,7 +259,7 @@ async fn report(
     let Some(object) = draft.as_object() else {
         return Err(SmsFailure::Malformed("draft is not an object".into()));
     };
-    let new = match ReportDraft(object).validate(Channel::Sms) {
+    let mut new = match ReportDraft(object).validate(Channel::Sms) {
         Ok(new) => new,
         Err(invalid) => {
             let reason = invalid.message.id.clone();
@@ -247,55 +271,38 @@ async fn report(
             ));
         }
     };
+    new.region_assumed = place.is_none();
     let now = deps.clock.now();
-    let key_hash = sha256_hex(&[b"SMS\0", inbound.inbound_message_id.as_bytes()]);
-    let request_hash = sha256_hex(&[inbound.message_body.as_bytes()]);
-    for _ in 0..CODE_ATTEMPTS {
-        let code = TrackingCode::generate(&mut rand::rng());
-        let access_key = AccessKey::derive(&deps.pepper, &inbound.inbound_message_id, &code);
-        let (mut report, reporter, event) =
-            Report::open(new.clone(), code.clone(), access_key.hash(), now);
-        report.region_assumed = place.is_none();
-        let submission = Submission {
-            idempotency: Some(IdempotencyRecord {
-                key_hash: key_hash.clone(),
-                request_hash: request_hash.clone(),
-                tracking_code: code.clone(),
-                created_at: report.created_at,
-                expires_at: now.timestamp() + lapor_store::IDEMPOTENCY_TTL_SECS,
-            }),
-            report,
-            reporter,
-            event,
-        };
-        match deps.store.create_report(&submission, now.timestamp()).await {
-            Ok(()) => {
-                tracing::info!(tracking_code = %code, region_known = place.is_some(), "report received by SMS");
-                return Ok((
-                    Action::Created(code.clone()),
-                    receipt(&code, place.is_none()),
-                ));
-            }
-            Err(StoreError::Conflict(Conflict::CodeTaken)) => continue,
-            Err(StoreError::Conflict(Conflict::IdempotencyKeyTaken)) => {
-                // An earlier delivery of this message made the report: answer with its code.
-                let record = deps
-                    .store
-                    .idempotency_record(&key_hash, now.timestamp())
-                    .await?
-                    .ok_or_else(|| StoreError::Backend("idempotency record vanished".into()))?;
-                let code = record.tracking_code;
-                let assumed = deps
-                    .store
-                    .report(&code)
-                    .await?
-                    .is_some_and(|r| r.region_assumed);
-                return Ok((Action::Created(code.clone()), receipt(&code, assumed)));
-            }
-            Err(e) => return Err(e.into()),
+    let key = IdempotencyKey::new(
+        "SMS",
+        &inbound.inbound_message_id,
+        inbound.message_body.as_bytes(),
+    );
+    let filed = file_report(deps.reports.as_ref(), &new, Some(&key), &deps.pepper, now).await?;
+    match filed {
+        Filed::Created { report, .. } => {
+            let code = report.tracking_code;
+            tracing::info!(tracking_code = %code, region_known = place.is_some(), "report received by SMS");
+            let text = receipt(&code, place.is_none());
+            Ok((Action::Created(code), text))
+        }
+        Filed::KeyTaken => {
+            // An earlier delivery of this message made the report: answer with its code.
+            let record = deps
+                .reports
+                .idempotency_record(key.key_hash(), now.timestamp())
+                .await?
+                .ok_or_else(|| StoreError::Backend("idempotency record vanished".into()))?;
+            let code = record.tracking_code;
+            let assumed = deps
+                .reports
+                .report(&code)
+                .await?
+                .is_some_and(|r| r.region_assumed);
+            let text = receipt(&code, assumed);
+            Ok((Action::Created(code), text))
         }
     }
-    Err(StoreError::Backend("no free tracking code after several attempts".into()).into())
 }
 
 fn title_of(text: &str) -> String {
@@ -326,16 +333,16 @@ async fn check(
     from: &Phone,
     code: &TrackingCode,
 ) -> Result<(Action, String), SmsFailure> {
-    let Some(full) = deps.store.report_with_timeline(code).await? else {
+    let Some(full) = deps.reports.report_with_timeline(code).await? else {
         return Ok((Action::Refused, not_found(code)));
     };
     let report = &full.report;
     if report.privacy.hides_report() && !is_reporter(deps, from, code).await? {
         return Ok((Action::Refused, not_found(code)));
     }
-    let agency = match report.agency.as_deref().map(lapor_core::AgencyId::parse) {
-        Some(Ok(id)) => deps.store.agency(&id).await?.map(|a| a.name),
-        _ => None,
+    let agency = match &report.agency {
+        Some(id) => deps.directory.agency(id).await?.map(|a| a.name),
+        None => None,
     };
     let head = format!(
         "LAPOR! {code}: {} ({}){}.",
@@ -372,14 +379,14 @@ async fn answer(
     code: &TrackingCode,
     text: String,
 ) -> Result<(Action, String), SmsFailure> {
-    let Some(report) = deps.store.report(code).await? else {
+    let Some(report) = deps.reports.report(code).await? else {
         return Ok((Action::Refused, not_found(code)));
     };
     if !is_reporter(deps, from, code).await? {
         // As if it did not exist: a stranger learns nothing about whose report it is.
         return Ok((Action::Refused, not_found(code)));
     }
-    let step = report.reply(text, false, deps.clock.now(), &WorkCalendar::indonesia());
+    let step = report.reply(text, false, deps.clock.now(), &deps.deadlines);
     let (next, event) = match step {
         Ok(step) => step,
         Err(ReporterError::Invalid(invalid)) => {
@@ -393,7 +400,7 @@ async fn answer(
             ))
         }
     };
-    match deps.store.update_report(&report, &next, &[event]).await {
+    match deps.reports.update_report(&report, &next, &[event]).await {
         Ok(()) => Ok((
             Action::Replied,
             format!("LAPOR! Balasan Anda untuk {code} diterima dan diteruskan ke instansi."),
@@ -407,7 +414,7 @@ async fn answer(
 }
 
 async fn is_reporter(deps: &Deps, from: &Phone, code: &TrackingCode) -> Result<bool, SmsFailure> {
-    let reporter = deps.store.reporter(code).await?;
+    let reporter = deps.identity.reporter(code).await?;
     Ok(reporter.and_then(|r| r.phone).as_ref() == Some(from))
 }
 
@@ -452,12 +459,4 @@ fn unclear(why: Unclear) -> String {
 
 fn help_hint() -> &'static str {
     "Kirim BANTUAN untuk petunjuk."
-}
-
-fn sha256_hex(parts: &[&[u8]]) -> String {
-    let mut hasher = Sha256::new();
-    for part in parts {
-        hasher.update(part);
-    }
-    hex::encode(hasher.finalize())
 }

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use lapor_core::sms::{segments, MAX_REPLY_SEGMENTS};
-use lapor_core::{Directory, FixedClock, KeyPepper, Privacy, TrackingCode};
-use lapor_notify::{Outbox, OutboxEntry};
+use lapor_core::{Deadlines, Directory, FixedClock, KeyPepper, Privacy, TrackingCode};
+use lapor_notifier::{Outbox, OutboxEntry};
 use lapor_sms::{handle_inbound, Action, Deps, InboundSms};
-use lapor_store::{MemStore, ReportStore};
+use lapor_store::{AgencyDirectory, MemStore, Reports, Stores};
 
 const REPORTER: &str = "+6281234567890";
 const STRANGER: &str = "+6285712345678";
@@ -33,13 +33,14 @@ impl Phone1708 {
         let directory = Directory::parse(Directory::bundled_sample()).expect("directory");
         store.put_directory(&directory).await.expect("directory");
         let outbox = Arc::new(Outbox::default());
-        let deps = Deps {
-            store: store.clone(),
-            notifier: outbox.clone(),
-            clock: Arc::new(FixedClock::new(monday_morning())),
-            pepper: KeyPepper::new(vec![9; 32]).expect("pepper"),
+        let deps = Deps::new(
+            &Stores::of(store.clone()),
+            outbox.clone(),
+            Arc::new(FixedClock::new(monday_morning())),
+            Deadlines::indonesia(),
+            KeyPepper::new(vec![9; 32]).expect("pepper"),
             hourly_limit,
-        };
+        );
         Self {
             deps,
             store,

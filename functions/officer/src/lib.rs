@@ -11,23 +11,40 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use lapor_core::deadline::Sla;
-use lapor_core::report::{optional_text, reject_unknown, text};
+use lapor_core::permission::{Action, ForwardTo, Relation};
+use lapor_core::report::{optional_text, text};
 use lapor_core::{
-    format_time, Actor, Agency, AgencyId, Clock, Hop, Invalid, Report, Role, Status, TrackingCode,
-    WorkCalendar,
+    format_time, Agency, AgencyId, Clock, Deadlines, Invalid, Report, Status, TrackingCode,
 };
-use lapor_http::auth::{forbidden, Officer};
+use lapor_http::auth::Officer;
 use lapor_http::{ApiError, JsonObject};
-use lapor_store::{Queue, ReportStore};
+use lapor_store::{AgencyDirectory, Queue, ReporterIdentity, Reports, Stores, WorkQueues};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+/// What the officer routes touch: reports, the queues, the directory (departments, forwarding
+/// targets) and reporter identity, which the policy shows on `publik` reports only.
 #[derive(Clone)]
 pub struct Deps {
-    pub store: Arc<dyn ReportStore>,
+    pub reports: Arc<dyn Reports>,
+    pub identity: Arc<dyn ReporterIdentity>,
+    pub directory: Arc<dyn AgencyDirectory>,
+    pub queues: Arc<dyn WorkQueues>,
     pub clock: Arc<dyn Clock>,
-    pub calendar: WorkCalendar,
+    pub deadlines: Deadlines,
+}
+
+impl Deps {
+    pub fn new(stores: &Stores, clock: Arc<dyn Clock>, deadlines: Deadlines) -> Self {
+        Self {
+            reports: stores.reports.clone(),
+            identity: stores.identity.clone(),
+            directory: stores.directory.clone(),
+            queues: stores.queues.clone(),
+            clock,
+            deadlines,
+        }
+    }
 }
 
 const PAGE_MAX: usize = 100;
@@ -48,14 +65,6 @@ pub fn routes(deps: Deps) -> Router {
 
 pub fn router(deps: Deps) -> Router {
     lapor_http::finish(routes(deps))
-}
-
-fn actor_of(role: Role) -> Actor {
-    match role {
-        Role::AdminPusat => Actor::AdminPusat,
-        Role::AgencyAdmin => Actor::AgencyAdmin,
-        Role::Officer => Actor::Officer,
-    }
 }
 
 /// What an officer sees of a report: everything but the reporter's identity and secrets.
@@ -92,16 +101,11 @@ async fn triage(
     State(deps): State<Deps>,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    if officer.role != Role::AdminPusat {
-        return Err(forbidden(
-            "Antrean verifikasi hanya untuk admin pusat.",
-            "The triage queue is for the central admin only.",
-        ));
-    }
+    officer.may(Action::ListTriage, Relation::Central)?;
     let limit = page.limit.unwrap_or(25).clamp(1, PAGE_MAX);
     let page = deps
-        .store
-        .queue(&Queue::Triage, limit, page.cursor.as_deref())
+        .queues
+        .queue(&[Queue::Triage], &|_| true, limit, page.cursor.as_deref())
         .await?;
     let reports: Vec<Value> = page.reports.iter().map(officer_view).collect();
     Ok(Json(
@@ -111,10 +115,31 @@ async fn triage(
 
 pub(crate) async fn load(deps: &Deps, code: &str) -> Result<Report, ApiError> {
     let code = TrackingCode::parse(code)?;
-    deps.store
+    deps.reports
         .report(&code)
         .await?
         .ok_or_else(ApiError::not_found)
+}
+
+/// What `report` is to the officer's agency.
+pub(crate) async fn relation(
+    deps: &Deps,
+    officer: &Officer,
+    report: &Report,
+) -> Result<Relation, ApiError> {
+    let is_department = match &report.agency {
+        Some(holder) if *holder != officer.agency => deps
+            .directory
+            .children(&officer.agency)
+            .await?
+            .contains(holder),
+        _ => false,
+    };
+    Ok(Relation::of(
+        &officer.agency,
+        report.agency.as_ref(),
+        is_department,
+    ))
 }
 
 /// The agency a report may be forwarded to, as the caller's role allows.
@@ -145,8 +170,8 @@ async fn forward_target(
             format!("The agency `{id}` is not in the directory."),
         ))
     };
-    let target = deps.store.agency(&id).await?.ok_or_else(unknown)?;
-    if target.central || target.oversight {
+    let target = deps.directory.agency(&id).await?.ok_or_else(unknown)?;
+    if !target.handles_reports() {
         return Err(Invalid::field(
             "agency",
             "not_a_handling_agency",
@@ -155,27 +180,13 @@ async fn forward_target(
         )
         .into());
     }
-    match officer.role {
-        Role::AdminPusat => Ok(target),
-        Role::AgencyAdmin if report.agency.as_deref() == Some(officer.agency.as_str()) => {
-            if target.parent.as_ref() == Some(&officer.agency) {
-                Ok(target)
-            } else {
-                Err(forbidden(
-                    "Admin instansi hanya dapat meneruskan kepada dinas di bawahnya.",
-                    "An agency admin can only forward to its own departments.",
-                ))
-            }
-        }
-        _ => Err(not_yours()),
-    }
-}
-
-pub(crate) fn not_yours() -> ApiError {
-    forbidden(
-        "Laporan ini tidak ditangani oleh instansi Anda, atau peran Anda tidak mengizinkan tindakan ini.",
-        "This report is not handled by your agency, or your role does not allow this action.",
-    )
+    let to = if target.parent.as_ref() == Some(&officer.agency) {
+        ForwardTo::OwnDepartment
+    } else {
+        ForwardTo::Elsewhere
+    };
+    officer.may(Action::Forward(to), relation(deps, officer, report).await?)?;
+    Ok(target)
 }
 
 async fn forward(
@@ -185,24 +196,13 @@ async fn forward(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body = JsonObject::read(&headers, body).await?.object;
-    reject_unknown(&body, &["agency", "message"])?;
+    let body = JsonObject::read_fields(&headers, body, &["agency", "message"]).await?;
     let message = optional_text(&body, "message", TEXT_MAX, true)?;
     let report = load(&deps, &code).await?;
     let target = forward_target(&deps, &officer, &report, &body).await?;
-    let now = deps.clock.now();
-    let due = deps.calendar.add_working_days(
-        now,
-        Sla::for_category(report.category).follow_up_working_days,
-        report.region.zone(),
-    );
-    let hop = Hop {
-        actor: actor_of(officer.role),
-        by: Some(officer.agency.clone()),
-        message,
-    };
-    let (next, event) = report.forward(&target.id, hop, now, due)?;
-    deps.store.update_report(&report, &next, &[event]).await?;
+    let hop = officer.hop(message);
+    let (next, event) = report.forward(&target.id, hop, deps.clock.now(), &deps.deadlines)?;
+    deps.reports.update_report(&report, &next, &[event]).await?;
     tracing::info!(tracking_code = %next.tracking_code, to = %target.id, by = %officer.agency, "forwarded");
     Ok(Json(officer_view(&next)))
 }
@@ -214,27 +214,13 @@ async fn return_report(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body = JsonObject::read(&headers, body).await?.object;
-    reject_unknown(&body, &["reason"])?;
+    let body = JsonObject::read_fields(&headers, body, &["reason"]).await?;
     let reason = Some(text(&body, "reason", REASON_MIN, TEXT_MAX, true)?);
     let report = load(&deps, &code).await?;
-    let assigned = report.agency.as_deref() == Some(officer.agency.as_str());
-    if officer.role == Role::AdminPusat || !assigned {
-        return Err(not_yours());
-    }
-    let now = deps.clock.now();
-    let due = deps.calendar.add_working_days(
-        now,
-        Sla::for_category(report.category).verify_working_days,
-        report.region.zone(),
-    );
-    let hop = Hop {
-        actor: actor_of(officer.role),
-        by: Some(officer.agency.clone()),
-        message: reason,
-    };
-    let (next, event) = report.return_not_authority(hop, now, due)?;
-    deps.store.update_report(&report, &next, &[event]).await?;
+    officer.may(Action::Return, relation(&deps, &officer, &report).await?)?;
+    let hop = officer.hop(reason);
+    let (next, event) = report.return_not_authority(hop, deps.clock.now(), &deps.deadlines)?;
+    deps.reports.update_report(&report, &next, &[event]).await?;
     tracing::info!(tracking_code = %next.tracking_code, by = %officer.agency, "returned as not the agency's authority");
     Ok((StatusCode::OK, Json(officer_view(&next))))
 }
@@ -306,37 +292,27 @@ async fn follow_up(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body = JsonObject::read(&headers, body).await?.object;
-    reject_unknown(&body, &["status", "message", "resume_date"])?;
+    let body =
+        JsonObject::read_fields(&headers, body, &["status", "message", "resume_date"]).await?;
     let to = follow_up_status(&body)?;
     let message = text(&body, "message", 1, TEXT_MAX, true)?;
     let report = load(&deps, &code).await?;
-    let assigned = report.agency.as_deref() == Some(officer.agency.as_str());
+    let relation = relation(&deps, &officer, &report).await?;
     let now = deps.clock.now();
-    let hop = Hop {
-        actor: actor_of(officer.role),
-        by: Some(officer.agency.clone()),
-        message: Some(message),
-    };
+    let hop = officer.hop(Some(message));
     let (next, event) = if to == Status::Arsip {
-        let may_archive =
-            officer.role == Role::AdminPusat || (officer.role == Role::AgencyAdmin && assigned);
-        if !may_archive {
-            return Err(not_yours());
-        }
+        officer.may(Action::Archive, relation)?;
         report.archive(hop, now)?
     } else {
-        if !assigned || officer.role == Role::AdminPusat {
-            return Err(not_yours());
-        }
+        officer.may(Action::FollowUp, relation)?;
         let resume = if to == Status::Tertunda {
             Some(resume_at(&body, &report, now)?)
         } else {
             None
         };
-        report.follow_up(to, hop, resume, now, &deps.calendar)?
+        report.follow_up(to, hop, resume, now, &deps.deadlines)?
     };
-    deps.store.update_report(&report, &next, &[event]).await?;
+    deps.reports.update_report(&report, &next, &[event]).await?;
     tracing::info!(tracking_code = %next.tracking_code, status = %next.status, by = %officer.agency, "follow-up");
     Ok(Json(officer_view(&next)))
 }

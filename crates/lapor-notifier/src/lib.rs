@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use aws_sdk_sns::types::MessageAttributeValue;
-use lapor_core::{Phone, Report};
+use lapor_core::{AgencyId, Phone, Report};
 use serde::Serialize;
 
 /// What happened to a report, as subscribers filter on it.
@@ -47,7 +47,7 @@ impl EventType {
 pub struct AgencyMessage {
     pub event_type: EventType,
     /// The agency that should act (the central admin's id for triage and returns).
-    pub agency_id: String,
+    pub agency_id: AgencyId,
     pub tracking_code: String,
     pub region: String,
     pub category: String,
@@ -64,13 +64,13 @@ impl AgencyMessage {
     pub fn about(
         report: &Report,
         event_type: EventType,
-        agency_id: &str,
+        agency_id: &AgencyId,
         text: String,
         text_en: String,
     ) -> Self {
         Self {
             event_type,
-            agency_id: agency_id.to_string(),
+            agency_id: agency_id.clone(),
             tracking_code: report.tracking_code.to_string(),
             region: report.region.to_string(),
             category: report.category.id().to_string(),
@@ -136,7 +136,7 @@ impl Notifier for SnsNotifier {
             .subject(format!("LAPOR {}", message.tracking_code))
             .message(body)
             .message_attributes("event_type", attribute(message.event_type.as_str())?)
-            .message_attributes("agency_id", attribute(&message.agency_id)?)
+            .message_attributes("agency_id", attribute(message.agency_id.as_str())?)
             .message_attributes("region", attribute(&message.region)?)
             .message_attributes("category", attribute(&message.category)?)
             .send()

@@ -1,0 +1,109 @@
+//! What every Lapor Lambda `main` shares, so each one only names what it needs: the AWS
+//! configuration (loaded once), the stores and the notifier built from it, configuration read
+//! from the environment with a clear message when it is missing, and the loop that feeds a
+//! DynamoDB stream batch to a consumer.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use aws_lambda_events::dynamodb::Event;
+use aws_lambda_events::streams::DynamoDbEventResponse;
+use lambda_runtime::{service_fn, LambdaEvent};
+use lapor_core::{AgencyId, KeyPepper};
+use lapor_notifier::SnsNotifier;
+use lapor_store::{DynamoStore, Stores};
+
+pub use lambda_runtime::Error;
+
+/// The AWS configuration every Lapor binary uses: region, credentials and endpoint from the usual
+/// environment and chain, over HTTPS with rustls on the ring crypto provider. The SDK's default
+/// client brings aws-lc, which made the smallest function's bootstrap over a megabyte larger;
+/// ring does the TLS that AWS endpoints need.
+pub async fn aws_config() -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls;
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
+        .load()
+        .await
+}
+
+/// A function's start-up: JSON logs, then one AWS configuration shared by all its clients.
+pub struct Bootstrap {
+    config: aws_config::SdkConfig,
+}
+
+impl Bootstrap {
+    pub async fn start() -> Self {
+        lambda_runtime::tracing::init_default_subscriber();
+        Self {
+            config: aws_config().await,
+        }
+    }
+
+    /// Every store port, on the table named by `TABLE_NAME`.
+    pub fn stores(&self) -> Result<Stores, Error> {
+        let table = required("TABLE_NAME")?;
+        let client = aws_sdk_dynamodb::Client::new(&self.config);
+        Ok(Stores::of(Arc::new(DynamoStore::new(client, table))))
+    }
+
+    /// The notifier on the topic named by `TOPIC_ARN` (and SMS to phone numbers).
+    pub fn notifier(&self) -> Result<Arc<SnsNotifier>, Error> {
+        let topic = required("TOPIC_ARN")?;
+        let client = aws_sdk_sns::Client::new(&self.config);
+        Ok(Arc::new(SnsNotifier::new(client, topic)))
+    }
+}
+
+/// An environment variable that must be set.
+pub fn required(name: &str) -> Result<String, Error> {
+    std::env::var(name).map_err(|_| format!("{name} is not set").into())
+}
+
+/// The server's secret for deriving access keys (`ACCESS_KEY_PEPPER`).
+pub fn pepper() -> Result<KeyPepper, Error> {
+    std::env::var("ACCESS_KEY_PEPPER")
+        .ok()
+        .and_then(|v| KeyPepper::new(v.into_bytes()))
+        .ok_or_else(|| "ACCESS_KEY_PEPPER must be set to at least 32 bytes".into())
+}
+
+/// An agency id from the environment, or `default` when the variable is not set.
+pub fn agency(name: &str, default: Option<&str>) -> Result<AgencyId, Error> {
+    let value = match (std::env::var(name), default) {
+        (Ok(value), _) => value,
+        (Err(_), Some(default)) => default.to_string(),
+        (Err(_), None) => return Err(format!("{name} is not set").into()),
+    };
+    AgencyId::parse(&value).map_err(|e| format!("{name}: {}", e.message.en).into())
+}
+
+/// A whole number from the environment, or `default` when the variable is not set.
+pub fn number(name: &str, default: u64) -> Result<u64, Error> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name} must be a whole number").into()),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Serves a DynamoDB stream consumer: `handle` answers each batch with the records that
+/// failed (see `lapor_store::handle_changes`), so Lambda retries only those.
+pub async fn run_stream<F, Fut>(handle: F) -> Result<(), Error>
+where
+    F: Fn(Event) -> Fut,
+    Fut: Future<Output = DynamoDbEventResponse> + Send,
+{
+    let handle = &handle;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
+        Ok::<_, Error>(handle(event.payload).await)
+    }))
+    .await
+}

@@ -1,0 +1,18 @@
+//! Lambda entry point: builds clients once, reads configuration, serves the officer router.
+
+use std::sync::Arc;
+
+use lapor_core::{Deadlines, SystemClock};
+use lapor_lambda::Bootstrap;
+use lapor_officer::{router, Deps};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let aws = Bootstrap::start().await;
+    let deps = Deps::new(
+        &aws.stores()?,
+        Arc::new(SystemClock),
+        Deadlines::indonesia(),
+    );
+    lambda_http::run(router(deps)).await
+}
