@@ -51,8 +51,13 @@ fn received(at: DateTime<Utc>) -> Submission {
     };
     let new = or_die(ReportDraft(object).validate(Channel::Web), "valid report");
     let code = TrackingCode::generate(&mut rand::rng());
-    let (report, reporter, event) =
-        Report::open(new, code, AccessKey::generate(&mut rand::rng()).hash(), at);
+    let (report, reporter, event) = Report::open(
+        new,
+        code,
+        AccessKey::generate(&mut rand::rng()).hash(),
+        at,
+        &Deadlines::indonesia(),
+    );
     Submission {
         report,
         reporter,

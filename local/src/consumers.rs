@@ -62,18 +62,95 @@ impl Reports for Announcing {
     }
 }
 
-/// Runs routing, then notify, on every change, in order, until the store is dropped.
-pub async fn run(
-    mut changes: UnboundedReceiver<ReportChange>,
-    routing: lapor_routing::Deps,
-    notify: lapor_notify::Deps,
-) {
+/// How often a change is handed to a consumer before it goes to the dead letters, and the first
+/// pause between tries (doubling each time), as Lambda retries a stream record.
+const ATTEMPTS: u32 = 4;
+const FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// A change a consumer gave up on, for an operator to read (`GET /dev/dead-letters`): what
+/// Lambda would have sent to that function's dead-letter queue.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeadLetter {
+    pub consumer: &'static str,
+    pub tracking_code: String,
+    pub version: u64,
+    pub error: String,
+    pub at: String,
+}
+
+#[derive(Debug, Default)]
+pub struct DeadLetters(std::sync::Mutex<Vec<DeadLetter>>);
+
+impl DeadLetters {
+    pub fn entries(&self) -> Vec<DeadLetter> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    fn push(&self, letter: DeadLetter) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(letter);
+    }
+}
+
+/// The stream consumers lapor-local runs, in the order a change reaches them.
+pub struct Consumers {
+    pub routing: lapor_routing::Deps,
+    pub stats: lapor_stats::Deps,
+    pub notify: lapor_notify::Deps,
+    pub dead_letters: Arc<DeadLetters>,
+}
+
+impl Consumers {
+    /// Hands `change` to one consumer, retrying with back-off; a change that still fails becomes
+    /// a dead letter.
+    async fn deliver<F, Fut, T, E>(&self, consumer: &'static str, change: &ReportChange, handle: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+        E: std::fmt::Display,
+    {
+        let mut pause = FIRST_PAUSE;
+        for attempt in 1..=ATTEMPTS {
+            match handle().await {
+                Ok(_) => return,
+                Err(error) if attempt == ATTEMPTS => {
+                    let Some(report) = &change.new else { return };
+                    tracing::error!(consumer, tracking_code = %report.tracking_code, %error, "gave up on a change; see /dev/dead-letters");
+                    self.dead_letters.push(DeadLetter {
+                        consumer,
+                        tracking_code: report.tracking_code.to_string(),
+                        version: report.version,
+                        error: error.to_string(),
+                        at: chrono::Utc::now().to_rfc3339(),
+                    });
+                }
+                Err(error) => {
+                    tracing::warn!(consumer, attempt, %error, "consumer failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+            }
+        }
+    }
+}
+
+/// Runs routing, statistics, then notify on every change, in order, until the store is dropped.
+pub async fn run(mut changes: UnboundedReceiver<ReportChange>, consumers: Consumers) {
     while let Some(change) = changes.recv().await {
-        if let Err(e) = lapor_routing::route_change(&routing, &change).await {
-            tracing::error!(error = %e, "routing failed");
-        }
-        if let Err(e) = lapor_notify::notify_change(&notify, &change).await {
-            tracing::error!(error = %e, "notify failed");
-        }
+        let c = &consumers;
+        c.deliver("routing", &change, || {
+            lapor_routing::route_change(&c.routing, &change)
+        })
+        .await;
+        c.deliver("stats", &change, || {
+            lapor_stats::count_changes(&c.stats, std::slice::from_ref(&change))
+        })
+        .await;
+        c.deliver("notify", &change, || {
+            lapor_notify::notify_change(&c.notify, &change)
+        })
+        .await;
     }
 }

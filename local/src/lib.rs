@@ -1,6 +1,8 @@
 //! lapor-local: every Lapor HTTP function in one process on 127.0.0.1, on the embedded store
 //! (kept in a file so a restart keeps reports) or on DynamoDB. The stream consumers (routing,
-//! notify) run in-process after each write; notifications land in an outbox at `GET /dev/outbox`.
+//! statistics, notify) run in-process after each write and retry as Lambda would; what still
+//! fails is listed at `GET /dev/dead-letters`; notifications land in an outbox at
+//! `GET /dev/outbox`.
 
 mod consumers;
 mod sms;
@@ -172,17 +174,22 @@ pub fn assemble(
         ..stores
     };
     let outbox = Arc::new(Outbox::default());
+    let dead_letters = Arc::new(consumers::DeadLetters::default());
     let deadlines = Deadlines::indonesia();
     tokio::spawn(consumers::run(
         rx,
-        lapor_routing::Deps::new(&stores, clock.clone(), deadlines.clone()),
-        lapor_notify::Deps::new(
-            &stores,
-            outbox.clone(),
-            clock.clone(),
-            bundled_agency(CENTRAL_AGENCY),
-            bundled_agency(OVERSIGHT_AGENCY),
-        ),
+        consumers::Consumers {
+            routing: lapor_routing::Deps::new(&stores, clock.clone(), deadlines.clone()),
+            stats: lapor_stats::Deps::new(&stores, clock.clone()),
+            notify: lapor_notify::Deps::new(
+                &stores,
+                outbox.clone(),
+                clock.clone(),
+                bundled_agency(CENTRAL_AGENCY),
+                bundled_agency(OVERSIGHT_AGENCY),
+            ),
+            dead_letters: dead_letters.clone(),
+        },
     ));
     let sms = lapor_sms::Deps::new(
         &stores,
@@ -208,6 +215,11 @@ pub fn assemble(
     let dev = Router::new()
         .route("/dev/outbox", get(show_outbox))
         .with_state(outbox.clone())
+        .merge(
+            Router::new()
+                .route("/dev/dead-letters", get(show_dead_letters))
+                .with_state(dead_letters),
+        )
         .merge(
             Router::new()
                 .route("/admin/sweep", axum::routing::post(sweep_now))
@@ -289,6 +301,12 @@ async fn sweep_now(
     Ok(Json(
         serde_json::json!({ "now": now.to_rfc3339(), "summary": summary }),
     ))
+}
+
+async fn show_dead_letters(
+    axum::extract::State(letters): axum::extract::State<Arc<consumers::DeadLetters>>,
+) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "dead_letters": letters.entries() }))
 }
 
 async fn show_outbox(

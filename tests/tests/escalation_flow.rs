@@ -37,6 +37,7 @@ fn forwarded(due: DateTime<Utc>) -> Submission {
         code,
         AccessKey::generate(&mut rand::rng()).hash(),
         created,
+        &Deadlines::indonesia(),
     );
     let hop = Hop {
         actor: Actor::System,

@@ -1,7 +1,7 @@
 //! One contract for every store: each case runs on MemStore and on DynamoStore over moto.
 
 use chrono::{DateTime, Datelike, Duration, Utc};
-use lapor_core::stats::GroupBy;
+use lapor_core::stats::{CountedChange, GroupBy};
 use lapor_core::{
     AccessKey, Actor, AgencyId, Category, Channel, Deadlines, Directory, Event, EventKind, Hop,
     RegionCode, Report, ReportDraft, Status, TrackingCode,
@@ -25,7 +25,13 @@ fn submission(idempotency_key: Option<&str>) -> Submission {
         .expect("sample is valid");
     let code = TrackingCode::generate(&mut rand::rng());
     let key = AccessKey::generate(&mut rand::rng());
-    let (report, reporter, event) = Report::open(new, code.clone(), key.hash(), now());
+    let (report, reporter, event) = Report::open(
+        new,
+        code.clone(),
+        key.hash(),
+        now(),
+        &Deadlines::indonesia(),
+    );
     let idempotency = idempotency_key.map(|k| IdempotencyRecord {
         key_hash: k.to_string(),
         request_hash: "body-hash".into(),
@@ -368,6 +374,12 @@ async fn statistics_follow_every_change(store: &dyn Store) {
         .create_report(&sub, now().timestamp())
         .await
         .expect("create");
+    // Statistics follow from the stream: the consumer counts each change.
+    let t = now().timestamp();
+    store
+        .count(&[CountedChange::of(None, &sub.report)], t)
+        .await
+        .expect("count");
     let year = sub.report.created_at.year();
     let region = sub.report.region.clone();
     let rows = store
@@ -382,6 +394,10 @@ async fn statistics_follow_every_change(store: &dyn Store) {
         .update_report(&sub.report, &v2, &[e2])
         .await
         .expect("update");
+    store
+        .count(&[CountedChange::of(Some(&sub.report), &v2)], t)
+        .await
+        .expect("count");
     let rows = store
         .stats(&region, year, GroupBy::Category)
         .await
@@ -394,6 +410,43 @@ async fn statistics_follow_every_change(store: &dyn Store) {
         .await
         .expect("stats");
     assert!(province.iter().map(|r| r.total).sum::<i64>() >= 1);
+}
+
+/// A batch delivered twice, then split in two (as Lambda bisects a failing batch) and retried,
+/// with one change twice in the same batch: every change counts exactly once.
+async fn statistics_count_each_change_once(store: &dyn Store) {
+    let region = RegionCode::parse("32.77").expect("Kota Cimahi");
+    let mut changes = Vec::new();
+    let mut last = None;
+    for n in 0..5u64 {
+        let mut sub = submission(None);
+        sub.report.region = region.clone();
+        changes.push(CountedChange::of(None, &sub.report));
+        if n < 2 {
+            let (v2, _) = follow_up(&sub.report, 2, Status::Diproses);
+            changes.push(CountedChange::of(Some(&sub.report), &v2));
+        }
+        last = Some(sub.report);
+    }
+    let t = now().timestamp();
+    let count = |batch: Vec<CountedChange>| async move {
+        store.count(&batch, t).await.expect("count");
+    };
+    count(changes.clone()).await;
+    count(changes.clone()).await;
+    let (first, second) = changes.split_at(3);
+    count(first.to_vec()).await;
+    count(second.to_vec()).await;
+    count(vec![changes[0].clone(), changes[0].clone()]).await;
+    let year = last.expect("a report").created_at.year();
+    let rows = store
+        .stats(&region, year, GroupBy::Category)
+        .await
+        .expect("stats");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].total, 5);
+    assert_eq!(rows[0].colors.get("yellow"), Some(&2));
+    assert_eq!(rows[0].colors.get("grey"), Some(&3));
 }
 
 async fn the_due_index_finds_exactly_the_overdue(store: &dyn Store) {
@@ -536,17 +589,18 @@ async fn queues_merge_and_filter_across_pages(store: &dyn Store) {
 async fn marks_are_taken_once(store: &dyn Store) {
     let key = unique_name("mark");
     let t = now().timestamp();
+    assert!(!store.is_marked(&key, t).await.expect("read"));
     assert!(store.mark_once(&key, t, 60).await.expect("mark"));
+    assert!(store.is_marked(&key, t + 1).await.expect("read"));
     assert!(!store.mark_once(&key, t + 1, 60).await.expect("mark"));
+    assert!(
+        !store.is_marked(&key, t + 61).await.expect("read"),
+        "expired"
+    );
     assert!(store
         .mark_once(&key, t + 61, 60)
         .await
         .expect("expired mark is free"));
-    store.unmark(&key).await.expect("unmark");
-    assert!(store
-        .mark_once(&key, t + 62, 60)
-        .await
-        .expect("mark after unmark"));
 }
 
 /// Hits on one key add up, also when they race; another key counts on its own.
@@ -618,6 +672,7 @@ contract!(
     queues_page_newest_first,
     queues_merge_and_filter_across_pages,
     statistics_follow_every_change,
+    statistics_count_each_change_once,
     marks_are_taken_once,
     hits_are_counted_per_key,
     the_due_index_finds_exactly_the_overdue,

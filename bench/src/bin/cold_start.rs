@@ -39,11 +39,12 @@ use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, Mutex};
 
 /// Every function of the stack, after the baseline, with the sample event it is fed.
-const BINARIES: [(&str, &str); 7] = [
+const BINARIES: [(&str, &str); 8] = [
     ("hello", ""),
     ("intake", "events/intake/submit-report.json"),
     ("officer", "events/officer/triage-queue.json"),
     ("routing", "events/routing/new-report.json"),
+    ("stats", "events/stats/new-report.json"),
     ("notify", "events/notify/report-received.json"),
     ("escalation", "events/escalation/scheduled.json"),
     ("sms", "events/sms/lapor-new-report.json"),
@@ -81,7 +82,7 @@ const USAGE: &str =
   --runs N           cold starts per binary (default 30)
   --invocations N    invocations fed to one process for its peak RSS (default 1000)
   --only NAME        measure only this binary (repeatable); the hello baseline always runs
-binaries: hello intake officer routing notify escalation sms";
+binaries: hello intake officer routing stats notify escalation sms";
 
 fn parse_args() -> Args {
     let mut args = Args {
@@ -508,7 +509,7 @@ impl Events {
                 event["headers"]["idempotency-key"] = json!(id);
                 event["requestContext"]["requestId"] = json!(id);
             }
-            "routing" | "notify" => event = self.fresh_report(&event).await?,
+            "routing" | "stats" | "notify" => event = self.fresh_report(&event).await?,
             "sms" => self.vary_sms(&mut event, &id, n),
             _ => {}
         }

@@ -41,7 +41,12 @@ impl Report {
         deadlines.after_working_days(now, days, self.region.zone())
     }
 
-    fn verification_due(&self, now: DateTime<Utc>, deadlines: &Deadlines) -> DateTime<FixedOffset> {
+    /// When the central admin must have verified and forwarded the report.
+    pub(crate) fn verification_due(
+        &self,
+        now: DateTime<Utc>,
+        deadlines: &Deadlines,
+    ) -> DateTime<FixedOffset> {
         self.working_days_due(
             now,
             deadlines.sla(self.category).verify_working_days,

@@ -241,6 +241,7 @@ mod tests {
             code,
             crate::AccessKeyHash("h".into()),
             utc("2026-11-30T02:00:00Z"),
+            &plain(),
         );
         let hop = Hop {
             actor: Actor::System,

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::access_key::AccessKeyHash;
 use crate::agency::AgencyId;
 use crate::category::Category;
+use crate::deadline::Deadlines;
 use crate::error::Invalid;
 use crate::region::RegionCode;
 use crate::status::{Color, Status};
@@ -538,15 +539,18 @@ pub struct Report {
 }
 
 impl Report {
-    /// Opens a new report: status `diterima`, version 1, times in the region's own zone.
+    /// Opens a new report: status `diterima`, version 1, times in the region's own zone, and a
+    /// deadline from birth (the central admin's verification), so the sweep flags it red even if
+    /// nothing ever routes it.
     pub fn open(
         new: NewReport,
         tracking_code: TrackingCode,
         access_key_hash: AccessKeyHash,
         now: DateTime<Utc>,
+        deadlines: &Deadlines,
     ) -> (Report, Option<Reporter>, Event) {
         let local = now.with_timezone(&new.region.zone().offset());
-        let report = Report {
+        let mut report = Report {
             tracking_code,
             report_type: new.report_type,
             title: new.title,
@@ -576,6 +580,7 @@ impl Report {
             updated_at: local,
             version: 1,
         };
+        report.due_at = Some(report.verification_due(now, deadlines));
         let event = Event {
             seq: 1,
             at: local,
@@ -817,7 +822,13 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-28T01:00:00Z")
             .unwrap()
             .to_utc();
-        let (report, reporter, event) = Report::open(new, code, AccessKeyHash("h".into()), now);
+        let (report, reporter, event) = Report::open(
+            new,
+            code,
+            AccessKeyHash("h".into()),
+            now,
+            &Deadlines::indonesia(),
+        );
         assert_eq!(report.created_at.to_rfc3339(), "2026-11-28T08:00:00+07:00");
         assert_eq!(report.status, Status::Diterima);
         assert_eq!(report.color(), Color::Grey);
@@ -825,6 +836,12 @@ mod tests {
         assert!(reporter.is_some() && report.has_reporter);
         assert_eq!(event.seq, 1);
         assert!(event.public);
+        // Saturday 08:00 WIB + 3 working days = Wednesday 2 December, at opening.
+        assert_eq!(
+            report.due_at.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2026-12-02T08:00:00+07:00"),
+            "a new report has its verification deadline from birth"
+        );
     }
 
     #[test]

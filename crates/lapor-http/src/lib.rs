@@ -13,6 +13,9 @@ use lapor_core::{Invalid, Message};
 use lapor_store::{Conflict, StoreError};
 use serde_json::{json, Map, Value};
 
+/// How long a client is asked to wait before retrying a request the backend was too busy for.
+const RETRY_AFTER_SECS: u32 = 1;
+
 /// The largest request body any route accepts.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -30,6 +33,8 @@ struct Detail {
     field: Option<String>,
     /// Extra members of the error object (e.g. the allowed next statuses).
     extra: Option<Value>,
+    /// Seconds after which a retry may succeed (`Retry-After`).
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -46,6 +51,7 @@ impl ApiError {
                 message: Message::new(id, en),
                 field: None,
                 extra: None,
+                retry_after: None,
             }),
         }
     }
@@ -59,6 +65,19 @@ impl ApiError {
     pub fn with_extra(mut self, extra: Value) -> Self {
         self.detail.extra = Some(extra);
         self
+    }
+
+    /// Nothing was done and the same request can succeed later: `503` with `Retry-After`.
+    pub fn busy(cause: &dyn std::fmt::Display) -> Self {
+        tracing::warn!(error = %cause, "backend busy; the client is asked to retry");
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Sistem sedang sibuk dan permintaan Anda belum diproses. Silakan coba lagi sebentar lagi.",
+            "The system is busy and your request was not processed. Please try again shortly.",
+        );
+        error.detail.retry_after = Some(RETRY_AFTER_SECS);
+        error
     }
 
     pub fn field(&self) -> Option<&str> {
@@ -95,6 +114,7 @@ impl From<Invalid> for ApiError {
                 message: e.message,
                 field: e.field,
                 extra: None,
+                retry_after: None,
             }),
         }
     }
@@ -116,6 +136,7 @@ impl From<StoreError> for ApiError {
                 "The page cursor is not valid.",
             )
             .with_field("cursor"),
+            StoreError::Busy(cause) => Self::busy(&cause),
             other => Self::internal(&other),
         }
     }
@@ -143,6 +164,7 @@ impl IntoResponse for ApiError {
             message,
             field,
             extra,
+            retry_after,
         } = *self.detail;
         let mut error = json!({
             "code": self.code,
@@ -155,7 +177,13 @@ impl IntoResponse for ApiError {
         if let (Some(Value::Object(extra)), Some(obj)) = (extra, error.as_object_mut()) {
             obj.extend(extra);
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -18,11 +18,11 @@
 //! Events sort before `META` and the reporter after it, so one Query with `sk <= META` reads a
 //! report with its timeline and never touches the reporter's identity.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
@@ -31,7 +31,7 @@ use aws_sdk_dynamodb::types::{
     Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use lapor_core::stats::{deltas, Deltas, GroupBy, StatsRow};
+use lapor_core::stats::{merged, CountedChange, CounterKey, Deltas, GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
 };
@@ -42,7 +42,7 @@ use crate::keys::{decode_cursor, due_bound, due_position, encode_cursor, queue_p
 use crate::paging::QueueIndex;
 use crate::{
     AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Queue, ReportWithTimeline,
-    ReporterIdentity, Reports, Statistics, StoreError, Submission,
+    ReporterIdentity, Reports, Statistics, StoreError, Submission, COUNTED_TTL_SECS,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -157,8 +157,57 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn backend<E: std::error::Error + 'static, R: std::fmt::Debug>(e: SdkError<E, R>) -> StoreError {
-    StoreError::Backend(DisplayErrorContext(e).to_string())
+/// Error codes DynamoDB documents as "try again later": the SDK has already retried them (its
+/// standard retry mode), so what reaches here is a busy table, not a broken request.
+const BUSY_CODES: [&str; 7] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+    "InternalServerError",
+    "ServiceUnavailable",
+];
+
+/// A failed call as the store reports it: `Busy` when retrying later can succeed (throttling,
+/// conflicts, a timeout or a dropped connection), `Backend` otherwise.
+fn backend<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    let busy = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ServiceError(_) => e.code().is_some_and(|c| BUSY_CODES.contains(&c)),
+        _ => false,
+    };
+    let text = DisplayErrorContext(e).to_string();
+    if busy {
+        StoreError::Busy(text)
+    } else {
+        StoreError::Backend(text)
+    }
+}
+
+/// How often a transaction that DynamoDB cancelled for a conflict or throttling is sent again.
+const TRANSACT_ATTEMPTS: u32 = 5;
+
+/// Full-jitter exponential back-off before a transaction's retry: up to 20 ms × 2^attempt, so
+/// writers that collided do not collide again in step.
+async fn pause_with_jitter(attempt: u32) {
+    if attempt > 0 {
+        let ceiling = 20u64 << attempt;
+        let wait = rand::random_range(0..=ceiling);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+    }
+}
+
+/// Why a transaction did not commit.
+enum Refused {
+    /// The conditions of these items (indexes into the transaction) failed: the data says no.
+    Conditions(Vec<usize>),
+    /// Anything else, `Busy` once conflicts and throttling outlasted the retries.
+    Store(StoreError),
 }
 
 /// Serialises `value` and adds its keys.
@@ -356,7 +405,7 @@ impl DynamoStore {
         self.batch_put(items).await
     }
 
-    /// One `ADD` update per counter item, to join the state change's transaction.
+    /// One `ADD` update per counter item.
     fn counter_updates(&self, deltas: Deltas) -> Result<Vec<TransactWriteItem>, StoreError> {
         deltas
             .into_iter()
@@ -433,38 +482,47 @@ impl DynamoStore {
     }
 
     /// Sends a transaction and names which of its items failed its condition.
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-    ) -> Result<(), Result<Vec<usize>, StoreError>> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) => match e.err() {
-                TransactWriteItemsError::TransactionCanceledException(cancel) => {
-                    let failed = cancel
-                        .cancellation_reasons()
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| {
-                            matches!(
-                                r.code(),
-                                Some("ConditionalCheckFailed") | Some("TransactionConflict")
-                            )
-                        })
-                        .map(|(i, _)| i)
-                        .collect();
-                    Err(Ok(failed))
+    /// Sends a transaction, retrying it (with jittered back-off) while DynamoDB cancels it for a
+    /// conflict with another transaction or throttling; a cancellation is the data's answer only
+    /// when an item's own condition failed.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Refused> {
+        let mut last = String::new();
+        for attempt in 0..TRANSACT_ATTEMPTS {
+            pause_with_jitter(attempt).await;
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let e = match result {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+                e.as_service_error()
+            {
+                let reasons = cancel.cancellation_reasons();
+                let failed: Vec<usize> = reasons
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                    .map(|(i, _)| i)
+                    .collect();
+                if !failed.is_empty() || reasons.is_empty() {
+                    return Err(Refused::Conditions(failed));
                 }
-                _ => Err(Err(backend(SdkError::ServiceError(e)))),
-            },
-            Err(e) => Err(Err(backend(e))),
+                last = DisplayErrorContext(&e).to_string();
+                continue;
+            }
+            match backend(e) {
+                StoreError::Busy(text) => last = text,
+                other => return Err(Refused::Store(other)),
+            }
         }
+        Err(Refused::Store(StoreError::Busy(format!(
+            "transaction still cancelled after {TRANSACT_ATTEMPTS} attempts: {last}"
+        ))))
     }
 }
 
@@ -502,18 +560,19 @@ impl Reports for DynamoStore {
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
-        items.extend(self.counter_updates(deltas(None, &sub.report))?);
         match self.transact(items).await {
             Ok(()) => Ok(()),
-            Err(Err(e)) => Err(e),
-            Err(Ok(failed)) if sub.idempotency.is_some() && failed.contains(&idempotency_index) => {
+            Err(Refused::Store(e)) => Err(e),
+            Err(Refused::Conditions(failed))
+                if sub.idempotency.is_some() && failed.contains(&idempotency_index) =>
+            {
                 Err(StoreError::Conflict(Conflict::IdempotencyKeyTaken))
             }
-            Err(Ok(failed)) if failed.is_empty() && sub.idempotency.is_some() => {
+            Err(Refused::Conditions(failed)) if failed.is_empty() && sub.idempotency.is_some() => {
                 // No reasons given: the idempotency record is the only item a retry can collide on.
                 Err(StoreError::Conflict(Conflict::IdempotencyKeyTaken))
             }
-            Err(Ok(_)) => Err(StoreError::Conflict(Conflict::CodeTaken)),
+            Err(Refused::Conditions(_)) => Err(StoreError::Conflict(Conflict::CodeTaken)),
         }
     }
 
@@ -580,11 +639,10 @@ impl Reports for DynamoStore {
                 Some("attribute_not_exists(#pk)"),
             )?);
         }
-        items.extend(self.counter_updates(deltas(Some(old), new))?);
         match self.transact(items).await {
             Ok(()) => Ok(()),
-            Err(Err(e)) => Err(e),
-            Err(Ok(_)) => Err(StoreError::Conflict(Conflict::VersionMismatch)),
+            Err(Refused::Store(e)) => Err(e),
+            Err(Refused::Conditions(_)) => Err(StoreError::Conflict(Conflict::VersionMismatch)),
         }
     }
 }
@@ -704,8 +762,92 @@ impl AgencyDirectory for DynamoStore {
     }
 }
 
+/// TransactWriteItems takes at most 100 items.
+const TRANSACT_ITEMS: usize = 100;
+
+/// The changes split into groups whose marks and merged counter items fit one transaction.
+fn transaction_groups(changes: &[CountedChange]) -> Vec<Vec<&CountedChange>> {
+    let mut groups: Vec<Vec<&CountedChange>> = Vec::new();
+    let mut counters: BTreeSet<&CounterKey> = BTreeSet::new();
+    // One transaction may not touch an item twice: a change delivered twice in one batch is one.
+    let mut seen = BTreeSet::new();
+    let distinct = changes
+        .iter()
+        .filter(|c| !c.deltas.is_empty() && seen.insert(c.id.as_str()));
+    for change in distinct {
+        let mut with = counters.clone();
+        with.extend(change.deltas.keys());
+        let fits = groups
+            .last()
+            .is_some_and(|group| group.len() + 1 + with.len() <= TRANSACT_ITEMS);
+        if fits {
+            counters = with;
+            if let Some(group) = groups.last_mut() {
+                group.push(change);
+            }
+        } else {
+            counters = change.deltas.keys().collect();
+            groups.push(vec![change]);
+        }
+    }
+    groups
+}
+
+impl DynamoStore {
+    /// Counts one group in one transaction: a mark per change (which must not exist yet) and
+    /// one `ADD` per counter item. Changes whose mark exists were counted by an earlier delivery:
+    /// they are dropped and the rest is sent again.
+    async fn count_group(
+        &self,
+        mut group: Vec<&CountedChange>,
+        now_unix: i64,
+    ) -> Result<(), StoreError> {
+        while !group.is_empty() {
+            let mut items = Vec::with_capacity(TRANSACT_ITEMS);
+            for change in &group {
+                let mut mark = Item::new();
+                mark.insert(PK.into(), s(format!("COUNTED#{}", change.id)));
+                mark.insert(SK.into(), s("COUNTED"));
+                mark.insert(
+                    TTL_ATTRIBUTE.into(),
+                    AttributeValue::N((now_unix + COUNTED_TTL_SECS).to_string()),
+                );
+                items.push(self.put(mark, Some("attribute_not_exists(#pk)"))?);
+            }
+            items.extend(self.counter_updates(merged(group.iter().copied()))?);
+            match self.transact(items).await {
+                Ok(()) => return Ok(()),
+                Err(Refused::Store(e)) => return Err(e),
+                Err(Refused::Conditions(failed)) => {
+                    let counted: Vec<usize> =
+                        failed.into_iter().filter(|&i| i < group.len()).collect();
+                    if counted.is_empty() {
+                        return Err(StoreError::Backend(
+                            "counter transaction refused, but no change was counted before".into(),
+                        ));
+                    }
+                    group = group
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| !counted.contains(i))
+                        .map(|(_, c)| c)
+                        .collect();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Statistics for DynamoStore {
+    async fn count(&self, changes: &[CountedChange], now_unix: i64) -> Result<(), StoreError> {
+        for group in transaction_groups(changes) {
+            self.count_group(group, now_unix).await?;
+        }
+        Ok(())
+    }
+
     async fn stats(
         &self,
         region: &RegionCode,
@@ -758,16 +900,24 @@ fn parse_due_cursor(cursor: &str) -> Result<(u8, Option<String>), StoreError> {
     Ok((shard, Some(after.to_string()).filter(|a| !a.is_empty())))
 }
 
+/// What one query of a due shard found.
+struct ShardPage {
+    reports: Vec<Report>,
+    /// The position of the last item read, when the shard may hold more.
+    next: Option<String>,
+    read: usize,
+    unreadable: usize,
+}
+
 impl DynamoStore {
-    /// One query of one due shard: up to `limit` overdue reports after `after`, the position of
-    /// the last one read when the shard may hold more, and the items read.
+    /// One query of one due shard: up to `limit` overdue reports after `after`.
     async fn overdue_in_shard(
         &self,
         shard: u8,
         now: chrono::DateTime<chrono::Utc>,
         limit: usize,
         after: Option<&str>,
-    ) -> Result<(Vec<Report>, Option<String>, usize), StoreError> {
+    ) -> Result<ShardPage, StoreError> {
         let start = after
             .map(|position| {
                 let code = position
@@ -798,17 +948,32 @@ impl DynamoStore {
             .await
             .map_err(backend)?;
         let read = usize::try_from(out.scanned_count).unwrap_or(0);
-        let reports: Vec<Report> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
+        let mut reports = Vec::new();
+        let mut unreadable = 0;
+        for item in out.items.unwrap_or_default() {
+            let key = match item.get(PK) {
+                Some(AttributeValue::S(pk)) => pk.clone(),
+                _ => String::new(),
+            };
+            match from_item::<Report>(item) {
+                Ok(report) => reports.push(report),
+                Err(error) => {
+                    // One bad item must not stop every sweep; its key names no person.
+                    tracing::error!(item = %key, %error, "unreadable report in the due index; skipped");
+                    unreadable += 1;
+                }
+            }
+        }
         let next = out.last_evaluated_key.and_then(|k| match k.get(DUE_SK) {
             Some(AttributeValue::S(v)) => Some(v.clone()),
             _ => None,
         });
-        Ok((reports, next, read))
+        Ok(ShardPage {
+            reports,
+            next,
+            read,
+            unreadable,
+        })
     }
 }
 
@@ -863,15 +1028,20 @@ impl QueueIndex for DynamoStore {
             Some(c) => parse_due_cursor(c)?,
             None => (0, None),
         };
-        let mut reports = Vec::new();
-        let mut read = 0;
-        while shard < DUE_SHARDS && reports.len() < limit {
-            let (found, next, items) = self
-                .overdue_in_shard(shard, now, limit - reports.len(), after.as_deref())
+        let mut page = DuePage {
+            reports: Vec::new(),
+            next: None,
+            read: 0,
+            unreadable: 0,
+        };
+        while shard < DUE_SHARDS && page.reports.len() < limit {
+            let found = self
+                .overdue_in_shard(shard, now, limit - page.reports.len(), after.as_deref())
                 .await?;
-            reports.extend(found);
-            read += items;
-            match next {
+            page.reports.extend(found.reports);
+            page.read += found.read;
+            page.unreadable += found.unreadable;
+            match found.next {
                 Some(position) => after = Some(position),
                 None => {
                     shard += 1;
@@ -879,12 +1049,8 @@ impl QueueIndex for DynamoStore {
                 }
             }
         }
-        let next = (shard < DUE_SHARDS).then(|| due_cursor(shard, after.as_deref()));
-        Ok(DuePage {
-            reports,
-            next,
-            read,
-        })
+        page.next = (shard < DUE_SHARDS).then(|| due_cursor(shard, after.as_deref()));
+        Ok(page)
     }
 }
 
@@ -918,16 +1084,15 @@ impl Marks for DynamoStore {
         }
     }
 
-    async fn unmark(&self, key: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(PK, s(format!("MARK#{key}")))
-            .key(SK, s("MARK"))
-            .send()
-            .await
-            .map_err(backend)?;
-        Ok(())
+    async fn is_marked(&self, key: &str, now_unix: i64) -> Result<bool, StoreError> {
+        let expiry = self
+            .get(format!("MARK#{key}"), "MARK")
+            .await?
+            .and_then(|item| match item.get(TTL_ATTRIBUTE) {
+                Some(AttributeValue::N(n)) => n.parse::<i64>().ok(),
+                _ => None,
+            });
+        Ok(expiry.is_some_and(|e| e > now_unix))
     }
 
     async fn count_hit(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<u64, StoreError> {

@@ -6,8 +6,8 @@
 //! | [`ReporterIdentity`] | who sent a report | only the functions that show or contact the reporter |
 //! | [`AgencyDirectory`] | agencies, departments and routing rules | routing, officers, notify, sms |
 //! | [`WorkQueues`] | the triage and agency queues and the due index | officers, the sweep |
-//! | [`Statistics`] | the published counters | the public statistics |
-//! | [`Marks`] | once-only marks and rate counters | stream consumers, sms |
+//! | [`Statistics`] | the published counters | intake (reading), the stats consumer (counting) |
+//! | [`Marks`] | done-marks and rate counters | stream consumers, sms |
 //!
 //! [`DynamoStore`] keeps everything in one DynamoDB table, with a key and index layout that is
 //! private to it; [`MemStore`] keeps it in memory (optionally in a file) for lapor-local and fast
@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, Utc};
-use lapor_core::stats::{GroupBy, StatsRow};
+use lapor_core::stats::{CountedChange, GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, TrackingCode,
 };
@@ -35,9 +35,13 @@ use serde::{Deserialize, Serialize};
 
 pub use dynamo::{DynamoStore, TableSpec};
 pub use mem::MemStore;
-pub use once::do_once;
+pub use once::at_least_once;
 pub use stream::{handle_changes, report_changes, ReportChange};
 pub use submit::{file_report, sha256_hex, Filed, IdempotencyKey};
+
+/// How long a counted change's id is remembered: longer than a stream record lives (24 hours),
+/// so no redelivery can count it again.
+pub const COUNTED_TTL_SECS: i64 = 2 * 24 * 60 * 60;
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 60 * 60;
@@ -82,6 +86,10 @@ pub enum StoreError {
     /// The write's precondition failed; nothing was written.
     #[error("conflict: {0:?}")]
     Conflict(Conflict),
+    /// The backend is busy (conflicting writers, throttling, a timeout) and retrying did not get
+    /// through: nothing was written, and the same request can succeed later. For logs only.
+    #[error("store busy: {0}")]
+    Busy(String),
     /// The backend failed or answered something unreadable. The text is for logs only.
     #[error("store backend failed: {0}")]
     Backend(String),
@@ -130,6 +138,8 @@ pub struct DuePage {
     pub next: Option<String>,
     /// Items the backend read to answer (DynamoDB's `ScannedCount`).
     pub read: usize,
+    /// Items in the index that could not be read as reports: left out, logged by their key.
+    pub unreadable: usize,
 }
 
 /// Which reports of a queue a listing wants (a status or colour filter); `&|_| true` for all.
@@ -139,7 +149,8 @@ pub type Wanted<'a> = &'a (dyn Fn(&Report) -> bool + Send + Sync);
 #[async_trait]
 pub trait Reports: Send + Sync {
     /// Writes the report, its reporter, its first event and its idempotency record in one
-    /// all-or-nothing step. Fails with `CodeTaken` or `IdempotencyKeyTaken` and writes nothing.
+    /// all-or-nothing step. Fails with `CodeTaken` or `IdempotencyKeyTaken` (or `Busy`) and
+    /// writes nothing.
     async fn create_report(&self, submission: &Submission, now_unix: i64)
         -> Result<(), StoreError>;
 
@@ -157,8 +168,9 @@ pub trait Reports: Send + Sync {
         code: &TrackingCode,
     ) -> Result<Option<ReportWithTimeline>, StoreError>;
 
-    /// Replaces `old` by `new` if the stored version is still `old.version`, appends `events`
-    /// and moves the statistics counters, all or nothing (`VersionMismatch` otherwise).
+    /// Replaces `old` by `new` if the stored version is still `old.version` and appends
+    /// `events`, all or nothing (`VersionMismatch` otherwise). Touches no item shared by other
+    /// reports: statistics follow from the stream.
     async fn update_report(
         &self,
         old: &Report,
@@ -219,9 +231,15 @@ pub trait WorkQueues: Send + Sync {
     ) -> Result<DuePage, StoreError>;
 }
 
-/// The published counters.
+/// The published counters, kept by the statistics consumer from the table's stream.
 #[async_trait]
 pub trait Statistics: Send + Sync {
+    /// Adds each change's deltas to the counters exactly once: a change already counted (by its
+    /// id) is skipped, so a batch delivered twice, split, or retried after a partial failure
+    /// counts nothing twice and drops nothing. All or nothing per call on the embedded store;
+    /// on DynamoDB per group of changes that fits one transaction.
+    async fn count(&self, changes: &[CountedChange], now_unix: i64) -> Result<(), StoreError>;
+
     /// Published statistics for a region and year, one row per value of the grouping.
     async fn stats(
         &self,
@@ -231,15 +249,15 @@ pub trait Statistics: Send + Sync {
     ) -> Result<Vec<StatsRow>, StoreError>;
 }
 
-/// Once-only marks for stream consumers and rate-limit counters.
+/// Marks of what a consumer has done, and rate-limit counters.
 #[async_trait]
 pub trait Marks: Send + Sync {
     /// Records that `key` has been handled; false when it already was (and is still live).
     /// Stream consumers use it to act once per change even when a record is delivered twice.
     async fn mark_once(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<bool, StoreError>;
 
-    /// Forgets a mark, so that a consumer whose side effect failed can try again.
-    async fn unmark(&self, key: &str) -> Result<(), StoreError>;
+    /// Whether `key` is marked and the mark still live.
+    async fn is_marked(&self, key: &str, now_unix: i64) -> Result<bool, StoreError>;
 
     /// Counts one more hit on `key` (a rate-limit window: the caller puts the window in the key)
     /// and returns the count so far. The counter lives `ttl_secs` from its first hit.

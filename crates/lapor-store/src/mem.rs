@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use lapor_core::stats::{deltas, GroupBy, StatsRow};
+use lapor_core::stats::{merged, CountedChange, GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
 };
@@ -17,7 +17,7 @@ use crate::keys::{decode_cursor, due_bound, due_position, encode_cursor, queue_p
 use crate::paging::QueueIndex;
 use crate::{
     AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Queue, ReportWithTimeline,
-    ReporterIdentity, Reports, Statistics, StoreError, Submission,
+    ReporterIdentity, Reports, Statistics, StoreError, Submission, COUNTED_TTL_SECS,
 };
 
 #[derive(Debug, Default)]
@@ -54,6 +54,10 @@ struct State {
     due: BTreeMap<String, TrackingCode>,
 }
 
+fn counted_key(id: &str) -> String {
+    format!("stats#{id}")
+}
+
 fn stats_key(region: &str, year: i32, dimension: &str) -> String {
     format!("{region}|{year}|{dimension}")
 }
@@ -88,8 +92,21 @@ impl State {
         }
     }
 
-    fn count(&mut self, old: Option<&Report>, new: &Report) {
-        for (key, counters) in deltas(old, new) {
+    /// Adds the changes not counted yet, and remembers that they are.
+    fn count(&mut self, changes: &[CountedChange], now_unix: i64) {
+        let mut fresh = Vec::new();
+        for change in changes {
+            let key = counted_key(&change.id);
+            if self
+                .marks
+                .get(&key)
+                .is_none_or(|&expiry| expiry <= now_unix)
+            {
+                self.marks.insert(key, now_unix + COUNTED_TTL_SECS);
+                fresh.push(change);
+            }
+        }
+        for (key, counters) in merged(fresh) {
             let entry = self
                 .stats
                 .entry(stats_key(&key.region, key.year, &key.dimension))
@@ -197,7 +214,6 @@ impl Reports for MemStore {
                     .idempotency
                     .insert(record.key_hash.clone(), record.clone());
             }
-            state.count(None, &s.report);
             state.index_due(None, &s.report);
             state.reports.insert(
                 s.report.tracking_code.clone(),
@@ -260,7 +276,6 @@ impl Reports for MemStore {
             }
             let before = std::mem::replace(&mut stored.report, new.clone());
             stored.events.extend_from_slice(events);
-            state.count(Some(&before), new);
             state.index_due(Some(&before), new);
             Ok(())
         })
@@ -320,6 +335,14 @@ impl AgencyDirectory for MemStore {
 
 #[async_trait]
 impl Statistics for MemStore {
+    async fn count(&self, changes: &[CountedChange], now_unix: i64) -> Result<(), StoreError> {
+        self.write(|state| {
+            state.purge_expired(now_unix);
+            state.count(changes, now_unix);
+            Ok(())
+        })
+    }
+
     async fn stats(
         &self,
         region: &RegionCode,
@@ -395,6 +418,7 @@ impl QueueIndex for MemStore {
             read: reports.len(),
             reports,
             next,
+            unreadable: 0,
         })
     }
 }
@@ -416,11 +440,12 @@ impl Marks for MemStore {
         })
     }
 
-    async fn unmark(&self, key: &str) -> Result<(), StoreError> {
-        self.write(|state| {
-            state.marks.remove(key);
-            Ok(())
-        })
+    async fn is_marked(&self, key: &str, now_unix: i64) -> Result<bool, StoreError> {
+        Ok(self
+            .lock()
+            .marks
+            .get(key)
+            .is_some_and(|&expiry| expiry > now_unix))
     }
 
     async fn count_hit(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<u64, StoreError> {

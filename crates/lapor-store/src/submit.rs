@@ -3,7 +3,7 @@
 //! reporter and idempotency record in one step.
 
 use chrono::{DateTime, Utc};
-use lapor_core::{AccessKey, KeyPepper, NewReport, Report, TrackingCode};
+use lapor_core::{AccessKey, Deadlines, KeyPepper, NewReport, Report, TrackingCode};
 use sha2::{Digest, Sha256};
 
 use crate::{Conflict, IdempotencyRecord, Reports, StoreError, Submission, IDEMPOTENCY_TTL_SECS};
@@ -66,6 +66,7 @@ pub async fn file_report(
     new: &NewReport,
     idempotency: Option<&IdempotencyKey>,
     pepper: &KeyPepper,
+    deadlines: &Deadlines,
     now: DateTime<Utc>,
 ) -> Result<Filed, StoreError> {
     for _ in 0..CODE_ATTEMPTS {
@@ -75,7 +76,7 @@ pub async fn file_report(
             None => AccessKey::generate(&mut rand::rng()),
         };
         let (report, reporter, event) =
-            Report::open(new.clone(), code.clone(), access_key.hash(), now);
+            Report::open(new.clone(), code.clone(), access_key.hash(), now, deadlines);
         let record = idempotency.map(|key| IdempotencyRecord {
             key_hash: key.key_hash.clone(),
             request_hash: key.request_hash.clone(),

@@ -35,7 +35,13 @@ fn report(overdue: bool) -> Report {
     };
     let created = now() - Duration::days(10);
     let code = TrackingCode::generate(&mut rand::rng());
-    let (report, _, _) = Report::open(new, code, AccessKeyHash("bench".into()), created);
+    let (report, _, _) = Report::open(
+        new,
+        code,
+        AccessKeyHash("bench".into()),
+        created,
+        &Deadlines::indonesia(),
+    );
     let due = if overdue {
         now() - Duration::hours(1)
     } else {

@@ -52,6 +52,10 @@ pub struct Summary {
     pub closed: usize,
     /// Reports another writer changed first (an overlapping sweep, an officer).
     pub skipped: usize,
+    /// Index items that could not be read as reports (logged by key, left for a person).
+    pub unreadable: usize,
+    /// Reports whose escalation failed this time (logged; the next sweep tries again).
+    pub failed: usize,
     /// False when the sweep stopped for time and left the rest for the next run.
     pub complete: bool,
     pub duration_ms: u128,
@@ -78,8 +82,13 @@ pub async fn sweep(
         summary.pages += 1;
         summary.read += page.read;
         summary.scanned += page.reports.len();
+        summary.unreadable += page.unreadable;
         for report in &page.reports {
-            act(deps, report, now, &mut summary).await?;
+            // One failing report must not stop the sweep for every other one.
+            if let Err(error) = act(deps, report, now, &mut summary).await {
+                tracing::error!(tracking_code = %report.tracking_code, %error, "escalation failed; the next sweep tries again");
+                summary.failed += 1;
+            }
         }
         cursor = page.next;
         if cursor.is_none() {
@@ -133,6 +142,8 @@ pub fn emf(summary: &Summary, timestamp_ms: i64) -> String {
         "Escalated",
         "Closed",
         "Skipped",
+        "Unreadable",
+        "Failed",
         "DurationMs",
     ];
     serde_json::json!({
@@ -150,6 +161,8 @@ pub fn emf(summary: &Summary, timestamp_ms: i64) -> String {
         "Escalated": summary.escalated,
         "Closed": summary.closed,
         "Skipped": summary.skipped,
+        "Unreadable": summary.unreadable,
+        "Failed": summary.failed,
         "DurationMs": summary.duration_ms,
         "Complete": summary.complete,
     })

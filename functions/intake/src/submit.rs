@@ -87,7 +87,15 @@ async fn create(
     key: Option<&IdempotencyKey>,
 ) -> Result<Option<Receipt>, ApiError> {
     let now = deps.clock.now();
-    match file_report(deps.reports.as_ref(), new, key, &deps.pepper, now).await? {
+    let filed = file_report(
+        deps.reports.as_ref(),
+        new,
+        key,
+        &deps.pepper,
+        &deps.deadlines,
+        now,
+    );
+    match filed.await? {
         Filed::Created { report, access_key } => {
             tracing::info!(
                 tracking_code = %report.tracking_code,

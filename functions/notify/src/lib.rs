@@ -1,8 +1,8 @@
 //! The notify function: turns each report change into the messages people need — the reporter's
 //! receipt by SMS, the agency's "you have a report", the central admin's "waiting in triage" and
 //! "returned as not our authority". Fed by the table's stream; each message is sent once per
-//! change even when a record is delivered twice (a mark in the table, written before sending and
-//! removed again if sending fails).
+//! change even when a record is delivered twice, and never lost: a mark in the table, written once
+//! the message went out, so a crash before it means the retry sends again (a rare duplicate).
 
 use std::sync::Arc;
 
@@ -11,8 +11,8 @@ use aws_lambda_events::streams::DynamoDbEventResponse;
 use lapor_core::{AgencyId, Channel, Clock, EventKind, Report, ServiceLevels, Status};
 use lapor_notifier::{AgencyMessage, EventType, Notifier};
 use lapor_store::{
-    do_once, handle_changes, AgencyDirectory, Marks, ReportChange, ReporterIdentity, StoreError,
-    Stores,
+    at_least_once, handle_changes, AgencyDirectory, Marks, ReportChange, ReporterIdentity,
+    StoreError, Stores,
 };
 
 /// Marks live long enough to outlast any stream retry (records live 24 hours).
@@ -83,7 +83,7 @@ pub async fn notify_change(deps: &Deps, change: &ReportChange) -> Result<usize, 
     for (kind, outgoing) in messages {
         let key = format!("{}#v{}#{kind}", new.tracking_code, new.version);
         let now = deps.clock.now().timestamp();
-        let done = do_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || {
+        let done = at_least_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || {
             send(deps, new, outgoing)
         })
         .await?;

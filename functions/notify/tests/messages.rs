@@ -33,7 +33,13 @@ fn forwarding() -> ReportChange {
         .expect("valid");
     let code = TrackingCode::generate(&mut rand::rng());
     let key = AccessKey::generate(&mut rand::rng());
-    let (report, _, _) = Report::open(new, code, key.hash(), monday_morning());
+    let (report, _, _) = Report::open(
+        new,
+        code,
+        key.hash(),
+        monday_morning(),
+        &Deadlines::indonesia(),
+    );
     let hop = Hop {
         actor: Actor::System,
         by: None,

@@ -43,12 +43,41 @@ pub enum Outcome {
     AlreadyHandled,
 }
 
+/// How often routing looks at a report again when it changed under the routing write.
+const ROUTE_ATTEMPTS: usize = 4;
+
 /// Routes a newly received report. Safe to call twice for the same change: the update is
-/// conditional on the version the change carried, so a repeat finds it already moved.
+/// conditional on the version it read, so a repeat finds it already moved. When something else
+/// changed the report first (the reporter's reply, say), routing reads the latest version and
+/// routes that, so no change can leave a report unrouted.
 pub async fn route_change(deps: &Deps, change: &ReportChange) -> Result<Outcome, StoreError> {
-    let Some(report) = change.new.as_ref().filter(|r| needs_routing(change, r)) else {
+    let Some(received) = change
+        .new
+        .as_ref()
+        .filter(|r| change.old.is_none() && unrouted(r))
+    else {
         return Ok(Outcome::NotForRouting);
     };
+    let mut report = received.clone();
+    for _ in 0..ROUTE_ATTEMPTS {
+        match route(deps, &report).await {
+            Err(StoreError::Conflict(Conflict::VersionMismatch)) => {
+                match deps.reports.report(&report.tracking_code).await? {
+                    Some(latest) if unrouted(&latest) => report = latest,
+                    _ => return Ok(Outcome::AlreadyHandled),
+                }
+            }
+            done => return done,
+        }
+    }
+    Err(StoreError::Busy(format!(
+        "report {} kept changing while it was routed",
+        report.tracking_code
+    )))
+}
+
+/// Routes one version of a report; `VersionMismatch` when it is no longer the latest.
+async fn route(deps: &Deps, report: &Report) -> Result<Outcome, StoreError> {
     let now = deps.clock.now();
     let system = |message: &str| Hop {
         actor: Actor::System,
@@ -92,12 +121,9 @@ pub async fn route_change(deps: &Deps, change: &ReportChange) -> Result<Outcome,
     }
 }
 
-/// Only a report as first written (received, not yet routed or queued) is routed.
-fn needs_routing(change: &ReportChange, report: &Report) -> bool {
-    change.old.is_none()
-        && report.status == Status::Diterima
-        && !report.triage
-        && report.agency.is_none()
+/// Received and neither routed nor queued for triage yet.
+fn unrouted(report: &Report) -> bool {
+    report.status == Status::Diterima && !report.triage && report.agency.is_none()
 }
 
 /// The report's category, or the classifier's reading of its text when the channel gives no
@@ -118,14 +144,9 @@ async fn write(
     event: lapor_core::Event,
     outcome: Outcome,
 ) -> Result<Outcome, StoreError> {
-    match deps.reports.update_report(before, &next, &[event]).await {
-        Ok(()) => {
-            tracing::info!(tracking_code = %next.tracking_code, outcome = ?outcome, "routed");
-            Ok(outcome)
-        }
-        Err(StoreError::Conflict(Conflict::VersionMismatch)) => Ok(Outcome::AlreadyHandled),
-        Err(e) => Err(e),
-    }
+    deps.reports.update_report(before, &next, &[event]).await?;
+    tracing::info!(tracking_code = %next.tracking_code, outcome = ?outcome, "routed");
+    Ok(outcome)
 }
 
 /// The Lambda handler: routes every report change in the batch, reporting failed records.

@@ -4,8 +4,9 @@
 //!
 //! Deliveries are at-least-once. A new report and its idempotency record (keyed by the
 //! message's `inboundMessageId`) are one write, so a second delivery finds the report instead of
-//! making another; every reply is sent under a mark in the table, so it goes out once, and the mark
-//! is removed again when sending fails so that the retry can send it.
+//! making another; every reply is marked in the table once it went out, so a second delivery does
+//! not send it again, and a crash before the mark means the retry sends it (a rare duplicate,
+//! never a lost reply).
 //!
 //! The sender's number is the reporter's identity: it is stored as the reporter's contact, never
 //! logged in full, and never used as a table key (the rate counter keys on its hash).
@@ -18,8 +19,8 @@ use lapor_core::sms::{self, Command, Keyword, Unclear, MAX_REPLY_SEGMENTS};
 use lapor_core::{Actor, Channel, Clock, Deadlines, KeyPepper, Phone, ReportDraft, TrackingCode};
 use lapor_notifier::Notifier;
 use lapor_store::{
-    do_once, file_report, sha256_hex, AgencyDirectory, Conflict, Filed, IdempotencyKey, Marks,
-    ReporterIdentity, Reports, StoreError, Stores,
+    at_least_once, file_report, sha256_hex, AgencyDirectory, Conflict, Filed, IdempotencyKey,
+    Marks, ReporterIdentity, Reports, StoreError, Stores,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -35,7 +36,7 @@ const REGION_UNKNOWN: &str = "31";
 const TITLE_CHARS: usize = 80;
 
 /// SMS files and answers reports, so it holds reports and identity (is this phone the
-/// reporter's?), the directory (the agency's name), and marks for its once-only replies.
+/// reporter's?), the directory (the agency's name), and marks of the replies it sent.
 #[derive(Clone)]
 pub struct Deps {
     pub reports: Arc<dyn Reports>,
@@ -181,7 +182,7 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
         Command::Balas { code, text } => {
             // A reply changes the report: act on each message once, even if delivered twice.
             let key = format!("sms-in#{}", inbound.inbound_message_id);
-            let answered = do_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || {
+            let answered = at_least_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || {
                 answer(deps, &from, &code, text)
             })
             .await?;
@@ -225,7 +226,7 @@ async fn reply_once(
     let key = format!("sms-reply#{}", inbound.inbound_message_id);
     let now = deps.clock.now().timestamp();
     let text = sms::fit(&text, MAX_REPLY_SEGMENTS);
-    let sent = do_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || async {
+    let sent = at_least_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || async {
         deps.notifier.sms(to, &text).await.map_err(SmsFailure::from)
     })
     .await?;
@@ -278,7 +279,15 @@ async fn report(
         &inbound.inbound_message_id,
         inbound.message_body.as_bytes(),
     );
-    let filed = file_report(deps.reports.as_ref(), &new, Some(&key), &deps.pepper, now).await?;
+    let filed = file_report(
+        deps.reports.as_ref(),
+        &new,
+        Some(&key),
+        &deps.pepper,
+        &deps.deadlines,
+        now,
+    )
+    .await?;
     match filed {
         Filed::Created { report, .. } => {
             let code = report.tracking_code;
