@@ -18,13 +18,36 @@ It also answers `GET /_lapor/sms-sent` with the SMS moto has "sent" (SNS Publish
 number), as JSON `[{"id", "to", "text"}]`: the SMS sink the tests read replies from, since moto
 keeps them only in memory.
 
+And it injects faults, because moto never throttles or cancels a transaction for a conflict, and
+DynamoDB and SNS do. `POST /_lapor/faults` with a JSON rule makes matching calls fail with the
+real error shape (or wait first):
+
+    {"tag": "my-test",                      # DELETE /_lapor/faults?tag=my-test removes its rules
+     "service": "dynamodb" | "sns",
+     "operation": "TransactWriteItems",     # X-Amz-Target action (DynamoDB) or Action (SNS)
+     "contains": ["table-name", "MARK#"],   # substrings the request body must all contain
+     "error": "TransactionConflict" | "Throttling" | "ProvisionedThroughputExceeded"
+              | "InternalServerError" | "Delay",
+     "conflict_on": "REPORT#",              # TransactionConflict: items whose JSON contains it
+                                            # get the reason (default: the first item)
+     "count": 3,                            # fail this many matching calls, then stop (optional)
+     "share": 0.3, "seed": 7,               # or fail this share of them, reproducibly (optional)
+     "delay_ms": 200}                       # Delay: answer normally after waiting
+
+`GET /_lapor/faults` lists the rules with how often each fired.
+
 Usage: python moto_server.py HOST PORT
 """
 
 import copy
+import io
+import itertools
 import json
 import os
+import random
 import sys
+import time
+import urllib.parse
 
 from werkzeug.serving import run_simple
 
@@ -100,6 +123,149 @@ def _with_sms_sink(app):
     return serve
 
 
+DYNAMODB_ERRORS = {
+    "Throttling": (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
+    "ProvisionedThroughputExceeded": (
+        400,
+        "ProvisionedThroughputExceededException",
+        "The level of configured provisioned throughput for the table was exceeded.",
+    ),
+    "InternalServerError": (500, "InternalServerError", "Internal server error"),
+    "TransactionConflict": (
+        400,
+        "TransactionConflictException",
+        "Transaction is ongoing for the item",
+    ),
+}
+
+SNS_ERRORS = {
+    "Throttling": (400, "Sender", "Throttling", "Rate exceeded"),
+    "InternalServerError": (500, "Receiver", "InternalError", "Internal service error"),
+}
+
+_faults: list[dict] = []
+_next_fault_id = itertools.count(1)
+
+
+def _json_response(start_response, status: int, body) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        f"{status} {'OK' if status == 200 else 'Error'}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def _operation(environ, body: bytes) -> tuple[str, str]:
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith("DynamoDB_"):
+        return "dynamodb", target.split(".", 1)[-1]
+    if b"Action=" in body:
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        return "sns", form.get("Action", [""])[0]
+    return "", ""
+
+
+def _fires(rule: dict) -> bool:
+    if "count" in rule and rule["fired"] >= rule["count"]:
+        return False
+    if "share" in rule:
+        return rule["rng"].random() < rule["share"]
+    return True
+
+
+def _dynamodb_error(rule: dict, operation: str, body: bytes):
+    name = rule["error"]
+    if name == "TransactionConflict" and operation == "TransactWriteItems":
+        items = json.loads(body or b"{}").get("TransactItems", [])
+        marker = rule.get("conflict_on")
+        hits = [marker is not None and marker in json.dumps(item) for item in items]
+        if not any(hits) and items:
+            hits[0] = True
+        reasons = [
+            {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
+            if hit
+            else {"Code": "None"}
+            for hit in hits
+        ]
+        listed = ", ".join(r["Code"] for r in reasons)
+        return 400, {
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{listed}]",
+            "CancellationReasons": reasons,
+        }
+    status, code, message = DYNAMODB_ERRORS[name]
+    return status, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
+
+
+def _fault_response(start_response, rule: dict, service: str, operation: str, body: bytes):
+    if service == "dynamodb":
+        status, payload = _dynamodb_error(rule, operation, body)
+        data = json.dumps(payload).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", "lapor-fault")]
+    else:
+        status, kind, code, message = SNS_ERRORS[rule["error"]]
+        data = (
+            '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
+            f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            "<RequestId>lapor-fault</RequestId></ErrorResponse>"
+        ).encode()
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", "lapor-fault")]
+    headers.append(("Content-Length", str(len(data))))
+    start_response(f"{status} Error", headers)
+    return [data]
+
+
+def _manage_faults(environ, start_response):
+    method = environ.get("REQUEST_METHOD")
+    if method == "POST":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        rule = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        known = {"dynamodb": set(DYNAMODB_ERRORS), "sns": set(SNS_ERRORS)}.get(rule.get("service"))
+        if known is None or rule.get("error") not in known | {"Delay"}:
+            return _json_response(start_response, 400, {"error": "service or error unknown"})
+        rule["id"] = next(_next_fault_id)
+        rule["fired"] = 0
+        rule["rng"] = random.Random(rule.get("seed", 0))
+        _faults.append(rule)
+        return _json_response(start_response, 200, {"id": rule["id"]})
+    if method == "DELETE":
+        tag = urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("tag", [None])[0]
+        _faults[:] = [r for r in _faults if tag is not None and r.get("tag") != tag]
+        return _json_response(start_response, 200, {"rules": len(_faults)})
+    listed = [{k: v for k, v in r.items() if k != "rng"} for r in _faults]
+    return _json_response(start_response, 200, listed)
+
+
+def _with_faults(app):
+    def serve(environ, start_response):
+        if environ.get("PATH_INFO") == "/_lapor/faults":
+            return _manage_faults(environ, start_response)
+        if not _faults:
+            return app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        service, operation = _operation(environ, body)
+        text = body.decode("utf-8", "replace")
+        for rule in _faults:
+            matches = (
+                rule["service"] == service
+                and rule.get("operation", operation) == operation
+                and all(part in text for part in rule.get("contains", []))
+            )
+            if not matches or not _fires(rule):
+                continue
+            rule["fired"] += 1
+            if rule["error"] == "Delay":
+                time.sleep(rule.get("delay_ms", 0) / 1000)
+                break
+            return _fault_response(start_response, rule, service, operation, body)
+        return app(environ, start_response)
+
+    return serve
+
+
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     os.environ.setdefault("MOTO_PORT", str(port))
@@ -108,7 +274,7 @@ def main() -> None:
     run_simple(
         host,
         port,
-        _with_sms_sink(DomainDispatcherApplication(create_backend_app)),
+        _with_faults(_with_sms_sink(DomainDispatcherApplication(create_backend_app))),
         threaded=False,
         request_handler=MotoRequestHandler,
     )

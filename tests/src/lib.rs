@@ -369,3 +369,65 @@ pub async fn directory_table(
         .expect("directory");
     (Arc::new(store), table)
 }
+
+/// Faults the moto server answers with instead of doing the call (see `scripts/lib/moto_server.py`):
+/// DynamoDB's and SNS's real error shapes, which moto itself never produces. Rules are tagged
+/// with this value's own name, so a test removes only its own.
+pub struct Faults {
+    endpoint: String,
+    tag: String,
+    http: reqwest::Client,
+}
+
+impl Faults {
+    /// The fault controls of the moto server named by `AWS_ENDPOINT_URL`.
+    pub fn on_moto() -> Option<Faults> {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").ok()?;
+        Some(Faults {
+            endpoint,
+            tag: unique_name("faults"),
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// Adds a rule, e.g. `{"service": "dynamodb", "operation": "TransactWriteItems",
+    /// "contains": [table], "error": "TransactionConflict", "share": 0.3}`.
+    pub async fn add(&self, mut rule: serde_json::Value) {
+        rule["tag"] = serde_json::Value::String(self.tag.clone());
+        let response = self
+            .http
+            .post(format!("{}/_lapor/faults", self.endpoint))
+            .json(&rule)
+            .send()
+            .await
+            .expect("fault rule");
+        assert!(response.status().is_success(), "fault rule refused: {rule}");
+    }
+
+    /// How often this value's rules fired so far.
+    pub async fn fired(&self) -> u64 {
+        let rules: Vec<serde_json::Value> = self
+            .http
+            .get(format!("{}/_lapor/faults", self.endpoint))
+            .send()
+            .await
+            .expect("fault list")
+            .json()
+            .await
+            .expect("fault list json");
+        rules
+            .iter()
+            .filter(|r| r["tag"] == self.tag.as_str())
+            .filter_map(|r| r["fired"].as_u64())
+            .sum()
+    }
+
+    /// Removes this value's rules.
+    pub async fn clear(&self) {
+        self.http
+            .delete(format!("{}/_lapor/faults?tag={}", self.endpoint, self.tag))
+            .send()
+            .await
+            .expect("clear faults");
+    }
+}

@@ -349,3 +349,110 @@ async fn the_central_admin_can_sweep_lapor_local_at_a_chosen_time() {
         .await;
     assert_eq!(view["color"], "red");
 }
+
+/// An item in the due index that is not a report (a bad migration, a hand edit) is counted and
+/// skipped: every other overdue report on the page is still escalated.
+#[tokio::test]
+async fn a_sweep_skips_an_unreadable_item_and_escalates_the_rest() {
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique_name("sweep-bad");
+    let store = DynamoStore::new(client.clone(), &table);
+    store.create_table_if_missing().await.expect("table");
+    let reports: Vec<Report> = (0..5)
+        .map(|_| forwarded(now() - Duration::hours(2)).report)
+        .collect();
+    store.load_reports(&reports).await.expect("fill");
+    let s = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.into());
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", s("REPORT#RUSAK00001"))
+        .item("sk", s("META"))
+        .item("status", s("hilang"))
+        .item("due_shard", s("DUE#0"))
+        .item("due_sk", s("2026-12-01T00:00:00.000000Z#RUSAK00001"))
+        .send()
+        .await
+        .expect("a broken item");
+    let stores = Stores::of(Arc::new(store));
+    let summary = sweep(&deps(&stores, now()), now(), later())
+        .await
+        .expect("the sweep goes on");
+    assert_eq!(
+        (summary.escalated, summary.unreadable, summary.complete),
+        (5, 1, true),
+        "{summary:?}"
+    );
+}
+
+/// A report no consumer ever routed (routing down for days) still has its verification deadline:
+/// the sweep flags it red and tells the central admin.
+#[tokio::test]
+async fn a_report_never_routed_turns_red_and_reaches_the_central_admin() {
+    let store = Arc::new(MemStore::new());
+    store
+        .put_directory(&Directory::parse(Directory::bundled_sample()).expect("dir"))
+        .await
+        .expect("dir");
+    let stores = Stores::of(store.clone());
+    let json = pothole_json();
+    let new = ReportDraft(json.as_object().expect("object"))
+        .validate(Channel::Web)
+        .expect("valid");
+    let filed_at = now() - Duration::days(7);
+    let filed = lapor_store::file_report(
+        stores.reports.as_ref(),
+        &new,
+        None,
+        &lapor_core::KeyPepper::new(vec![1; 32]).expect("pepper"),
+        &Deadlines::indonesia(),
+        filed_at,
+    )
+    .await
+    .expect("filed");
+    let lapor_store::Filed::Created {
+        report: received, ..
+    } = filed
+    else {
+        panic!("created")
+    };
+    let summary = sweep(&deps(&stores, now()), now(), later())
+        .await
+        .expect("sweep");
+    assert_eq!((summary.flagged, summary.escalated), (1, 1), "{summary:?}");
+    let red = store
+        .report(&received.tracking_code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!((red.color(), red.escalation), (Color::Red, 1));
+    let outbox = Arc::new(Outbox::default());
+    let notify = lapor_notify::Deps::new(
+        &stores,
+        outbox.clone(),
+        Arc::new(FixedClock::new(now())),
+        AgencyId::parse("kemenpanrb").expect("id"),
+        AgencyId::parse("ombudsman-ri").expect("id"),
+    );
+    let change = lapor_store::ReportChange {
+        old: Some(*received),
+        new: Some(red),
+    };
+    lapor_notify::notify_change(&notify, &change)
+        .await
+        .expect("notify");
+    let told: Vec<String> = outbox
+        .entries()
+        .into_iter()
+        .filter_map(|e| match e {
+            OutboxEntry::Topic { message } if message.event_type.as_str() == "report.overdue" => {
+                Some(message.agency_id.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(told, ["kemenpanrb"]);
+}

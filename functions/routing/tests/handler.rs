@@ -131,3 +131,38 @@ async fn an_sms_report_about_a_pothole_is_classified_and_forwarded() {
         .expect("exists");
     assert_eq!(stored.category, lapor_core::Category::Infrastruktur);
 }
+
+#[tokio::test]
+async fn a_reply_that_lands_before_routing_does_not_strand_the_report() {
+    let (deps, report) = seeded(|_| {}).await;
+    // The reporter adds a note before the router got to the new report: version 2.
+    let (replied, event) = report
+        .reply(
+            "Lubangnya makin besar.".into(),
+            false,
+            report.created_at.to_utc(),
+            &Deadlines::indonesia(),
+        )
+        .expect("reply");
+    deps.reports
+        .update_report(&report, &replied, &[event])
+        .await
+        .expect("reply");
+    let insert = lapor_store::ReportChange {
+        old: None,
+        new: Some(report.clone()),
+    };
+    assert_eq!(
+        route_change(&deps, &insert).await.expect("route"),
+        Outcome::Forwarded(id("kota-cirebon-dpupr"))
+    );
+    let stored = deps
+        .reports
+        .report_with_timeline(&report.tracking_code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(stored.report.status, Status::Terdisposisi);
+    assert_eq!(stored.report.version, 3, "the reply, then the routing");
+    assert_eq!(stored.timeline.len(), 3);
+}
