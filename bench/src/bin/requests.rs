@@ -31,6 +31,8 @@ use capture::{Capture, Exchange};
 use units::{Cost, State};
 
 const DPUPR: &str = "kota-cirebon-dpupr";
+/// A stream batch as the template delivers it to the stats function (BatchSize 25).
+const STATS_BATCH: usize = 25;
 const CENTRAL: &str = "kemenpanrb";
 const OVERSIGHT: &str = "ombudsman-ri";
 const REPORTER_PHONE: &str = "+6281234567890";
@@ -518,6 +520,35 @@ async fn run() -> Fallible<()> {
             None,
             before,
             vec!["GET /stats?region=32.74&year=2026 (grouped by category)".into()],
+        )
+        .await?;
+
+    // 8b. The statistics consumer: one stream batch of new reports of one city, counted at once.
+    let received = bench.report(&code).await?;
+    let changes: Vec<ReportChange> = (0..STATS_BATCH)
+        .map(|_| {
+            let mut report = received.clone();
+            report.tracking_code = TrackingCode::generate(&mut rand::rng());
+            report.version = 1;
+            ReportChange {
+                old: None,
+                new: Some(report),
+            }
+        })
+        .collect();
+    let counting = lapor_stats::Deps::new(&bench.measured_stores(), bench.clock.clone());
+    let before = bench.begin().await?;
+    lapor_stats::count_changes(&counting, &changes)
+        .await
+        .context("counting a batch")?;
+    bench
+        .finish(
+            "stats_batch",
+            None,
+            before,
+            vec![format!(
+                "the stats consumer counting one stream batch of {STATS_BATCH} new reports of Kota Cirebon"
+            )],
         )
         .await?;
 
