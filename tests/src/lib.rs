@@ -431,3 +431,94 @@ impl Faults {
             .expect("clear faults");
     }
 }
+
+/// Records every AWS call a client makes as the IAM (action, resource) pairs it needs: a
+/// transaction needs the item-level action of each of its items, a query on an index needs the
+/// index. Resources are named as the template test names them: `table`, `index/<name>`,
+/// `topic`, `phones`.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog(Arc<Mutex<std::collections::BTreeSet<(String, String)>>>);
+
+impl CallLog {
+    pub fn calls(&self) -> std::collections::BTreeSet<(String, String)> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    fn record(&self, pairs: impl IntoIterator<Item = (String, String)>) {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend(pairs);
+        }
+    }
+
+    /// A DynamoDB client on `config` whose calls this log records.
+    pub fn dynamodb(&self, config: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+        let conf = aws_sdk_dynamodb::config::Builder::from(config)
+            .interceptor(self.clone())
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(conf)
+    }
+
+    /// An SNS client on `config` whose calls this log records.
+    pub fn sns(&self, config: &aws_config::SdkConfig) -> aws_sdk_sns::Client {
+        let conf = aws_sdk_sns::config::Builder::from(config)
+            .interceptor(self.clone())
+            .build();
+        aws_sdk_sns::Client::from_conf(conf)
+    }
+}
+
+fn dynamodb_pairs(operation: &str, body: &serde_json::Value) -> Vec<(String, String)> {
+    let on_table = |action: &str| (format!("dynamodb:{action}"), "table".to_string());
+    match operation {
+        "TransactWriteItems" => body["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| item.as_object()?.keys().next().cloned())
+            .map(|kind| match kind.as_str() {
+                "ConditionCheck" => on_table("ConditionCheckItem"),
+                other => on_table(&format!("{other}Item")),
+            })
+            .collect(),
+        "Query" | "Scan" => match body["IndexName"].as_str() {
+            Some(index) => vec![(format!("dynamodb:{operation}"), format!("index/{index}"))],
+            None => vec![on_table(operation)],
+        },
+        other => vec![on_table(other)],
+    }
+}
+
+impl Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "CallLog"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(meta) = cfg.load::<Metadata>() else {
+            return Ok(());
+        };
+        let body = context.request().body().bytes().unwrap_or_default();
+        let pairs = match meta.service() {
+            "dynamodb" | "DynamoDB" => {
+                let json = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
+                dynamodb_pairs(meta.name(), &json)
+            }
+            _ => {
+                let form = String::from_utf8_lossy(body);
+                let target = if form.contains("TopicArn=") {
+                    "topic"
+                } else {
+                    "phones"
+                };
+                vec![(format!("sns:{}", meta.name()), target.to_string())]
+            }
+        };
+        self.record(pairs);
+        Ok(())
+    }
+}

@@ -569,3 +569,253 @@ fn the_table_has_the_keys_and_ttl_the_store_uses() {
         Some("NEW_AND_OLD_IMAGES")
     );
 }
+
+/// Each function's calls on the wire, recorded through its own clients while it does its work
+/// on moto: every one must be in `calls` (and so granted by its role, above).
+mod recorded {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use lapor_core::{AgencyId, Deadlines, FixedClock, KeyPepper, Role, TrackingCode};
+    use lapor_http::auth::{context_with_claims, CLAIM_AGENCY, CLAIM_ROLE};
+    use lapor_notifier::SnsNotifier;
+    use lapor_store::{DynamoStore, Stores};
+    use lapor_tests::{
+        directory_table, moto_config, new_topic, pothole_json, CallLog, TableStream,
+    };
+    use serde_json::{json, Value};
+    use tower::ServiceExt;
+
+    type Calls = BTreeSet<(String, String)>;
+
+    fn officer(request: &mut Request<Body>, agency: &str, role: Role) {
+        let claims = std::collections::HashMap::from([
+            ("sub".to_string(), "petugas-uji".to_string()),
+            (CLAIM_AGENCY.to_string(), agency.to_string()),
+            (CLAIM_ROLE.to_string(), role.as_str().to_string()),
+        ]);
+        request.extensions_mut().insert(context_with_claims(claims));
+    }
+
+    async fn send(router: &axum::Router, request: Request<Body>) -> (u16, Value) {
+        let response = router.clone().oneshot(request).await.expect("response");
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    fn post(path: &str, body: Value) -> Request<Body> {
+        Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    }
+
+    fn get(path: &str) -> Request<Body> {
+        Request::get(path).body(Body::empty()).expect("request")
+    }
+
+    #[tokio::test]
+    async fn every_call_a_function_makes_is_one_its_role_grants() {
+        let Some(config) = moto_config().await else {
+            return;
+        };
+        let (_, table) = directory_table(&config, "calls").await;
+        let topic = new_topic(&config, "calls").await;
+        let logs: BTreeMap<&str, CallLog> = [
+            "intake",
+            "officer",
+            "routing",
+            "stats",
+            "notify",
+            "escalation",
+            "sms",
+        ]
+        .into_iter()
+        .map(|name| (name, CallLog::default()))
+        .collect();
+        let stores = |name: &str| {
+            Stores::of(Arc::new(DynamoStore::new(
+                logs[name].dynamodb(&config),
+                &table,
+            )))
+        };
+        let notifier = |name: &str| Arc::new(SnsNotifier::new(logs[name].sns(&config), &topic));
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z")
+            .map(|t| t.to_utc())
+            .expect("time");
+        let clock = Arc::new(FixedClock::new(now));
+        let pepper = KeyPepper::new(vec![9; 32]).expect("pepper");
+        let mut stream = TableStream::open(&config, &table).await;
+
+        // Intake: a submission, its idempotent retry, both views, the statistics.
+        let intake = lapor_intake::router(lapor_intake::Deps::new(
+            &stores("intake"),
+            clock.clone(),
+            Deadlines::indonesia(),
+            pepper.clone(),
+        ));
+        let mut body = pothole_json();
+        body["reporter"]["phone"] = json!("081234567890");
+        let submit = || {
+            let mut request = post("/reports", body.clone());
+            request
+                .headers_mut()
+                .insert("idempotency-key", "calls-1".parse().expect("header"));
+            request
+        };
+        let (status, receipt) = send(&intake, submit()).await;
+        assert_eq!(status, 201, "{receipt}");
+        assert_eq!(send(&intake, submit()).await.0, 201);
+        let code = receipt["tracking_code"].as_str().expect("code").to_string();
+        let key = receipt["access_key"].as_str().expect("key").to_string();
+        let mut own = get(&format!("/reports/{code}"));
+        own.headers_mut()
+            .insert("x-access-key", key.parse().expect("header"));
+        assert_eq!(send(&intake, own).await.0, 200);
+        assert_eq!(send(&intake, get(&format!("/reports/{code}"))).await.0, 200);
+        assert_eq!(send(&intake, get("/stats?region=32.74")).await.0, 200);
+
+        // The stream consumers on the new report.
+        let inserted = stream.next_event().await;
+        let routing =
+            lapor_routing::Deps::new(&stores("routing"), clock.clone(), Deadlines::indonesia());
+        assert!(lapor_routing::handle_event(&routing, &inserted)
+            .await
+            .batch_item_failures
+            .is_empty());
+        let modified = stream.next_event().await;
+        let stats = lapor_stats::Deps::new(&stores("stats"), clock.clone());
+        let notify = lapor_notify::Deps::new(
+            &stores("notify"),
+            notifier("notify"),
+            clock.clone(),
+            AgencyId::parse("kemenpanrb").expect("id"),
+            AgencyId::parse("ombudsman-ri").expect("id"),
+        );
+        for event in [&inserted, &modified] {
+            assert!(lapor_stats::handle_event(&stats, event)
+                .await
+                .batch_item_failures
+                .is_empty());
+            assert!(lapor_notify::handle_event(&notify, event)
+                .await
+                .batch_item_failures
+                .is_empty());
+        }
+
+        // Officers: the inbox, the agency view, a return, the triage queue, a forward by the
+        // central admin, a follow-up.
+        let officers = lapor_officer::router(lapor_officer::Deps::new(
+            &stores("officer"),
+            clock.clone(),
+            Deadlines::indonesia(),
+        ));
+        let as_officer = |mut request: Request<Body>, agency: &str, role: Role| {
+            officer(&mut request, agency, role);
+            request
+        };
+        let dpupr = "kota-cirebon-dpupr";
+        for (request, agency, role) in [
+            (get("/agency/reports"), "kota-cirebon", Role::AgencyAdmin),
+            (
+                get(&format!("/agency/reports/{code}")),
+                dpupr,
+                Role::Officer,
+            ),
+            (
+                post(
+                    &format!("/reports/{code}/return"),
+                    json!({"reason": "Jalan provinsi, bukan jalan kota."}),
+                ),
+                dpupr,
+                Role::AgencyAdmin,
+            ),
+            (get("/admin/triage"), "kemenpanrb", Role::AdminPusat),
+            (
+                post(
+                    &format!("/reports/{code}/forward"),
+                    json!({"agency": dpupr}),
+                ),
+                "kemenpanrb",
+                Role::AdminPusat,
+            ),
+            (
+                post(
+                    &format!("/reports/{code}/followups"),
+                    json!({"status": "diproses", "message": "Sedang ditinjau."}),
+                ),
+                dpupr,
+                Role::Officer,
+            ),
+        ] {
+            let (status, answer) = send(&officers, as_officer(request, agency, role)).await;
+            assert_eq!(status, 200, "{answer}");
+        }
+
+        // The sweep, long after every deadline.
+        let later = now + chrono::Duration::days(90);
+        let sweeper = lapor_escalation::Deps::new(
+            &stores("escalation"),
+            Arc::new(FixedClock::new(later)),
+            Deadlines::indonesia(),
+        );
+        let summary = lapor_escalation::sweep(
+            &sweeper,
+            later,
+            std::time::Instant::now() + std::time::Duration::from_secs(60),
+        )
+        .await
+        .expect("sweep");
+        assert!(summary.escalated >= 1, "{summary:?}");
+
+        // SMS: a status check and a reply from the reporter's phone, and a new report.
+        let sms = lapor_sms::Deps::new(
+            &stores("sms"),
+            notifier("sms"),
+            clock,
+            Deadlines::indonesia(),
+            pepper,
+            lapor_sms::DEFAULT_HOURLY_LIMIT,
+        );
+        let tracking = TrackingCode::parse(&code).expect("code");
+        for (n, text) in [
+            format!("CEK {tracking}"),
+            format!("BALAS {tracking} Lubangnya makin besar."),
+            "LAPOR Lampu jalan mati di Jl. Cipto, Kota Cirebon, sudah seminggu".to_string(),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let inbound = lapor_sms::InboundSms {
+                origination_number: "+6281234567890".into(),
+                destination_number: "1708".into(),
+                message_body: text,
+                inbound_message_id: format!("calls-sms-{n}"),
+            };
+            lapor_sms::handle_inbound(&sms, &inbound)
+                .await
+                .expect("sms");
+        }
+
+        let mut problems = Vec::new();
+        for (name, log) in &logs {
+            let recorded: Calls = log.calls();
+            assert!(!recorded.is_empty(), "{name} made no call");
+            let allowed = super::calls(name);
+            for call in recorded.difference(&allowed) {
+                problems.push(format!(
+                    "{name} calls {call:?}, which its role does not grant"
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}
