@@ -522,3 +522,32 @@ impl Intercept for CallLog {
         Ok(())
     }
 }
+
+/// Submits the pothole report through the intake function over `stores` at `clock`'s time, as a
+/// citizen would; its tracking code.
+pub async fn submit_pothole(
+    stores: &lapor_store::Stores,
+    clock: Arc<lapor_core::FixedClock>,
+) -> lapor_core::TrackingCode {
+    use tower::ServiceExt;
+    let intake = lapor_intake::router(lapor_intake::Deps::new(
+        stores,
+        clock,
+        lapor_core::Deadlines::indonesia(),
+        lapor_core::KeyPepper::new(vec![7; 32]).expect("pepper"),
+    ));
+    let request = axum::http::Request::post("/reports")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(pothole_json().to_string()))
+        .expect("request");
+    let response = intake.oneshot(request).await.expect("response");
+    assert_eq!(response.status(), 201);
+    let receipt: serde_json::Value = serde_json::from_slice(
+        &axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body"),
+    )
+    .expect("json");
+    lapor_core::TrackingCode::parse(receipt["tracking_code"].as_str().expect("code"))
+        .expect("valid code")
+}

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lapor_core::{AgencyId, Deadlines, FixedClock, KeyPepper, Status, TrackingCode};
+use lapor_core::{AgencyId, Deadlines, FixedClock, Status};
 use lapor_notifier::{Outbox, OutboxEntry};
 use lapor_store::{DynamoStore, Reports, Stores};
 use lapor_tests::{
-    directory_table, moto_config, pothole_json, unique_name, Faults, LocalServer, TableStream,
+    directory_table, moto_config, pothole_json, submit_pothole, unique_name, Faults, LocalServer,
+    TableStream,
 };
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 const SUBMISSIONS: usize = 200;
 
@@ -158,28 +158,6 @@ async fn two_hundred_submissions_under_transaction_conflicts_lose_nothing() {
     assert_eq!(letters["dead_letters"], json!([]), "{letters}");
 }
 
-async fn submit(stores: &Stores, clock: Arc<FixedClock>) -> TrackingCode {
-    let intake = lapor_intake::router(lapor_intake::Deps::new(
-        stores,
-        clock,
-        Deadlines::indonesia(),
-        KeyPepper::new(vec![3; 32]).expect("pepper"),
-    ));
-    let request = axum::http::Request::post("/reports")
-        .header("content-type", "application/json")
-        .body(axum::body::Body::from(pothole_json().to_string()))
-        .expect("request");
-    let response = intake.oneshot(request).await.expect("response");
-    assert_eq!(response.status(), 201);
-    let receipt: Value = serde_json::from_slice(
-        &axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("body"),
-    )
-    .expect("json");
-    TrackingCode::parse(receipt["tracking_code"].as_str().expect("code")).expect("code")
-}
-
 /// Routing's write is cancelled for a conflict on every try: the record fails (Lambda retries
 /// it), the report is not taken for routed; the retried record routes it.
 #[tokio::test]
@@ -191,7 +169,7 @@ async fn a_routing_write_that_meets_conflicts_is_retried_not_dropped() {
     let (store, table) = directory_table(&config, "route-conflict").await;
     let stores = Stores::of(store.clone());
     let clock = Arc::new(FixedClock::new(monday_morning()));
-    let code = submit(&stores, clock.clone()).await;
+    let code = submit_pothole(&stores, clock.clone()).await;
     let mut stream = TableStream::open(&config, &table).await;
     let inserted = stream.next_event().await;
     let routing = lapor_routing::Deps::new(&stores, clock, Deadlines::indonesia());
@@ -229,7 +207,7 @@ async fn a_notification_whose_mark_failed_is_sent_on_redelivery() {
     let (store, table) = directory_table(&config, "notify-mark").await;
     let stores = Stores::of(store.clone());
     let clock = Arc::new(FixedClock::new(monday_morning()));
-    let code = submit(&stores, clock.clone()).await;
+    let code = submit_pothole(&stores, clock.clone()).await;
     let mut stream = TableStream::open(&config, &table).await;
     let inserted = stream.next_event().await;
     let routing = lapor_routing::Deps::new(&stores, clock.clone(), Deadlines::indonesia());

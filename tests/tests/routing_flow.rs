@@ -5,15 +5,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use lapor_core::{AgencyId, Deadlines, FixedClock, KeyPepper, Status, TrackingCode};
+use lapor_core::{AgencyId, Deadlines, FixedClock, Status};
 use lapor_notifier::SnsNotifier;
 use lapor_store::{DynamoStore, Reports, Stores};
 use lapor_tests::{
-    directory_table, moto_config, new_topic, pothole_json, unique_name, SubscribedQueue,
+    directory_table, moto_config, new_topic, submit_pothole, unique_name, SubscribedQueue,
     TableStream,
 };
 use serde_json::Value;
-use tower::ServiceExt;
 
 const DPUPR: &str = "kota-cirebon-dpupr";
 
@@ -59,28 +58,8 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
     let clock = Arc::new(FixedClock::new(monday_morning()));
 
     // A citizen submits through the intake function.
-    let pepper = KeyPepper::new(vec![7; 32]).expect("pepper");
     let stores = Stores::of(store.clone());
-    let intake = lapor_intake::router(lapor_intake::Deps::new(
-        &stores,
-        clock.clone(),
-        Deadlines::indonesia(),
-        pepper,
-    ));
-    let request = axum::http::Request::post("/reports")
-        .header("content-type", "application/json")
-        .body(axum::body::Body::from(pothole_json().to_string()))
-        .expect("request");
-    let response = intake.oneshot(request).await.expect("response");
-    assert_eq!(response.status(), 201);
-    let receipt: Value = serde_json::from_slice(
-        &axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("body"),
-    )
-    .expect("json");
-    let code =
-        TrackingCode::parse(receipt["tracking_code"].as_str().expect("code")).expect("valid code");
+    let code = submit_pothole(&stores, clock.clone()).await;
 
     // The stream delivers the new report to routing — twice, as at-least-once delivery may.
     let inserted = stream.next_event().await;

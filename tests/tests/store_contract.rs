@@ -313,30 +313,43 @@ async fn the_directory_gives_children_and_routes(store: &dyn Store) {
     assert_eq!(dpupr.parent, Some(id("kota-cirebon")));
 }
 
+/// A new report created `minutes` after the others' time and forwarded to `to`, with `adjust`
+/// applied to the forwarded version before it is written.
+async fn forwarded(
+    store: &dyn Store,
+    minutes: i64,
+    to: &AgencyId,
+    adjust: impl FnOnce(&mut Report),
+) -> Report {
+    let mut sub = submission(None);
+    sub.report.created_at += Duration::minutes(minutes);
+    store
+        .create_report(&sub, now().timestamp())
+        .await
+        .expect("create");
+    let hop = Hop {
+        actor: Actor::System,
+        by: None,
+        message: None,
+    };
+    let (mut next, event) = sub
+        .report
+        .forward(to, hop, now(), &Deadlines::indonesia())
+        .expect("forward");
+    adjust(&mut next);
+    store
+        .update_report(&sub.report, &next, &[event])
+        .await
+        .expect("forward");
+    next
+}
+
 async fn queues_page_newest_first(store: &dyn Store) {
     let agency = AgencyId::parse(&unique_name("dinas")).expect("id");
     let mut codes = Vec::new();
     for minutes in 0..5 {
-        let mut sub = submission(None);
-        sub.report.created_at += Duration::minutes(minutes);
-        store
-            .create_report(&sub, now().timestamp())
-            .await
-            .expect("create");
-        let hop = Hop {
-            actor: Actor::System,
-            by: None,
-            message: None,
-        };
-        let (next, event) = sub
-            .report
-            .forward(&agency, hop, now(), &Deadlines::indonesia())
-            .expect("forward");
-        store
-            .update_report(&sub.report, &next, &[event])
-            .await
-            .expect("forward");
-        codes.push(sub.report.tracking_code.to_string());
+        let report = forwarded(store, minutes, &agency, |_| {}).await;
+        codes.push(report.tracking_code.to_string());
     }
     codes.reverse();
     let queue = Queue::Agency(agency);
@@ -508,35 +521,21 @@ async fn queues_merge_and_filter_across_pages(store: &dyn Store) {
     let department = AgencyId::parse(&unique_name("dinas")).expect("id");
     let mut expected = Vec::new();
     for minutes in 0..6 {
-        let mut sub = submission(None);
-        sub.report.created_at += Duration::minutes(minutes);
-        store
-            .create_report(&sub, now().timestamp())
-            .await
-            .expect("create");
         let to = if minutes % 2 == 0 {
             &parent
         } else {
             &department
         };
-        let hop = Hop {
-            actor: Actor::System,
-            by: None,
-            message: None,
-        };
-        let (mut next, event) = sub
-            .report
-            .forward(to, hop, now(), &Deadlines::indonesia())
-            .expect("forward");
         // Every third report is being worked on; the filter asks for those only.
+        let report = forwarded(store, minutes, to, |next| {
+            if minutes % 3 == 0 {
+                next.status = Status::Diproses;
+            }
+        })
+        .await;
         if minutes % 3 == 0 {
-            next.status = Status::Diproses;
-            expected.push(sub.report.tracking_code.to_string());
+            expected.push(report.tracking_code.to_string());
         }
-        store
-            .update_report(&sub.report, &next, &[event])
-            .await
-            .expect("forward");
     }
     expected.reverse();
     let queues = [Queue::Agency(parent), Queue::Agency(department)];
