@@ -250,3 +250,66 @@ async fn a_notification_whose_mark_failed_is_sent_on_redelivery() {
     assert!(third.batch_item_failures.is_empty());
     assert_eq!(to_agency(), 2, "marked now: not sent a third time");
 }
+
+/// When every try meets a conflict, the citizen is told to retry (503, Retry-After) and nothing
+/// is written: no half-made report, no idempotency record that would block the retry.
+#[tokio::test]
+async fn a_submission_that_never_gets_through_is_a_503_that_wrote_nothing() {
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let faults = Faults::on_moto().expect("moto");
+    let table = unique_name("always-busy");
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), &table);
+    store.create_table_if_missing().await.expect("table");
+    let server = LocalServer::start(Stores::of(Arc::new(store))).await;
+    faults
+        .add(json!({
+            "service": "dynamodb", "operation": "TransactWriteItems", "contains": [table],
+            "error": "TransactionConflict", "count": 1000,
+        }))
+        .await;
+    let response = server
+        .http
+        .post(format!("{}/reports", server.url))
+        .header("idempotency-key", "selalu-sibuk-1")
+        .json(&pothole_json())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 503);
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "busy", "{body}");
+    assert!(
+        !body.to_string().contains("Transaction"),
+        "no internals in the body: {body}"
+    );
+    assert!(stored_reports(&config, &table).await.is_empty());
+    assert!(
+        faults.fired().await >= 5,
+        "every try was sent and cancelled"
+    );
+
+    faults.clear().await;
+    let retried = server
+        .http
+        .post(format!("{}/reports", server.url))
+        .header("idempotency-key", "selalu-sibuk-1")
+        .json(&pothole_json())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        retried.status().as_u16(),
+        201,
+        "the same request succeeds later"
+    );
+    assert_eq!(stored_reports(&config, &table).await.len(), 1);
+}
