@@ -326,7 +326,7 @@ struct Step {
     sns_publishes: f64,
 }
 
-const LIFECYCLE: [Step; 8] = [
+const LIFECYCLE: [Step; 9] = [
     Step {
         name: "submit (intake)",
         operation: "intake",
@@ -384,6 +384,16 @@ const LIFECYCLE: [Step; 8] = [
         sns_publishes: 0.0,
     },
     Step {
+        // Submit, route, two follow-ups and the reply are five changes; the stats function is
+        // invoked once per stream batch of up to 25.
+        name: "statistics (stats, stream: the lifecycle's 5 changes, in batches of 25)",
+        operation: "stats_batch",
+        handler: "routing_record",
+        times: 5.0 / 25.0,
+        http_api: false,
+        sns_publishes: 0.0,
+    },
+    Step {
         name: "sweep share (4 shard queries every 15 min, spread over the month's lifecycles)",
         operation: "sweep_empty",
         handler: "sweep_page",
@@ -412,8 +422,9 @@ fn cost_section(doc: &mut String, requests: Option<&Value>, warm: Option<&Value>
          country). Durations: the measured warm CPU time (p50) × {CPU_SHARE_FACTOR:.1} (a 128 MB \
          function's share of a vCPU) + {AWS_REQUEST_MS} ms per DynamoDB/SNS request, rounded up \
          to whole milliseconds, at 128 MB. A lifecycle: submit, route, two follow-ups, one reply, \
-         five notifications (a receipt SMS, two agency messages, two answer SMS), and its share of \
-         the sweeps. Index writes count as writes.\n",
+         five notifications (a receipt SMS, two agency messages, two answer SMS), its statistics \
+         (five changes counted in stream batches of 25), and its share of the sweeps. Index \
+         writes count as writes.\n",
         p.lambda_gb_second_arm,
         p.lambda_per_million_requests,
         p.http_api_per_million,
