@@ -61,6 +61,29 @@ async fn stored_reports(config: &aws_config::SdkConfig, table: &str) -> BTreeSet
     }
 }
 
+/// lapor-local on a fresh DynamoDB table whose transactions moto cancels for conflicts as `how`
+/// says (`{"share": …}` or `{"count": …}`); the server, the fault controls and the table name.
+async fn local_with_conflicts(
+    config: &aws_config::SdkConfig,
+    prefix: &str,
+    how: Value,
+) -> (LocalServer, Faults, String) {
+    let faults = Faults::on_moto().expect("moto");
+    let table = unique_name(prefix);
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(config), &table);
+    store.create_table_if_missing().await.expect("table");
+    let server = LocalServer::start(Stores::of(Arc::new(store))).await;
+    let mut rule = json!({
+        "service": "dynamodb", "operation": "TransactWriteItems", "contains": [table],
+        "error": "TransactionConflict",
+    });
+    if let (Some(rule), Value::Object(how)) = (rule.as_object_mut(), how) {
+        rule.extend(how);
+    }
+    faults.add(rule).await;
+    (server, faults, table)
+}
+
 /// 200 citizens of one province submit at once while DynamoDB cancels 30% of all transactions
 /// on the table for conflicts (routing's and statistics' included): every 201 is a stored report,
 /// everything else is a 503 with Retry-After that wrote nothing, no 500; once the consumers are
@@ -70,17 +93,8 @@ async fn two_hundred_submissions_under_transaction_conflicts_lose_nothing() {
     let Some(config) = moto_config().await else {
         return;
     };
-    let faults = Faults::on_moto().expect("moto");
-    let table = unique_name("conflicts");
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), &table);
-    store.create_table_if_missing().await.expect("table");
-    let server = LocalServer::start(Stores::of(Arc::new(store))).await;
-    faults
-        .add(json!({
-            "service": "dynamodb", "operation": "TransactWriteItems", "contains": [table],
-            "error": "TransactionConflict", "share": 0.3, "seed": 13,
-        }))
-        .await;
+    let (server, faults, table) =
+        local_with_conflicts(&config, "conflicts", json!({"share": 0.3, "seed": 13})).await;
 
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..SUBMISSIONS {
@@ -258,17 +272,8 @@ async fn a_submission_that_never_gets_through_is_a_503_that_wrote_nothing() {
     let Some(config) = moto_config().await else {
         return;
     };
-    let faults = Faults::on_moto().expect("moto");
-    let table = unique_name("always-busy");
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), &table);
-    store.create_table_if_missing().await.expect("table");
-    let server = LocalServer::start(Stores::of(Arc::new(store))).await;
-    faults
-        .add(json!({
-            "service": "dynamodb", "operation": "TransactWriteItems", "contains": [table],
-            "error": "TransactionConflict", "count": 1000,
-        }))
-        .await;
+    let (server, faults, table) =
+        local_with_conflicts(&config, "always-busy", json!({"count": 1000})).await;
     let response = server
         .http
         .post(format!("{}/reports", server.url))
