@@ -39,12 +39,13 @@ fn main() {
         let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).ok()?;
         serde_json::from_str(&text).ok()
     };
-    let (cold, requests, warm, http, sizes) = (
+    let (cold, requests, warm, http, sizes, lag) = (
         read("cold"),
         read("requests"),
         read("warm"),
         read("http"),
         read("sizes"),
+        read("stats_lag"),
     );
     let mut doc = String::new();
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
@@ -59,6 +60,7 @@ fn main() {
     cold_section(&mut doc, cold.as_ref());
     warm_section(&mut doc, warm.as_ref(), http.as_ref());
     requests_section(&mut doc, requests.as_ref());
+    lag_section(&mut doc, lag.as_ref());
     sizes_section(&mut doc, sizes.as_ref());
     sweep_section(&mut doc);
     cost_section(&mut doc, requests.as_ref(), warm.as_ref());
@@ -216,6 +218,41 @@ fn warm_section(doc: &mut String, warm: Option<&Value>, http: Option<&Value>) {
         }
         None => missing(doc, "http_load"),
     }
+}
+
+fn lag_section(doc: &mut String, lag: Option<&Value>) {
+    let _ = writeln!(doc, "## Statistics lag\n");
+    let Some(lag) = lag else {
+        return missing(doc, "stats_lag");
+    };
+    let _ = writeln!(
+        doc,
+        "{}\n",
+        lag.get("method").and_then(Value::as_str).unwrap_or("")
+    );
+    let _ = writeln!(
+        doc,
+        "| load | reports | stats invocations | published total | lag median (ms) | p90 | max |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for (key, label) in [("alone", "one at a time"), ("steady", "steady")] {
+        let Some(run) = lag.get(key) else { continue };
+        let load = match num(run.get("per_second")) {
+            Some(rate) => format!("{label}, {rate:.0}/s"),
+            None => label.to_string(),
+        };
+        let summary = run.get("lag_ms");
+        let _ = writeln!(
+            doc,
+            "| {load} | {} | {} | {} | {} | {} | {} |",
+            fmt(num(run.get("reports")), 0),
+            fmt(num(run.get("invocations")), 0),
+            fmt(num(run.get("published_total")), 0),
+            fmt(num(summary.and_then(|s| s.get("median"))), 0),
+            fmt(num(summary.and_then(|s| s.get("p90"))), 0),
+            fmt(num(summary.and_then(|s| s.get("max"))), 0),
+        );
+    }
+    let _ = writeln!(doc);
 }
 
 fn requests_section(doc: &mut String, requests: Option<&Value>) {
