@@ -819,3 +819,97 @@ mod recorded {
         assert!(problems.is_empty(), "{problems:#?}");
     }
 }
+
+/// What `infra/sam-local-env.json` may set, and what the template declares: SAM ignores, without
+/// a word, an env-vars entry for a variable the template does not declare, so every name in the
+/// file must be declared in the Globals or by a function.
+fn sam_local_problems(template: &Value, env_file: &Value) -> Vec<String> {
+    let mut declared = BTreeSet::new();
+    let variables = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(|v| v.get("Environment"))
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.keys()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    declared.extend(variables(
+        template.get("Globals").and_then(|g| g.get("Function")),
+    ));
+    for function in functions(template) {
+        declared.extend(variables(
+            template
+                .get("Resources")
+                .and_then(|r| r.get(function.logical_id.as_str()))
+                .and_then(|r| r.get("Properties")),
+        ));
+    }
+    let mut problems = Vec::new();
+    let params = env_file
+        .get("Parameters")
+        .and_then(Value::as_mapping)
+        .cloned()
+        .unwrap_or_default();
+    for name in params.keys().filter_map(Value::as_str) {
+        if !declared.contains(name) {
+            problems.push(format!(
+                "{name} is not declared by the template: sam local ignores it"
+            ));
+        }
+    }
+    // In AWS the SDK must use its own endpoints: the local override stays empty when deployed.
+    let deployed = str_at(
+        template,
+        &[
+            "Globals",
+            "Function",
+            "Environment",
+            "Variables",
+            "LAPOR_LOCAL_ENDPOINT",
+        ],
+    );
+    if deployed != Some("") {
+        problems.push(format!(
+            "LAPOR_LOCAL_ENDPOINT must be declared empty in the Globals, found {deployed:?}"
+        ));
+    }
+    problems
+}
+
+fn sam_local_env() -> Value {
+    let path = root().join("infra/sam-local-env.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn the_sam_local_env_file_sets_only_declared_variables_and_aws_keeps_its_endpoints() {
+    let problems = sam_local_problems(&template(), &sam_local_env());
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn an_undeclared_sam_local_variable_or_a_deployed_endpoint_is_caught() {
+    let mut env_file = sam_local_env();
+    env_file["Parameters"]["AWS_ENDPOINT_URL"] = Value::String("http://127.0.0.1:5000".into());
+    let problems = sam_local_problems(&template(), &env_file);
+    assert!(
+        problems.iter().any(|p| p.starts_with("AWS_ENDPOINT_URL")),
+        "{problems:#?}"
+    );
+
+    let mut template = template();
+    template["Globals"]["Function"]["Environment"]["Variables"]["LAPOR_LOCAL_ENDPOINT"] =
+        Value::String("http://127.0.0.1:5000".into());
+    let problems = sam_local_problems(&template, &sam_local_env());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("must be declared empty")),
+        "{problems:#?}"
+    );
+}

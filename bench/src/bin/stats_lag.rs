@@ -89,7 +89,10 @@ async fn measure(
         std::process::id(),
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     );
-    let store = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(config), &table));
+    let store = Arc::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(config),
+        &table,
+    ));
     store
         .create_table_if_missing()
         .await
@@ -202,7 +205,10 @@ async fn consume(
     let give_up = Instant::now() + Duration::from_secs(600);
     while counted_at.len() < count {
         if Instant::now() > give_up {
-            return Err(format!("only {} of {count} reports counted", counted_at.len()));
+            return Err(format!(
+                "only {} of {count} reports counted",
+                counted_at.len()
+            ));
         }
         tokio::time::sleep(POLL_EVERY).await;
         while let Ok((code, at)) = filed.try_recv() {
@@ -256,7 +262,10 @@ async fn consume(
         })
         .collect::<Vec<_>>();
     if lags.len() != count {
-        return Err(format!("{} of {count} reports had a 201 and a count", lags.len()));
+        return Err(format!(
+            "{} of {count} reports had a 201 and a count",
+            lags.len()
+        ));
     }
     Ok((lags, invocations))
 }

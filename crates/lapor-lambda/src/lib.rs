@@ -19,6 +19,11 @@ pub use lambda_runtime::Error;
 /// environment and chain, over HTTPS with rustls on the ring crypto provider. The SDK's default
 /// client brings aws-lc, which made the smallest function's bootstrap over a megabyte larger;
 /// ring does the TLS that AWS endpoints need.
+///
+/// `LAPOR_LOCAL_ENDPOINT`, when set and not empty, sends every client to that endpoint (moto).
+/// The template declares it empty so that `sam local`'s env-vars file, which can only override
+/// variables the template declares, can point the emulated functions at moto; in AWS it stays
+/// empty and the SDK's own endpoints are used.
 pub async fn aws_config() -> aws_config::SdkConfig {
     use aws_smithy_http_client::tls;
     let https = aws_smithy_http_client::Builder::new()
@@ -26,10 +31,21 @@ pub async fn aws_config() -> aws_config::SdkConfig {
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(https)
-        .load()
-        .await
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https);
+    let loader = match local_endpoint(std::env::var(LOCAL_ENDPOINT).ok()) {
+        Some(url) => loader.endpoint_url(url),
+        None => loader,
+    };
+    loader.load().await
+}
+
+/// The variable `sam local` sets to reach moto (see [`aws_config`]).
+pub const LOCAL_ENDPOINT: &str = "LAPOR_LOCAL_ENDPOINT";
+
+fn local_endpoint(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// A function's start-up: JSON logs, then one AWS configuration shared by all its clients.
@@ -106,4 +122,20 @@ where
         Ok::<_, Error>(handle(event.payload).await)
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_endpoint;
+
+    #[test]
+    fn an_empty_local_endpoint_leaves_the_sdk_endpoints_alone() {
+        assert_eq!(local_endpoint(None), None);
+        assert_eq!(local_endpoint(Some(String::new())), None);
+        assert_eq!(local_endpoint(Some("  ".into())), None);
+        assert_eq!(
+            local_endpoint(Some("http://127.0.0.1:5000".into())).as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+    }
 }
