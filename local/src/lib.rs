@@ -91,6 +91,18 @@ pub struct Config {
     /// Agency directory to load on start (default: the bundled Jawa Barat sample).
     #[arg(long)]
     pub agencies: Option<PathBuf>,
+    /// Serve the `/dev/` routes (simulated SMS from any phone, the outbox, the dead letters) even
+    /// when listening on an address other than loopback. Without it they answer 404 there: anyone
+    /// who can reach them can text as any phone and read every notification.
+    #[arg(long)]
+    pub dev_routes: bool,
+}
+
+impl Config {
+    /// Whether the `/dev/` routes are served (see [`Config::dev_routes`]).
+    pub fn serves_dev_routes(&self) -> bool {
+        self.dev_routes || self.addr.ip().is_loopback()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,7 +166,31 @@ pub async fn build(config: &Config) -> Result<Local, StartError> {
     lapor_admin::import_agencies(stores.directory.as_ref(), &directory).await?;
     let pepper = KeyPepper::new(secret(config, "pepper")?).ok_or(StartError::Pepper)?;
     let tokens = LocalTokens::new(secret(config, "jwt-secret")?);
-    Ok(assemble(stores, Arc::new(SystemClock), pepper, tokens))
+    let mut local = assemble(stores, Arc::new(SystemClock), pepper, tokens);
+    if !config.serves_dev_routes() {
+        local.router = local
+            .router
+            .layer(axum::middleware::from_fn(refuse_dev_routes));
+    }
+    Ok(local)
+}
+
+/// `/dev/…` answers 404 when lapor-local listens beyond loopback without `--dev-routes`.
+async fn refuse_dev_routes(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.uri().path().starts_with("/dev/") {
+        return lapor_http::ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "Rute pengembangan (/dev/) hanya dilayani pada alamat loopback, atau dengan --dev-routes.",
+            "Development routes (/dev/) are served only on a loopback address, or with --dev-routes.",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// Every function over a given store and clock, with the stream consumers running: what the

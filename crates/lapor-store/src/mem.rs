@@ -188,7 +188,23 @@ fn save(file: &Path, state: &State) -> Result<(), StoreError> {
         |e: std::io::Error| StoreError::Backend(format!("cannot save {}: {e}", file.display()));
     let bytes = serde_json::to_vec(state).map_err(|e| StoreError::Backend(e.to_string()))?;
     let tmp = file.with_extension("tmp");
-    let mut out = std::fs::File::create(&tmp).map_err(fail)?;
+    // The file holds reporters' identities: readable by its owner only, from its first byte
+    // (the rename then replaces any older, wider file).
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut out = options.open(&tmp).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        // A leftover temporary file keeps its old mode through open(): set it.
+        use std::os::unix::fs::PermissionsExt;
+        out.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(fail)?;
+    }
     out.write_all(&bytes).map_err(fail)?;
     out.sync_all().map_err(fail)?;
     std::fs::rename(&tmp, file).map_err(fail)
