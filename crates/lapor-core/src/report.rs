@@ -73,10 +73,32 @@ pub enum Channel {
     Open311,
 }
 
-/// A phone number in E.164 form (`+6281234567890`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A phone number in E.164 form (`+6281234567890`). `{:?}` shows it masked.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Phone(String);
+
+impl std::fmt::Debug for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Phone")
+            .field(&Hidden(&self.masked()))
+            .finish()
+    }
+}
+
+/// Shows a placeholder (or an already-masked text) in `{:?}` instead of identity.
+struct Hidden<'a>(&'a str);
+
+impl std::fmt::Debug for Hidden<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// `{:?}` of an optional identity field: whether it is there, never what it is.
+fn hidden_if_some<T>(value: &Option<T>) -> Option<Hidden<'static>> {
+    value.as_ref().map(|_| Hidden("…"))
+}
 
 impl Phone {
     /// Reads a number as Indonesians write it (`0812-3456-7890`, `62812…`, `+62 812 …`).
@@ -119,10 +141,16 @@ impl Phone {
     }
 }
 
-/// An e-mail address, checked against RFC 5322's address grammar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An e-mail address, checked against RFC 5322's address grammar. `{:?}` hides it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Email(String);
+
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Email(…)")
+    }
+}
 
 impl Email {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
@@ -149,8 +177,9 @@ impl Email {
     }
 }
 
-/// The reporter's identity. Stored apart from the report and shown only where privacy allows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The reporter's identity. Stored apart from the report and shown only where privacy allows;
+/// `{:?}` shows which parts are there, the phone masked, never the name or the address.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reporter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -160,6 +189,17 @@ pub struct Reporter {
     pub email: Option<Email>,
     /// Whether the reporter wants to be told of progress (needs a phone or an e-mail).
     pub notifications: bool,
+}
+
+impl std::fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reporter")
+            .field("name", &hidden_if_some(&self.name))
+            .field("phone", &self.phone)
+            .field("email", &hidden_if_some(&self.email))
+            .field("notifications", &self.notifications)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -682,6 +722,39 @@ mod tests {
 
     fn validate(v: &Value) -> Result<NewReport, Invalid> {
         ReportDraft(v.as_object().unwrap()).validate(Channel::Web)
+    }
+
+    /// Pieces of the sample reporter's identity that `{:?}` must never show.
+    const IDENTITY: [&str; 4] = ["Siti", "Aminah", "812345678", "siti@example.id"];
+
+    fn assert_no_identity(debug: &str) {
+        for piece in IDENTITY {
+            assert!(!debug.contains(piece), "{piece:?} in {debug}");
+        }
+    }
+
+    #[test]
+    fn identity_is_redacted_in_debug() {
+        let new = validate(&valid()).expect("valid");
+        let reporter = new.reporter.clone().expect("reporter");
+        let phone = reporter.phone.clone().expect("phone");
+        let email = reporter.email.clone().expect("email");
+        for debug in [
+            format!("{phone:?}"),
+            format!("{email:?}"),
+            format!("{reporter:?}"),
+            format!("{reporter:#?}"),
+            format!("{new:?}"),
+        ] {
+            assert_no_identity(&debug);
+        }
+        // What is left is still useful to whoever reads a log: which parts are there.
+        assert_eq!(format!("{phone:?}"), "Phone(***********890)");
+        assert!(format!("{reporter:?}").contains("name: Some(…)"));
+        assert!(format!("{reporter:?}").contains("notifications: true"));
+        // The values themselves are untouched.
+        assert_eq!(phone.as_str(), "+6281234567890");
+        assert_eq!(email.as_str(), "siti@example.id");
     }
 
     fn field_error(mutate: impl FnOnce(&mut Value)) -> (String, &'static str) {

@@ -479,3 +479,70 @@ impl Marks for MemStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::submit::file_report;
+    use lapor_core::report::{Channel, ReportDraft};
+    use lapor_core::{Deadlines, KeyPepper};
+
+    const IDENTITY: [&str; 4] = ["Siti", "Aminah", "812345678", "siti.aminah@example.id"];
+
+    fn new_report() -> lapor_core::NewReport {
+        let body = serde_json::json!({
+            "type": "pengaduan",
+            "title": "Jalan berlubang di Jalan Cipto",
+            "description": "Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara motor.",
+            "category": "infrastruktur",
+            "region": "32.74",
+            "privacy": "publik",
+            "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890", "email": "siti.aminah@example.id"}
+        });
+        let map = body.as_object().cloned().unwrap_or_default();
+        match ReportDraft(&map).validate(Channel::Web) {
+            Ok(new) => new,
+            Err(e) => panic!("sample report: {}", e.message.en),
+        }
+    }
+
+    fn assert_no_identity(debug: &str) {
+        for piece in IDENTITY {
+            assert!(!debug.contains(piece), "{piece:?} in {debug}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_submission_and_the_store_state_redact_identity_in_debug() {
+        let new = new_report();
+        let now = chrono::Utc::now();
+        let deadlines = Deadlines::indonesia();
+        let (report, reporter, event) = lapor_core::Report::open(
+            new.clone(),
+            lapor_core::TrackingCode::generate(&mut rand::rng()),
+            lapor_core::AccessKey::generate(&mut rand::rng()).hash(),
+            now,
+            &deadlines,
+        );
+        assert!(reporter.is_some(), "the sample has a reporter to hide");
+        let submission = Submission {
+            report,
+            reporter,
+            event,
+            idempotency: None,
+        };
+        assert_no_identity(&format!("{submission:?}"));
+
+        let store = MemStore::new();
+        let pepper = KeyPepper::new(vec![7; 32]).expect("pepper");
+        file_report(&store, &new, None, &pepper, &deadlines, now)
+            .await
+            .expect("filed");
+        let debug = format!("{store:?}");
+        assert!(
+            debug.contains("Reporter"),
+            "the state holds the reporter: {debug}"
+        );
+        assert_no_identity(&debug);
+    }
+}

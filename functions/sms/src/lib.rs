@@ -73,8 +73,10 @@ impl Deps {
     }
 }
 
-/// The two-way SMS inbound message, as SNS carries it in its `Message`.
-#[derive(Debug, Clone, Deserialize)]
+/// The two-way SMS inbound message, as SNS carries it in its `Message`. `{:?}` shows the sender's
+/// last three digits and the text's length only: the number is identity, the text may name the
+/// sender, and the message id is an input of the access key of a report filed by SMS.
+#[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InboundSms {
     pub origination_number: String,
@@ -83,6 +85,26 @@ pub struct InboundSms {
     #[serde(default)]
     pub message_body: String,
     pub inbound_message_id: String,
+}
+
+impl std::fmt::Debug for InboundSms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let digits = self.origination_number.chars().count();
+        let tail: String = self
+            .origination_number
+            .chars()
+            .skip(digits.saturating_sub(3))
+            .collect();
+        f.debug_struct("InboundSms")
+            .field("origination_number", &format_args!("…{tail}"))
+            .field("destination_number", &self.destination_number)
+            .field(
+                "message_body",
+                &format_args!("({} characters)", self.message_body.chars().count()),
+            )
+            .field("inbound_message_id", &format_args!("…"))
+            .finish()
+    }
 }
 
 /// What became of one inbound message.

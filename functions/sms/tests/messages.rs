@@ -404,3 +404,24 @@ async fn the_sample_event_makes_a_report_in_kota_cirebon() {
     assert!(to.ends_with("890") && !to.contains("812345"), "{to}");
     assert!(text.contains("CEK "), "{text}");
 }
+
+#[test]
+fn an_inbound_sms_hides_the_sender_the_text_and_the_message_id_in_debug() {
+    let inbound: lapor_sms::InboundSms = serde_json::from_value(serde_json::json!({
+        "originationNumber": "+6281234567890",
+        "destinationNumber": "+621708",
+        "messageBody": "LAPOR Saya Siti Aminah, jalan berlubang di Jl. Cipto, Kota Cirebon",
+        "inboundMessageId": "0b6c1f3e-2a4d-5e6f-8a9b-1c2d3e4f5a6b"
+    }))
+    .expect("inbound SMS");
+    let debug = format!("{inbound:?}");
+    for secret in ["812345678", "Siti", "Cipto", "0b6c1f3e"] {
+        assert!(!debug.contains(secret), "{secret:?} in {debug}");
+    }
+    assert!(debug.contains("…890"), "{debug}");
+    assert!(debug.contains("(66 characters)"), "{debug}");
+    assert_eq!(
+        inbound.origination_number, "+6281234567890",
+        "the value is untouched"
+    );
+}
