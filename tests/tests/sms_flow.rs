@@ -250,3 +250,110 @@ async fn lapor_local_plays_an_inbound_sms_and_shows_the_reply_in_the_outbox() {
     }
     assert_eq!(store.report_count(), 1);
 }
+
+/// Every item of `table` except the reporters' own, as text to search.
+async fn items_outside_reporter(config: &aws_config::SdkConfig, table: &str) -> Vec<String> {
+    let client = aws_sdk_dynamodb::Client::new(config);
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        for item in out.items() {
+            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
+            if sk.as_deref() != Some("REPORTER") {
+                items.push(format!("{item:?}"));
+            }
+        }
+        start = out.last_evaluated_key().cloned();
+        if start.is_none() {
+            return items;
+        }
+    }
+}
+
+#[tokio::test]
+async fn after_a_whole_sms_conversation_no_item_but_the_reporter_holds_the_number_or_a_plain_hash_of_it(
+) {
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let (store, table) = directory_table(&config, "sms-identity").await;
+    let notifications = new_topic(&config, "lapor-notifications").await;
+    let sns = aws_sdk_sns::Client::new(&config);
+    let deps = lapor_sms::Deps::new(
+        &Stores::of(store.clone()),
+        Arc::new(SnsNotifier::new(sns, &notifications)),
+        Arc::new(FixedClock::new(monday_morning())),
+        Deadlines::indonesia(),
+        KeyPepper::new(vec![7; 32]).expect("pepper"),
+        lapor_sms::DEFAULT_HOURLY_LIMIT,
+    );
+    let national = format!("812{:07}", rand::random::<u32>() % 10_000_000);
+    let phone = format!("+62{national}");
+    let text = |body: &str| -> lapor_sms::InboundSms {
+        serde_json::from_value(serde_json::json!({
+            "originationNumber": phone,
+            "destinationNumber": "+621708",
+            "messageBody": body,
+            "inboundMessageId": unique_name("inbound"),
+        }))
+        .expect("inbound SMS")
+    };
+    let filed = lapor_sms::handle_inbound(
+        &deps,
+        &text("LAPOR Jalan berlubang besar di Jl. Cipto, Kota Cirebon, sudah dua minggu belum diperbaiki"),
+    )
+    .await
+    .expect("LAPOR");
+    let lapor_sms::Action::Created(code) = filed.action else {
+        panic!("a report, got {:?}", filed.action);
+    };
+    for body in [
+        format!("CEK {code}"),
+        format!("BALAS {code} Sudah seminggu, belum ada petugas datang"),
+        "BANTUAN".to_string(),
+    ] {
+        let handled = lapor_sms::handle_inbound(&deps, &text(&body))
+            .await
+            .expect(&body);
+        assert!(handled.reply.is_some(), "{body}: answered");
+    }
+    let reporter = store
+        .reporter(&code)
+        .await
+        .expect("read")
+        .expect("reporter");
+    assert_eq!(
+        reporter.phone.map(|p| p.as_str().to_string()),
+        Some(phone.clone())
+    );
+
+    let forms = [
+        phone.clone(),
+        format!("62{national}"),
+        format!("0{national}"),
+    ];
+    let mut forbidden: Vec<String> = vec![national.clone()];
+    forbidden.extend(
+        forms
+            .iter()
+            .map(|f| lapor_store::sha256_hex(&[f.as_bytes()])),
+    );
+    let items = items_outside_reporter(&config, &table).await;
+    assert!(
+        items.iter().any(|i| i.contains("sms#")),
+        "the rate counter was written"
+    );
+    for item in &items {
+        for needle in &forbidden {
+            assert!(!item.contains(needle.as_str()), "{needle} in {item}");
+        }
+    }
+}

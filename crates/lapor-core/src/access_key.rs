@@ -33,6 +33,19 @@ impl KeyPepper {
     pub fn new(bytes: Vec<u8>) -> Option<Self> {
         (bytes.len() >= 32).then_some(Self(bytes))
     }
+
+    /// HMAC-SHA256 of `value` under the server secret, for `purpose`, in hex: how a key or an
+    /// attribute is derived from identity (a phone number, say). A plain hash of an Indonesian
+    /// mobile number is reversed by trying them all; this one needs the secret.
+    pub fn keyed_hex(&self, purpose: &str, value: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"lapor-");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
 
 impl fmt::Debug for KeyPepper {
@@ -104,6 +117,23 @@ impl fmt::Debug for AccessKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_keyed_hash_needs_the_secret_and_differs_by_purpose() {
+        let pepper = KeyPepper::new(vec![7; 32]).expect("pepper");
+        let other = KeyPepper::new(vec![8; 32]).expect("pepper");
+        let phone = "+6281234567890";
+        let keyed = pepper.keyed_hex("sms-rate", phone);
+        assert_eq!(keyed, pepper.keyed_hex("sms-rate", phone), "stable");
+        assert_ne!(keyed, other.keyed_hex("sms-rate", phone), "another secret");
+        assert_ne!(keyed, pepper.keyed_hex("other", phone), "another purpose");
+        assert_ne!(
+            keyed,
+            hex::encode(Sha256::digest(phone.as_bytes())),
+            "not a plain hash"
+        );
+        assert_eq!(keyed.len(), 64);
+    }
     use rand::{rngs::StdRng, SeedableRng};
 
     #[test]

@@ -19,8 +19,8 @@ use lapor_core::sms::{self, Command, Keyword, Unclear, MAX_REPLY_SEGMENTS};
 use lapor_core::{Actor, Channel, Clock, Deadlines, KeyPepper, Phone, ReportDraft, TrackingCode};
 use lapor_notifier::Notifier;
 use lapor_store::{
-    at_least_once, file_report, sha256_hex, AgencyDirectory, Conflict, Filed, IdempotencyKey,
-    Marks, ReporterIdentity, Reports, StoreError, Stores,
+    at_least_once, file_report, AgencyDirectory, Conflict, Filed, IdempotencyKey, Marks,
+    ReporterIdentity, Reports, StoreError, Stores,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -178,7 +178,12 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
     };
     let now = deps.clock.now().timestamp();
     let window = now.div_euclid(HOUR_SECS);
-    let counter = format!("sms#{}#{window}", sha256_hex(&[from.as_str().as_bytes()]));
+    // Keyed with the server secret: a plain hash of the number would give every texter's number
+    // back to anyone with the table or a backup, by trying every Indonesian mobile number.
+    let counter = format!(
+        "sms#{}#{window}",
+        deps.pepper.keyed_hex("sms-rate", from.as_str())
+    );
     let sent = deps.marks.count_hit(&counter, now, HOUR_SECS).await?;
     if sent > deps.hourly_limit {
         tracing::info!(from = %from.masked(), sent, "sender over the hourly limit");
