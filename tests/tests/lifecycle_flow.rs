@@ -128,30 +128,39 @@ async fn walk(server: &Server) {
         .as_array()
         .is_some_and(|r| r.iter().any(|e| e["tracking_code"] == code.as_str())));
 
-    // Another agency's officer is refused on every route for this report.
+    // Another agency's officer is refused on every route for this report, with the very answer a
+    // code that does not exist gets: no way to learn that the report exists.
     let other_agency = "kota-cirebon-dishub";
-    let routes = [
-        server
-            .http
-            .get(format!("{}/agency/reports/{code}", server.url)),
-        server
-            .http
-            .post(format!("{}/reports/{code}/followups", server.url))
-            .json(&json!({"status": "diproses", "message": "x"})),
-        server
-            .http
-            .post(format!("{}/reports/{code}/return", server.url))
-            .json(&json!({"reason": "bukan wewenang kami sama sekali"})),
-        server
-            .http
-            .post(format!("{}/reports/{code}/forward", server.url))
-            .json(&json!({"agency": "kota-cirebon-dinkes"})),
-    ];
-    for route in routes {
+    let absent = lapor_core::TrackingCode::generate(&mut rand::rng());
+    let absent = absent.as_str();
+    let routes = |code: &str| {
+        [
+            server
+                .http
+                .get(format!("{}/agency/reports/{code}", server.url)),
+            server
+                .http
+                .post(format!("{}/reports/{code}/followups", server.url))
+                .json(&json!({"status": "diproses", "message": "x"})),
+            server
+                .http
+                .post(format!("{}/reports/{code}/return", server.url))
+                .json(&json!({"reason": "bukan wewenang kami sama sekali"})),
+            server
+                .http
+                .post(format!("{}/reports/{code}/forward", server.url))
+                .json(&json!({"agency": "kota-cirebon-dinkes"})),
+        ]
+    };
+    for (existing, missing) in routes(code.as_str()).into_iter().zip(routes(absent)) {
         let (status, body) = server
-            .send(server.officer(route, other_agency, Role::Officer))
+            .send(server.officer(existing, other_agency, Role::Officer))
             .await;
-        assert_eq!(status, 403, "{body}");
+        let (missing_status, missing_body) = server
+            .send(server.officer(missing, other_agency, Role::Officer))
+            .await;
+        assert_eq!(status, 404, "{body}");
+        assert_eq!((status, &body), (missing_status, &missing_body));
     }
     let (_, others) = server
         .send(server.officer(

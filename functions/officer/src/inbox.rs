@@ -11,7 +11,7 @@ use lapor_store::Queue;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{load, officer_view, relation, Deps};
+use crate::{load, officer_view, Deps};
 
 const PAGE_MAX: usize = 100;
 
@@ -127,9 +127,7 @@ pub async fn agency_view(
     State(deps): State<Deps>,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let report = load(&deps, &code).await?;
-    let relation = relation(&deps, &officer, &report).await?;
-    officer.may(Action::View, relation)?;
+    let (report, relation) = load(&deps, &officer, &code).await?;
     let timeline = deps
         .reports
         .report_with_timeline(&report.tracking_code)

@@ -113,12 +113,25 @@ async fn triage(
     ))
 }
 
-pub(crate) async fn load(deps: &Deps, code: &str) -> Result<Report, ApiError> {
+/// The report and what it is to the officer's agency, if the officer may see it. A report outside
+/// their reach answers exactly as one that does not exist (`404`), so an officer cannot learn
+/// whether another agency's tracking code exists; a report they see but may not act on is `403`.
+pub(crate) async fn load(
+    deps: &Deps,
+    officer: &Officer,
+    code: &str,
+) -> Result<(Report, Relation), ApiError> {
     let code = TrackingCode::parse(code)?;
-    deps.reports
+    let report = deps
+        .reports
         .report(&code)
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ApiError::not_found)?;
+    let relation = relation(deps, officer, &report).await?;
+    if officer.may(Action::View, relation).is_err() {
+        return Err(ApiError::not_found());
+    }
+    Ok((report, relation))
 }
 
 /// What `report` is to the officer's agency.
@@ -198,7 +211,7 @@ async fn forward(
 ) -> Result<Json<Value>, ApiError> {
     let body = JsonObject::read_fields(&headers, body, &["agency", "message"]).await?;
     let message = optional_text(&body, "message", TEXT_MAX, true)?;
-    let report = load(&deps, &code).await?;
+    let (report, _) = load(&deps, &officer, &code).await?;
     let target = forward_target(&deps, &officer, &report, &body).await?;
     let hop = officer.hop(message);
     let (next, event) = report.forward(&target.id, hop, deps.clock.now(), &deps.deadlines)?;
@@ -216,8 +229,8 @@ async fn return_report(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = JsonObject::read_fields(&headers, body, &["reason"]).await?;
     let reason = Some(text(&body, "reason", REASON_MIN, TEXT_MAX, true)?);
-    let report = load(&deps, &code).await?;
-    officer.may(Action::Return, relation(&deps, &officer, &report).await?)?;
+    let (report, relation) = load(&deps, &officer, &code).await?;
+    officer.may(Action::Return, relation)?;
     let hop = officer.hop(reason);
     let (next, event) = report.return_not_authority(hop, deps.clock.now(), &deps.deadlines)?;
     deps.reports.update_report(&report, &next, &[event]).await?;
@@ -296,8 +309,7 @@ async fn follow_up(
         JsonObject::read_fields(&headers, body, &["status", "message", "resume_date"]).await?;
     let to = follow_up_status(&body)?;
     let message = text(&body, "message", 1, TEXT_MAX, true)?;
-    let report = load(&deps, &code).await?;
-    let relation = relation(&deps, &officer, &report).await?;
+    let (report, relation) = load(&deps, &officer, &code).await?;
     let now = deps.clock.now();
     let hop = officer.hop(Some(message));
     let (next, event) = if to == Status::Arsip {
