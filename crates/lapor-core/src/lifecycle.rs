@@ -15,6 +15,39 @@ use crate::status::{Status, TransitionError};
 pub enum ReporterError {
     Invalid(Invalid),
     Transition(TransitionError),
+    /// Too many replies: the daily cap (try again at `retry_after_secs`) or the report's total.
+    TooManyReplies(ReplyLimit),
+}
+
+/// The most replies one report takes from its reporter, by web and SMS together. With messages of
+/// at most 2,000 characters this bounds what a reporter (or anyone holding a leaked key) can add
+/// to a report's timeline to about 200 KB of text.
+pub const MAX_REPLIES: u32 = 100;
+/// Replies per report per local day unless the deployment says otherwise.
+pub const DEFAULT_REPLIES_PER_DAY: u32 = 10;
+
+/// Which reply cap was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyLimit {
+    /// `per_day` replies today; the next is accepted after local midnight.
+    Daily { per_day: u32, retry_after_secs: u32 },
+    /// [`MAX_REPLIES`] in all: no more, ever.
+    Total,
+}
+
+impl ReplyLimit {
+    pub fn message(&self) -> crate::error::Message {
+        match self {
+            ReplyLimit::Daily { per_day, .. } => crate::error::Message::new(
+                format!("Batas {per_day} balasan per hari untuk laporan ini sudah tercapai. Silakan kirim lagi besok."),
+                format!("This report already has {per_day} replies today, the daily limit. Please send again tomorrow."),
+            ),
+            ReplyLimit::Total => crate::error::Message::new(
+                format!("Laporan ini sudah menerima {MAX_REPLIES} balasan, batas untuk satu laporan. Buat laporan baru bila perlu."),
+                format!("This report has received {MAX_REPLIES} replies, the most one report takes. File a new report if needed."),
+            ),
+        }
+    }
 }
 
 impl Report {
@@ -140,6 +173,68 @@ impl Report {
     /// The reporter answers. Saying it is not solved reopens a `selesai` report that is not yet
     /// final; any other reply is a message for the agency.
     pub fn reply(
+        &self,
+        message: String,
+        not_solved: bool,
+        now: DateTime<Utc>,
+        deadlines: &Deadlines,
+    ) -> Result<(Report, Event), ReporterError> {
+        self.reply_within(message, not_solved, now, deadlines, DEFAULT_REPLIES_PER_DAY)
+    }
+
+    /// A reply from the reporter, at most `per_day` a local day and [`MAX_REPLIES`] in all.
+    pub fn reply_within(
+        &self,
+        message: String,
+        not_solved: bool,
+        now: DateTime<Utc>,
+        deadlines: &Deadlines,
+        per_day: u32,
+    ) -> Result<(Report, Event), ReporterError> {
+        let counted = self.count_reply(now, per_day)?;
+        let (next, event) = self.reply_step(message, not_solved, now, deadlines)?;
+        Ok((counted(next), event))
+    }
+
+    /// Checks the caps; the returned function records the reply on the next version.
+    fn count_reply(
+        &self,
+        now: DateTime<Utc>,
+        per_day: u32,
+    ) -> Result<impl FnOnce(Report) -> Report, ReporterError> {
+        if self.replies >= MAX_REPLIES {
+            return Err(ReporterError::TooManyReplies(ReplyLimit::Total));
+        }
+        let local = now.with_timezone(&self.region.zone().offset());
+        let day = local.date_naive();
+        let today = if self.reply_day == Some(day) {
+            self.replies_that_day
+        } else {
+            0
+        };
+        if today >= per_day {
+            let midnight = day
+                .succ_opt()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .and_then(|t| t.and_local_timezone(*local.offset()).single());
+            let retry_after_secs = midnight
+                .map(|m| (m - local).num_seconds().max(1))
+                .and_then(|s| u32::try_from(s).ok())
+                .unwrap_or(24 * 60 * 60);
+            return Err(ReporterError::TooManyReplies(ReplyLimit::Daily {
+                per_day,
+                retry_after_secs,
+            }));
+        }
+        Ok(move |mut next: Report| {
+            next.replies += 1;
+            next.reply_day = Some(day);
+            next.replies_that_day = today + 1;
+            next
+        })
+    }
+
+    fn reply_step(
         &self,
         message: String,
         not_solved: bool,
@@ -294,6 +389,42 @@ mod tests {
         );
         let late = answered(Status::Diproses, "2026-12-10T02:00:00Z", &cal);
         assert!(!late.responded_on_time);
+    }
+
+    #[test]
+    fn replies_are_capped_per_local_day_and_per_report() {
+        let cal = plain();
+        let mut report = forwarded();
+        // 23:00 WIB on 1 December: the local day ends in an hour.
+        let late_evening = utc("2026-12-01T16:00:00Z");
+        for n in 1..=3 {
+            report = report
+                .reply_within(format!("Balasan {n}"), false, late_evening, &cal, 3)
+                .expect("under the cap")
+                .0;
+        }
+        assert_eq!((report.replies, report.replies_that_day), (3, 3));
+        let refused = report.reply_within("Lagi".into(), false, late_evening, &cal, 3);
+        assert_eq!(
+            refused,
+            Err(ReporterError::TooManyReplies(ReplyLimit::Daily {
+                per_day: 3,
+                retry_after_secs: 3600
+            }))
+        );
+        // Past local midnight the day's count starts again; the total does not.
+        let next_day = utc("2026-12-01T17:00:00Z");
+        let (next, _) = report
+            .reply_within("Hari baru".into(), false, next_day, &cal, 3)
+            .expect("a new local day");
+        assert_eq!((next.replies, next.replies_that_day), (4, 1));
+
+        let mut full = forwarded();
+        full.replies = MAX_REPLIES;
+        assert_eq!(
+            full.reply_within("Satu lagi".into(), false, next_day, &cal, 3),
+            Err(ReporterError::TooManyReplies(ReplyLimit::Total))
+        );
     }
 
     #[test]

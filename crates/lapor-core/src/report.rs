@@ -516,6 +516,10 @@ fn check_text(
     Ok(())
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// The report itself, as every function reads it. Holds no reporter identity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -566,6 +570,16 @@ pub struct Report {
     pub resume_at: Option<DateTime<FixedOffset>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<Rating>,
+    /// Replies the reporter has sent, by web or SMS (at most [`crate::lifecycle::MAX_REPLIES`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replies: u32,
+    /// The local day (the report's zone) of the reporter's latest reply, and how many replies
+    /// they sent that day: the daily cap is kept on the report itself, so checking it costs no
+    /// extra write and it holds under concurrent replies (the version check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_day: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replies_that_day: u32,
     /// What the last write did, so stream consumers know what to tell whom.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_event: Option<EventKind>,
@@ -613,6 +627,9 @@ impl Report {
             final_at: None,
             resume_at: None,
             rating: None,
+            replies: 0,
+            reply_day: None,
+            replies_that_day: 0,
             last_event: Some(EventKind::Submitted),
             access_key_hash,
             has_reporter: new.reporter.is_some(),

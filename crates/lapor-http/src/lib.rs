@@ -80,6 +80,12 @@ impl ApiError {
         error
     }
 
+    /// Tells the client when the same request may succeed (`Retry-After`, in seconds).
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.detail.retry_after = Some(seconds);
+        self
+    }
+
     pub fn field(&self) -> Option<&str> {
         self.detail.field.as_deref()
     }

@@ -99,6 +99,17 @@ pub fn agency(name: &str, default: Option<&str>) -> Result<AgencyId, Error> {
     AgencyId::parse(&value).map_err(|e| format!("{name}: {}", e.message.en).into())
 }
 
+/// `REPLIES_PER_DAY`: replies one report takes from its reporter per local day (the template's
+/// `RepliesPerDay` parameter), or the default.
+pub fn replies_per_day() -> Result<u32, Error> {
+    let default = u64::from(lapor_core::lifecycle::DEFAULT_REPLIES_PER_DAY);
+    let value = number("REPLIES_PER_DAY", default)?;
+    u32::try_from(value)
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| "REPLIES_PER_DAY must be a whole number from 1 to 4294967295".into())
+}
+
 /// A whole number from the environment, or `default` when the variable is not set.
 pub fn number(name: &str, default: u64) -> Result<u64, Error> {
     match std::env::var(name) {

@@ -28,6 +28,8 @@ pub struct Deps {
     pub pepper: KeyPepper,
     /// Idempotency keys whose first request is still being handled by this process.
     pub in_flight: Arc<Mutex<HashSet<String>>>,
+    /// Replies one report takes from its reporter per local day (`REPLIES_PER_DAY`).
+    pub replies_per_day: u32,
 }
 
 impl Deps {
@@ -45,7 +47,14 @@ impl Deps {
             deadlines,
             pepper,
             in_flight: Arc::default(),
+            replies_per_day: lapor_core::lifecycle::DEFAULT_REPLIES_PER_DAY,
         }
+    }
+
+    /// Another daily reply cap than the default.
+    pub fn with_replies_per_day(mut self, per_day: u32) -> Self {
+        self.replies_per_day = per_day;
+        self
     }
 }
 

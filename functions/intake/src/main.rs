@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use lapor_core::{Deadlines, SystemClock};
 use lapor_intake::{router, Deps};
-use lapor_lambda::{pepper, Bootstrap};
+use lapor_lambda::{pepper, replies_per_day, Bootstrap};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -14,6 +14,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         Arc::new(SystemClock),
         Deadlines::indonesia(),
         pepper()?,
-    );
+    )
+    .with_replies_per_day(replies_per_day()?);
     lambda_http::run(router(deps)).await
 }

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use lapor_core::lifecycle::ReporterError;
+use lapor_core::lifecycle::{ReplyLimit, ReporterError};
 use lapor_core::report::{optional_text, text};
 use lapor_core::{AccessKey, Invalid, Rating, Report, TrackingCode};
 use lapor_http::{ApiError, JsonObject};
@@ -41,6 +41,26 @@ fn refused(e: ReporterError) -> ApiError {
             error
         }
         ReporterError::Transition(t) => ApiError::from(t),
+        ReporterError::TooManyReplies(limit) => {
+            let message = limit.message();
+            match limit {
+                ReplyLimit::Daily {
+                    retry_after_secs, ..
+                } => ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_replies",
+                    message.id,
+                    message.en,
+                )
+                .with_retry_after(retry_after_secs),
+                ReplyLimit::Total => ApiError::new(
+                    StatusCode::CONFLICT,
+                    "reply_limit_reached",
+                    message.id,
+                    message.en,
+                ),
+            }
+        }
     }
 }
 
@@ -86,7 +106,13 @@ pub async fn reply(
     let not_solved = flag(&body, "not_solved")?;
     let report = own_report(&deps, &code, &headers).await?;
     let step = report
-        .reply(message, not_solved, deps.clock.now(), &deps.deadlines)
+        .reply_within(
+            message,
+            not_solved,
+            deps.clock.now(),
+            &deps.deadlines,
+            deps.replies_per_day,
+        )
         .map_err(refused)?;
     save(&deps, &report, step).await
 }

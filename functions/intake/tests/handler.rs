@@ -526,3 +526,57 @@ async fn categories_and_regions_serve_the_form() {
         .map(|r| r.iter().filter(|r| r["level"] == "provinsi").count());
     assert_eq!(provinces, Some(38));
 }
+
+#[tokio::test]
+async fn replies_over_the_daily_cap_get_429_with_retry_after_and_write_nothing() {
+    let store = Arc::new(MemStore::new());
+    let app = router(deps(Stores::of(store.clone())).with_replies_per_day(2));
+    let (status, _, filed) = send(&app, event("submit-report")).await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    let code = filed["tracking_code"].as_str().expect("code").to_string();
+    let key = filed["access_key"].as_str().expect("key").to_string();
+    let reply = |text: &str| {
+        with_body(
+            Request::post(format!("/reports/{code}/replies"))
+                .header("content-type", "application/json")
+                .header("x-access-key", key.as_str())
+                .body(Body::empty())
+                .expect("request"),
+            json!({ "message": text }).to_string(),
+        )
+    };
+    for n in 1..=2 {
+        let (status, _, body) = send(&app, reply(&format!("Balasan ke-{n}"))).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let tracking = TrackingCode::parse(&code).expect("code");
+    let before = store
+        .report_with_timeline(&tracking)
+        .await
+        .expect("read")
+        .expect("report");
+    let (status, headers, body) = send(&app, reply("Balasan ketiga hari ini")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "too_many_replies");
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("per hari")));
+    assert!(body["error"]["message_en"]
+        .as_str()
+        .is_some_and(|m| m.contains("daily limit")));
+    // 09:00 WIB: fifteen hours to local midnight.
+    assert_eq!(
+        headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("54000")
+    );
+    let after = store
+        .report_with_timeline(&tracking)
+        .await
+        .expect("read")
+        .expect("report");
+    assert_eq!(
+        after.report.version, before.report.version,
+        "nothing written"
+    );
+    assert_eq!(after.timeline.len(), before.timeline.len());
+}

@@ -48,6 +48,8 @@ pub struct Deps {
     pub deadlines: Deadlines,
     pub pepper: KeyPepper,
     pub hourly_limit: u64,
+    /// Replies one report takes from its reporter per local day (web and SMS together).
+    pub replies_per_day: u32,
 }
 
 impl Deps {
@@ -69,7 +71,14 @@ impl Deps {
             deadlines,
             pepper,
             hourly_limit,
+            replies_per_day: lapor_core::lifecycle::DEFAULT_REPLIES_PER_DAY,
         }
+    }
+
+    /// Another daily reply cap than the default.
+    pub fn with_replies_per_day(mut self, per_day: u32) -> Self {
+        self.replies_per_day = per_day;
+        self
     }
 }
 
@@ -422,7 +431,13 @@ async fn answer(
         // As if it did not exist: a stranger learns nothing about whose report it is.
         return Ok((Action::Refused, not_found(code)));
     }
-    let step = report.reply(text, false, deps.clock.now(), &deps.deadlines);
+    let step = report.reply_within(
+        text,
+        false,
+        deps.clock.now(),
+        &deps.deadlines,
+        deps.replies_per_day,
+    );
     let (next, event) = match step {
         Ok(step) => step,
         Err(ReporterError::Invalid(invalid)) => {
@@ -433,6 +448,12 @@ async fn answer(
             return Ok((
                 Action::Refused,
                 format!("LAPOR! Laporan {code} sudah ditutup dan tidak dapat dibalas."),
+            ))
+        }
+        Err(ReporterError::TooManyReplies(limit)) => {
+            return Ok((
+                Action::Refused,
+                format!("LAPOR! {code}: {}", limit.message().id),
             ))
         }
     };
