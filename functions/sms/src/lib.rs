@@ -176,11 +176,23 @@ fn error_kind(e: &serde_json::Error) -> &'static str {
     }
 }
 
+/// The inbound message id under the server secret. The raw id, with the (public) tracking code,
+/// is what an SMS report's access key is derived from, so it never reaches a log line or a table
+/// key: marks are keyed by this, and logs carry its first 12 characters to correlate lines.
+fn message_key(deps: &Deps, inbound: &InboundSms) -> String {
+    deps.pepper
+        .keyed_hex("sms-message", &inbound.inbound_message_id)
+}
+
+fn message_tag(deps: &Deps, inbound: &InboundSms) -> String {
+    message_key(deps, inbound).chars().take(12).collect()
+}
+
 /// Handles one inbound SMS: acts on it and sends the reply (at most once per message).
 pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled, SmsFailure> {
     let Ok(from) = Phone::parse(&inbound.origination_number) else {
         tracing::warn!(
-            inbound_message_id = %inbound.inbound_message_id,
+            message = %message_tag(deps, inbound),
             "sender number is not a valid phone number; nothing done"
         );
         return Ok(nothing(Action::Ignored));
@@ -208,7 +220,7 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
     let command = sms::parse(&inbound.message_body);
     tracing::info!(
         from = %from.masked(),
-        inbound_message_id = %inbound.inbound_message_id,
+        message = %message_tag(deps, inbound),
         command = command_name(&command),
         "inbound SMS"
     );
@@ -217,7 +229,7 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
         Command::Cek { code } => check(deps, &from, &code).await?,
         Command::Balas { code, text } => {
             // A reply changes the report: act on each message once, even if delivered twice.
-            let key = format!("sms-in#{}", inbound.inbound_message_id);
+            let key = format!("sms-in#{}", message_key(deps, inbound));
             let answered = at_least_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || {
                 answer(deps, &from, &code, text)
             })
@@ -259,7 +271,7 @@ async fn reply_once(
     action: Action,
     text: String,
 ) -> Result<Handled, SmsFailure> {
-    let key = format!("sms-reply#{}", inbound.inbound_message_id);
+    let key = format!("sms-reply#{}", message_key(deps, inbound));
     let now = deps.clock.now().timestamp();
     let text = sms::fit(&text, MAX_REPLY_SEGMENTS);
     let sent = at_least_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || async {
