@@ -913,3 +913,121 @@ fn an_undeclared_sam_local_variable_or_a_deployed_endpoint_is_caught() {
         "{problems:#?}"
     );
 }
+
+/// Officer accounts and the stack's own exposure (issue 15, part 7): what the template must keep.
+fn hardening_problems(template: &Value) -> Vec<String> {
+    let resources = template.get("Resources").cloned().unwrap_or(Value::Null);
+    let props = |id: &str| resources.get(id).and_then(|r| r.get("Properties")).cloned();
+    let mut problems = Vec::new();
+
+    let pool = props("OfficerPool").unwrap_or(Value::Null);
+    if pool.get("MfaConfiguration").and_then(Value::as_str) != Some("ON") {
+        problems.push("officer MFA must be required (MfaConfiguration: ON)".into());
+    }
+    if !strings(pool.get("EnabledMfas")).contains(&"SOFTWARE_TOKEN_MFA".to_string()) {
+        problems.push("officer MFA must offer TOTP (SOFTWARE_TOKEN_MFA)".into());
+    }
+
+    let cors_default = str_at(template, &["Parameters", "CorsAllowedOrigins", "Default"]);
+    if cors_default != Some("") {
+        problems.push(format!(
+            "CORS must default to no other origin, found {cors_default:?}"
+        ));
+    }
+    let origins = props("HttpApi")
+        .and_then(|p| p.get("CorsConfiguration").cloned())
+        .and_then(|c| c.get("AllowOrigins").cloned());
+    let conditional = origins
+        .as_ref()
+        .and_then(|o| o.get("Fn::If").or_else(|| o.get("!If")))
+        .is_some()
+        || matches!(&origins, Some(Value::Tagged(tagged)) if tagged.tag == "If");
+    if origins.is_some() && !conditional {
+        problems.push("AllowOrigins must be absent unless origins are configured".into());
+    }
+
+    let topic = props("InboundSmsTopic").unwrap_or(Value::Null);
+    let key_id = match topic.get("KmsMasterKeyId") {
+        Some(Value::Tagged(tagged)) if tagged.tag == "Ref" => {
+            tagged.value.as_str().map(String::from)
+        }
+        Some(v) => v.get("Ref").and_then(Value::as_str).map(String::from),
+        None => None,
+    };
+    match key_id.as_deref().and_then(|id| resources.get(id)) {
+        Some(key) if key.get("Type").and_then(Value::as_str) == Some("AWS::KMS::Key") => {
+            let statements = key
+                .get("Properties")
+                .and_then(|p| p.get("KeyPolicy"))
+                .and_then(|p| p.get("Statement"))
+                .and_then(Value::as_sequence)
+                .cloned()
+                .unwrap_or_default();
+            let sms_may_encrypt = statements.iter().any(|s| {
+                str_at(s, &["Principal", "Service"]) == Some("sms-voice.amazonaws.com")
+                    && strings(s.get("Action"))
+                        .iter()
+                        .any(|a| a.starts_with("kms:GenerateDataKey"))
+            });
+            if !sms_may_encrypt {
+                problems
+                    .push("the inbound SMS key must let sms-voice.amazonaws.com encrypt".into());
+            }
+        }
+        _ => problems.push("the inbound SMS topic must use a customer-managed KMS key".into()),
+    }
+
+    for (id, resource) in resources.as_mapping().into_iter().flatten() {
+        if resource.get("Type").and_then(Value::as_str) != Some("AWS::SQS::Queue") {
+            continue;
+        }
+        let id = id.as_str().unwrap_or("?");
+        let p = resource.get("Properties").cloned().unwrap_or(Value::Null);
+        let encrypted = p.get("SqsManagedSseEnabled").and_then(Value::as_bool) == Some(true)
+            || p.get("KmsMasterKeyId").is_some();
+        if !encrypted {
+            problems.push(format!("{id} must be encrypted"));
+        }
+    }
+    let sms_dlq_retention = props("SmsDeadLetterQueue")
+        .and_then(|p| p.get("MessageRetentionPeriod").and_then(Value::as_u64));
+    if !sms_dlq_retention.is_some_and(|secs| secs <= 4 * 24 * 60 * 60) {
+        problems.push(format!(
+            "SmsDeadLetterQueue holds numbers and texts: keep them 4 days at most, found {sms_dlq_retention:?}"
+        ));
+    }
+    problems
+}
+
+#[test]
+fn officer_mfa_no_default_cors_an_own_key_for_inbound_sms_and_short_lived_encrypted_dead_letters() {
+    let problems = hardening_problems(&template());
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn weakening_any_of_them_is_caught() {
+    let weakened: [(&str, fn(&mut Value)); 4] = [
+        ("MfaConfiguration", |t| {
+            t["Resources"]["OfficerPool"]["Properties"]["MfaConfiguration"] = "OPTIONAL".into()
+        }),
+        ("CORS", |t| {
+            t["Parameters"]["CorsAllowedOrigins"]["Default"] = "*".into()
+        }),
+        ("KMS", |t| {
+            t["Resources"]["InboundSmsTopic"]["Properties"]
+                .as_mapping_mut()
+                .map(|m| m.remove("KmsMasterKeyId"));
+        }),
+        ("SmsDeadLetterQueue", |t| {
+            t["Resources"]["SmsDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] =
+                1_209_600.into()
+        }),
+    ];
+    for (what, weaken) in weakened {
+        let mut t = template();
+        weaken(&mut t);
+        let problems = hardening_problems(&t);
+        assert!(!problems.is_empty(), "{what}: weakening went unnoticed");
+    }
+}
