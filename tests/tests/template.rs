@@ -991,7 +991,7 @@ fn hardening_problems(template: &Value) -> Vec<String> {
     }
     let sms_dlq_retention = props("SmsDeadLetterQueue")
         .and_then(|p| p.get("MessageRetentionPeriod").and_then(Value::as_u64));
-    if !sms_dlq_retention.is_some_and(|secs| secs <= 4 * 24 * 60 * 60) {
+    if sms_dlq_retention.is_none_or(|secs| secs > 4 * 24 * 60 * 60) {
         problems.push(format!(
             "SmsDeadLetterQueue holds numbers and texts: keep them 4 days at most, found {sms_dlq_retention:?}"
         ));
