@@ -1005,9 +1005,12 @@ fn officer_mfa_no_default_cors_an_own_key_for_inbound_sms_and_short_lived_encryp
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// A named change that weakens the template.
+type Weakening = (&'static str, fn(&mut Value));
+
 #[test]
 fn weakening_any_of_them_is_caught() {
-    let weakened: [(&str, fn(&mut Value)); 4] = [
+    let weakened: [Weakening; 4] = [
         ("MfaConfiguration", |t| {
             t["Resources"]["OfficerPool"]["Properties"]["MfaConfiguration"] = "OPTIONAL".into()
         }),
