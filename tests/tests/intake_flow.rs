@@ -236,3 +236,52 @@ async fn futures_join(url: &str, body: &Value, key: &str, n: usize) -> Vec<(u16,
     }
     out
 }
+
+/// `/stats` after one public, one `rahasia` and one whistleblowing report.
+async fn confidential_statistics(url: &str) {
+    let mut rahasia = pothole_json();
+    rahasia["privacy"] = "rahasia".into();
+    let mut whistle = pothole_json();
+    whistle["type"] = "whistleblowing".into();
+    for body in [pothole_json(), rahasia, whistle] {
+        let (status, filed) = post(url, &body, None).await;
+        assert_eq!(status, 201, "{filed}");
+    }
+    let client = reqwest::Client::new();
+    for group in ["category", "agency", "month"] {
+        // The stream consumers count after the write; wait for all three.
+        let mut stats = Value::Null;
+        for _ in 0..100 {
+            stats = client
+                .get(format!("{url}/stats?region=32.74&group_by={group}"))
+                .send()
+                .await
+                .expect("stats")
+                .json()
+                .await
+                .expect("json");
+            if stats["totals"]["total"].as_i64().unwrap_or(0)
+                + stats["confidential"]["total"].as_i64().unwrap_or(0)
+                >= 3
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            stats["totals"]["total"], 1,
+            "{group}: only the public report in the rows: {stats}"
+        );
+        assert_eq!(stats["confidential"]["total"], 2, "{group}: {stats}");
+        let rows = stats["rows"].as_array().cloned().unwrap_or_default();
+        let in_rows: i64 = rows.iter().map(|r| r["total"].as_i64().unwrap_or(0)).sum();
+        assert_eq!(in_rows, 1, "{group}: {stats}");
+        assert!(stats["confidential"].get("statuses").is_none());
+    }
+}
+
+#[tokio::test]
+async fn confidential_reports_never_show_in_a_statistics_cell() {
+    let running = start(Arc::new(MemStore::new())).await;
+    confidential_statistics(&running.url).await;
+}

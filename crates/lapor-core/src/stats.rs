@@ -24,12 +24,17 @@ pub struct CounterKey {
 /// Counter name → change, per counter item.
 pub type Deltas = BTreeMap<CounterKey, BTreeMap<String, i64>>;
 
-/// The groupings `/stats` offers.
+/// The groupings `/stats` offers, and the one cell confidential reports count in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
     Agency,
     Category,
     Month,
+    /// `rahasia` and whistleblowing reports: one count per region and year, never split by
+    /// agency, category or month, and without colours or statuses, so no published cell can
+    /// single one out (a cell of one would show that a secret report exists, where and how far
+    /// it got). Not a grouping a client may ask for.
+    Confidential,
 }
 
 impl GroupBy {
@@ -47,8 +52,15 @@ impl GroupBy {
             GroupBy::Agency => "agency#",
             GroupBy::Category => "category#",
             GroupBy::Month => "month#",
+            GroupBy::Confidential => "confidential#",
         }
     }
+}
+
+/// Whether a report counts only in its region-year's confidential total (see
+/// [`GroupBy::Confidential`]).
+pub fn is_confidential(report: &Report) -> bool {
+    report.privacy.hides_report() || report.report_type == crate::report::ReportType::Whistleblowing
 }
 
 /// The counters one report adds to (each by one).
@@ -57,6 +69,19 @@ fn contributions(report: &Report) -> Vec<(CounterKey, String)> {
     let mut regions = vec![report.region.to_string()];
     if let Some(parent) = report.region.parent() {
         regions.push(parent.to_string());
+    }
+    if is_confidential(report) {
+        return regions
+            .into_iter()
+            .map(|region| {
+                let key = CounterKey {
+                    region,
+                    year,
+                    dimension: "confidential#all".into(),
+                };
+                (key, "total".to_string())
+            })
+            .collect();
     }
     let dimensions = [
         format!(
@@ -219,6 +244,72 @@ impl StatsRow {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn confidential_reports_count_once_per_region_and_year_and_nowhere_else() {
+        let body = serde_json::json!({
+            "type": "pengaduan",
+            "title": "Pungutan liar di kantor kelurahan",
+            "description": "Petugas meminta uang tambahan untuk surat pengantar, tanpa kuitansi resmi.",
+            "category": "korupsi",
+            "region": "32.74",
+            "privacy": "rahasia",
+            "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890"}
+        });
+        let map = body.as_object().cloned().unwrap_or_default();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z")
+            .map(|t| t.to_utc())
+            .expect("time");
+        let deadlines = crate::deadline::Deadlines::indonesia();
+        let open = |map: &serde_json::Map<String, serde_json::Value>| {
+            let new = crate::report::ReportDraft(map)
+                .validate(crate::report::Channel::Web)
+                .expect("valid");
+            crate::report::Report::open(
+                new,
+                crate::tracking::TrackingCode::generate(&mut rand::rng()),
+                crate::access_key::AccessKey::generate(&mut rand::rng()).hash(),
+                now,
+                &deadlines,
+            )
+            .0
+        };
+        let rahasia = open(&map);
+        let mut whistle = map.clone();
+        whistle.insert("type".into(), "whistleblowing".into());
+        whistle.insert("privacy".into(), "publik".into());
+        let whistle = open(&whistle);
+        let mut public = map.clone();
+        public.insert("privacy".into(), "publik".into());
+        let public = open(&public);
+
+        for secret in [&rahasia, &whistle] {
+            assert!(is_confidential(secret));
+            let cells = deltas(None, secret);
+            let dimensions: Vec<&str> = cells.keys().map(|k| k.dimension.as_str()).collect();
+            assert_eq!(
+                dimensions,
+                ["confidential#all", "confidential#all"],
+                "city and province"
+            );
+            for counters in cells.values() {
+                assert_eq!(
+                    counters.keys().collect::<Vec<_>>(),
+                    ["total"],
+                    "no colour, no status"
+                );
+            }
+            // A later change moves nothing between cells: no status ever shows.
+            let mut answered = secret.clone();
+            answered.status = crate::status::Status::Diproses;
+            answered.version += 1;
+            assert!(deltas(Some(secret), &answered).is_empty());
+        }
+        assert!(!is_confidential(&public));
+        assert!(deltas(None, &public)
+            .keys()
+            .all(|k| !k.dimension.starts_with("confidential")));
+    }
 
     fn change(n: usize, parts: &[(u8, u8, i64)]) -> CountedChange {
         let mut deltas: Deltas = BTreeMap::new();

@@ -1,5 +1,6 @@
 //! `GET /stats?region=32.74&year=2026&group_by=agency|category|month`: the published figures, read
-//! from counters kept with every state change (no scan).
+//! from counters kept with every state change (no scan). Confidential reports are one number
+//! beside the rows, never in them.
 
 use axum::extract::{Query, State};
 use axum::Json;
@@ -62,11 +63,24 @@ pub async fn stats(
     };
     let rows = deps.statistics.stats(&region, year, group).await?;
     let total = StatsRow::sum("total".into(), &rows);
+    // Rahasia and whistleblowing reports count here only: one number per region and year.
+    let confidential: i64 = deps
+        .statistics
+        .stats(&region, year, GroupBy::Confidential)
+        .await?
+        .iter()
+        .map(|row| row.total)
+        .sum();
     Ok(Json(json!({
         "region": {"code": region.as_str(), "name": region.region().name},
         "year": year,
         "group_by": group.prefix().trim_end_matches('#'),
         "rows": rows,
         "totals": total,
+        "confidential": {
+            "total": confidential,
+            "note": "Laporan rahasia dan whistleblowing hanya dihitung di sini, tidak dirinci per instansi, kategori, bulan, atau status.",
+            "note_en": "Confidential (rahasia) and whistleblowing reports are counted here only, never by agency, category, month or status.",
+        },
     })))
 }
