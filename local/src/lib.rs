@@ -223,6 +223,7 @@ pub fn assemble(
                 clock.clone(),
                 bundled_agency(CENTRAL_AGENCY),
                 bundled_agency(OVERSIGHT_AGENCY),
+                pepper.clone(),
             ),
             dead_letters: dead_letters.clone(),
         },

@@ -82,6 +82,7 @@ async fn notify_from(
         Arc::new(FixedClock::new(now())),
         AgencyId::parse("kemenpanrb").expect("id"),
         AgencyId::parse("ombudsman-ri").expect("id"),
+        lapor_core::KeyPepper::new(vec![7; 32]).expect("pepper"),
     );
     let response = lapor_notify::handle_event(&notify, &event).await;
     assert!(response.batch_item_failures.is_empty());
@@ -436,6 +437,7 @@ async fn a_report_never_routed_turns_red_and_reaches_the_central_admin() {
         Arc::new(FixedClock::new(now())),
         AgencyId::parse("kemenpanrb").expect("id"),
         AgencyId::parse("ombudsman-ri").expect("id"),
+        lapor_core::KeyPepper::new(vec![7; 32]).expect("pepper"),
     );
     let change = lapor_store::ReportChange {
         old: Some(*received),

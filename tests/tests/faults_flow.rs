@@ -237,6 +237,7 @@ async fn a_notification_whose_mark_failed_is_sent_on_redelivery() {
         clock,
         AgencyId::parse("kemenpanrb").expect("id"),
         AgencyId::parse("ombudsman-ri").expect("id"),
+        lapor_core::KeyPepper::new(vec![7; 32]).expect("pepper"),
     );
     let to_agency = || {
         outbox

@@ -106,6 +106,7 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
         clock.clone(),
         AgencyId::parse("kemenpanrb").expect("id"),
         AgencyId::parse("ombudsman-ri").expect("id"),
+        lapor_core::KeyPepper::new(vec![7; 32]).expect("pepper"),
     );
     for event in [&inserted, &modified, &inserted, &modified] {
         let response = lapor_notify::handle_event(&notify, event).await;

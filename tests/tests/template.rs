@@ -55,6 +55,8 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
         "notify" => &[
             ("dynamodb:PutItem", TABLE),
             ("dynamodb:GetItem", TABLE),
+            // The per-number daily SMS counter.
+            ("dynamodb:UpdateItem", TABLE),
             ("sqs:SendMessage", "dlq"),
             ("sns:Publish", "topic"),
             ("sns:Publish", "phones"),
@@ -699,6 +701,7 @@ mod recorded {
             clock.clone(),
             AgencyId::parse("kemenpanrb").expect("id"),
             AgencyId::parse("ombudsman-ri").expect("id"),
+            lapor_core::KeyPepper::new(vec![7; 32]).expect("pepper"),
         );
         for event in [&inserted, &modified] {
             assert!(lapor_stats::handle_event(&stats, event)

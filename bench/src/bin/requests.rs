@@ -254,6 +254,7 @@ impl Bench {
             self.clock.clone(),
             AgencyId::parse(CENTRAL).context("the central agency id")?,
             AgencyId::parse(OVERSIGHT).context("the oversight agency id")?,
+            self.pepper.clone(),
         ))
     }
 

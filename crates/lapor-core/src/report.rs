@@ -134,6 +134,13 @@ impl Phone {
         &self.0
     }
 
+    /// Whether this is an Indonesian mobile number (`+628…`), the only kind Lapor sends SMS to:
+    /// texting any valid number abroad would let a script pump SMS to premium numbers at the
+    /// platform's cost. Other numbers are kept as contact data.
+    pub fn is_indonesian_mobile(&self) -> bool {
+        self.0.starts_with("+628")
+    }
+
     /// For logs and receipts: all but the last three digits hidden.
     pub fn masked(&self) -> String {
         let keep = self.0.len().saturating_sub(3);

@@ -32,18 +32,36 @@ struct Receipt {
     access_key: AccessKey,
     created_at: DateTime<FixedOffset>,
     replayed: bool,
+    /// Whether an SMS receipt goes to the phone given (none when no phone or no notifications).
+    sms: Option<bool>,
+}
+
+/// Whether the reporter's phone gets SMS: only Indonesian mobile numbers do.
+fn sms_receipt(new: &NewReport) -> Option<bool> {
+    let reporter = new.reporter.as_ref().filter(|r| r.notifications)?;
+    reporter.phone.as_ref().map(|p| p.is_indonesian_mobile())
 }
 
 impl IntoResponse for Receipt {
     fn into_response(self) -> Response {
         let status = Status::Diterima;
-        let body = json!({
+        let mut body = json!({
             "tracking_code": self.code.as_str(),
             "access_key": self.access_key.reveal(),
             "status": status,
             "color": status.color(false),
             "created_at": format_time(&self.created_at),
         });
+        if let Some(sms) = self.sms {
+            body["sms_receipt"] = sms.into();
+            if !sms {
+                body["notice"] = json!({
+                    "code": "no_sms_abroad",
+                    "message": "Nomor telepon ini bukan nomor seluler Indonesia: tanda terima dan kabar perkembangan tidak dikirim lewat SMS. Simpan kode pelacakan dan kunci akses Anda.",
+                    "message_en": "This phone number is not an Indonesian mobile number: no receipt or progress news is sent by SMS. Keep your tracking code and access key.",
+                });
+            }
+        }
         let mut response = (StatusCode::CREATED, Json(body)).into_response();
         let headers = response.headers_mut();
         if let Ok(location) = HeaderValue::from_str(&format!("/reports/{}", self.code)) {
@@ -63,9 +81,14 @@ async fn accept(deps: &Deps, headers: &HeaderMap, body: Body) -> Result<Receipt,
     let idempotency_key = idempotency_key(headers)?;
     let new = ReportDraft(&json.object).validate(Channel::Web)?;
 
+    let sms = sms_receipt(&new);
+    let with_sms = |mut receipt: Receipt| {
+        receipt.sms = sms;
+        receipt
+    };
     let Some(key) = idempotency_key else {
         return match create(deps, &new, None).await? {
-            Some(receipt) => Ok(receipt),
+            Some(receipt) => Ok(with_sms(receipt)),
             None => Err(ApiError::internal(&"key conflict without a key")),
         };
     };
@@ -75,8 +98,8 @@ async fn accept(deps: &Deps, headers: &HeaderMap, body: Body) -> Result<Receipt,
         return Err(in_flight());
     };
     match create(deps, &new, Some(&key)).await? {
-        Some(receipt) => Ok(receipt),
-        None => replay(deps, &key).await,
+        Some(receipt) => Ok(with_sms(receipt)),
+        None => replay(deps, &key).await.map(with_sms),
     }
 }
 
@@ -110,6 +133,7 @@ async fn create(
                 access_key,
                 created_at: report.created_at,
                 replayed: false,
+                sms: None,
             }))
         }
         Filed::KeyTaken => Ok(None),
@@ -138,6 +162,7 @@ async fn replay(deps: &Deps, key: &IdempotencyKey) -> Result<Receipt, ApiError> 
         code: record.tracking_code,
         created_at: record.created_at,
         replayed: true,
+        sms: None,
     })
 }
 

@@ -580,3 +580,24 @@ async fn replies_over_the_daily_cap_get_429_with_retry_after_and_write_nothing()
     );
     assert_eq!(after.timeline.len(), before.timeline.len());
 }
+
+#[tokio::test]
+async fn a_number_abroad_is_accepted_and_the_receipt_says_no_sms_will_come() {
+    let (app, _) = app();
+    let mut body = event_body("submit-report");
+    body["reporter"]["phone"] = "+44 20 7946 0958".into();
+    let request = with_body(event("submit-report"), body.to_string());
+    let (status, _, receipt) = send(&app, request).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    assert_eq!(receipt["sms_receipt"], false);
+    assert_eq!(receipt["notice"]["code"], "no_sms_abroad");
+    assert!(receipt["notice"]["message_en"]
+        .as_str()
+        .is_some_and(|m| m.contains("not an Indonesian mobile")));
+
+    let (fresh, _) = self::app();
+    let (status, _, receipt) = send(&fresh, event("submit-report")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(receipt["sms_receipt"], true, "{receipt}");
+    assert!(receipt.get("notice").is_none());
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use lapor_core::{AgencyId, Channel, Clock, EventKind, Report, ServiceLevels, Status};
+use lapor_core::{AgencyId, Channel, Clock, EventKind, KeyPepper, Report, ServiceLevels, Status};
 use lapor_notifier::{AgencyMessage, EventType, Notifier};
 use lapor_store::{
     at_least_once, handle_changes, AgencyDirectory, Marks, ReportChange, ReporterIdentity,
@@ -33,7 +33,15 @@ pub struct Deps {
     pub central: AgencyId,
     /// The external oversight body (Ombudsman RI), copied on the last escalation level.
     pub oversight: AgencyId,
+    /// SMS one number may receive from notify per day (`SMS_DAILY_LIMIT`); later ones are skipped.
+    pub sms_daily_limit: u64,
+    /// Keys the per-number counter (never a plain hash of a phone number).
+    pub pepper: KeyPepper,
 }
+
+/// Outbound SMS one number may get from notify per day unless the deployment says otherwise.
+pub const DEFAULT_SMS_DAILY_LIMIT: u64 = 10;
+const DAY_SECS: i64 = 24 * 60 * 60;
 
 impl Deps {
     pub fn new(
@@ -42,6 +50,7 @@ impl Deps {
         clock: Arc<dyn Clock>,
         central: AgencyId,
         oversight: AgencyId,
+        pepper: KeyPepper,
     ) -> Self {
         Self {
             identity: stores.identity.clone(),
@@ -52,7 +61,15 @@ impl Deps {
             levels: ServiceLevels::bundled(),
             central,
             oversight,
+            sms_daily_limit: DEFAULT_SMS_DAILY_LIMIT,
+            pepper,
         }
+    }
+
+    /// Another daily per-number SMS cap than the default.
+    pub fn with_sms_daily_limit(mut self, limit: u64) -> Self {
+        self.sms_daily_limit = limit;
+        self
     }
 }
 
@@ -256,7 +273,48 @@ async fn sms_reporter(deps: &Deps, report: &Report, text: &str) -> Result<(), No
         // E-mail needs a mail service (SES) that this stack does not have yet.
         return Ok(());
     };
+    if !phone.is_indonesian_mobile() {
+        // Kept as contact data; the receipt told the reporter no SMS would come.
+        tracing::info!(tracking_code = %report.tracking_code, "no SMS to a number that is not an Indonesian mobile");
+        println!(
+            "{}",
+            sms_skipped_metric("not_indonesian_mobile", deps.clock.now().timestamp_millis())
+        );
+        return Ok(());
+    }
+    let now = deps.clock.now().timestamp();
+    let day = now.div_euclid(DAY_SECS);
+    let counter = format!(
+        "sms-out#{}#{day}",
+        deps.pepper.keyed_hex("sms-out", phone.as_str())
+    );
+    let sent = deps.marks.count_hit(&counter, now, DAY_SECS).await?;
+    if sent > deps.sms_daily_limit {
+        tracing::warn!(tracking_code = %report.tracking_code, to = %phone.masked(), sent, "daily SMS cap for this number reached; SMS skipped");
+        println!(
+            "{}",
+            sms_skipped_metric("daily_cap", deps.clock.now().timestamp_millis())
+        );
+        return Ok(());
+    }
     Ok(deps.notifier.sms(&phone, text).await?)
+}
+
+/// A CloudWatch embedded-metric line: one SMS skipped, and why (`Lapor/SmsSkipped`).
+pub fn sms_skipped_metric(reason: &str, timestamp_ms: i64) -> String {
+    serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "Lapor",
+                "Dimensions": [["Reason"]],
+                "Metrics": [{"Name": "SmsSkipped", "Unit": "Count"}],
+            }],
+        },
+        "Reason": reason,
+        "SmsSkipped": 1,
+    })
+    .to_string()
 }
 
 /// The Lambda handler: notifies for every report change in the batch, reporting failed records.

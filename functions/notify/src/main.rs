@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use lapor_core::SystemClock;
-use lapor_lambda::{agency, run_stream, Bootstrap};
-use lapor_notify::{handle_event, Deps};
+use lapor_lambda::{agency, number, pepper, run_stream, Bootstrap};
+use lapor_notify::{handle_event, Deps, DEFAULT_SMS_DAILY_LIMIT};
 
 #[tokio::main]
 async fn main() -> Result<(), lapor_lambda::Error> {
@@ -15,7 +15,9 @@ async fn main() -> Result<(), lapor_lambda::Error> {
         Arc::new(SystemClock),
         agency("CENTRAL_AGENCY_ID", None)?,
         agency("OVERSIGHT_AGENCY_ID", Some("ombudsman-ri"))?,
-    );
+        pepper()?,
+    )
+    .with_sms_daily_limit(number("SMS_DAILY_LIMIT", DEFAULT_SMS_DAILY_LIMIT)?);
     let deps = &deps;
     run_stream(|event| async move { handle_event(deps, &event).await }).await
 }

@@ -17,6 +17,10 @@ fn monday_morning() -> DateTime<Utc> {
         .expect("time")
 }
 
+fn pepper() -> lapor_core::KeyPepper {
+    lapor_core::KeyPepper::new(vec![7; 32]).expect("pepper")
+}
+
 fn id(text: &str) -> AgencyId {
     AgencyId::parse(text).expect("agency id")
 }
@@ -67,6 +71,7 @@ async fn forwarded_texts(levels: ServiceLevels) -> Vec<(String, String)> {
         Arc::new(FixedClock::new(monday_morning())),
         id("kemenpanrb"),
         id("ombudsman-ri"),
+        pepper(),
     );
     deps.levels = levels;
     notify_change(&deps, &forwarding()).await.expect("notify");
@@ -100,4 +105,83 @@ async fn the_forwarding_message_quotes_the_follow_up_service_level() {
     let texts = forwarded_texts(faster).await;
     assert!(texts[0].0.contains("dalam 2 hari kerja"), "{texts:?}");
     assert!(texts[0].1.contains("within 2 working days"), "{texts:?}");
+}
+
+/// Files a report from a reporter with `phone` in `store` and returns its creation as a change.
+async fn filed_by(store: &Arc<MemStore>, phone: &str) -> ReportChange {
+    let json = serde_json::json!({
+        "type": "pengaduan", "title": "Jalan berlubang di Jalan Cipto", "category": "infrastruktur",
+        "description": "Lubang besar di depan pasar sudah dua minggu.", "region": "32.74",
+        "privacy": "publik", "reporter": {"name": "Siti Aminah", "phone": phone}
+    });
+    let new = ReportDraft(json.as_object().expect("object"))
+        .validate(Channel::Web)
+        .expect("valid");
+    let filed = lapor_store::file_report(
+        store.as_ref(),
+        &new,
+        None,
+        &pepper(),
+        &Deadlines::indonesia(),
+        monday_morning(),
+    )
+    .await
+    .expect("filed");
+    let lapor_store::Filed::Created { report, .. } = filed else {
+        panic!("created");
+    };
+    ReportChange {
+        old: None,
+        new: Some(*report),
+    }
+}
+
+fn sms_to(outbox: &Outbox, phone: &str) -> usize {
+    outbox
+        .entries()
+        .iter()
+        .filter(|e| matches!(e, OutboxEntry::Sms { to, .. } if to == phone))
+        .count()
+}
+
+#[tokio::test]
+async fn receipts_go_only_to_indonesian_mobiles_and_at_most_the_daily_cap_per_number() {
+    let store = Arc::new(MemStore::new());
+    let outbox = Arc::new(Outbox::default());
+    let deps = Deps::new(
+        &Stores::of(store.clone()),
+        outbox.clone(),
+        Arc::new(FixedClock::new(monday_morning())),
+        id("kemenpanrb"),
+        id("ombudsman-ri"),
+        pepper(),
+    )
+    .with_sms_daily_limit(3);
+
+    // A valid number abroad (a premium-rate pumping target) is contact data, never texted.
+    let abroad = filed_by(&store, "+44 20 7946 0958").await;
+    notify_change(&deps, &abroad).await.expect("notify");
+    assert!(
+        outbox
+            .entries()
+            .iter()
+            .all(|e| !matches!(e, OutboxEntry::Sms { .. })),
+        "no SMS abroad: {:?}",
+        outbox.entries().len()
+    );
+
+    // An Indonesian mobile gets its receipts, up to the cap a day; later ones are skipped.
+    for _ in 0..5 {
+        let change = filed_by(&store, "0812-3456-7890").await;
+        notify_change(&deps, &change).await.expect("notify");
+    }
+    assert_eq!(
+        sms_to(&outbox, "***********890"),
+        3,
+        "the outbox shows masked numbers"
+    );
+    // Another number has its own count.
+    let other = filed_by(&store, "0813-1111-2222").await;
+    notify_change(&deps, &other).await.expect("notify");
+    assert_eq!(sms_to(&outbox, "***********222"), 1);
 }
