@@ -6,13 +6,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use lapor_core::{AgencyId, Deadlines, FixedClock, Status};
 use lapor_notifier::{Outbox, OutboxEntry};
 use lapor_store::{DynamoStore, Reports, Stores};
 use lapor_tests::{
-    directory_table, moto_config, pothole_json, submit_pothole, unique_name, Faults, LocalServer,
-    TableStream,
+    directory_table, moto_config, pothole_json, scan_items, submit_pothole, unique_name, Faults,
+    LocalServer, TableStream,
 };
 use serde_json::{json, Value};
 
@@ -27,38 +28,18 @@ fn monday_morning() -> DateTime<Utc> {
 
 /// The report items (`sk = META`) in a table: what was really written.
 async fn stored_reports(config: &aws_config::SdkConfig, table: &str) -> BTreeSet<String> {
-    let client = aws_sdk_dynamodb::Client::new(config);
-    let mut codes = BTreeSet::new();
-    let mut start = None;
-    loop {
-        let out = client
-            .scan()
-            .table_name(table)
-            .filter_expression("#sk = :meta AND begins_with(#pk, :report)")
-            .expression_attribute_names("#sk", "sk")
-            .expression_attribute_names("#pk", "pk")
-            .expression_attribute_values(
-                ":meta",
-                aws_sdk_dynamodb::types::AttributeValue::S("META".into()),
-            )
-            .expression_attribute_values(
-                ":report",
-                aws_sdk_dynamodb::types::AttributeValue::S("REPORT#".into()),
-            )
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        for item in out.items() {
-            if let Some(aws_sdk_dynamodb::types::AttributeValue::S(pk)) = item.get("pk") {
-                codes.insert(pk.trim_start_matches("REPORT#").to_string());
-            }
-        }
-        start = out.last_evaluated_key;
-        if start.is_none() {
-            return codes;
-        }
-    }
+    let text = |item: &std::collections::HashMap<String, AttributeValue>, name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    scan_items(config, table)
+        .await
+        .iter()
+        .filter(|item| text(item, "sk") == "META" && text(item, "pk").starts_with("REPORT#"))
+        .map(|item| text(item, "pk").trim_start_matches("REPORT#").to_string())
+        .collect()
 }
 
 /// lapor-local on a fresh DynamoDB table whose transactions moto cancels for conflicts as `how`

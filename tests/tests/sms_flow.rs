@@ -253,29 +253,17 @@ async fn lapor_local_plays_an_inbound_sms_and_shows_the_reply_in_the_outbox() {
 
 /// Every item of `table` except the reporters' own, as text to search.
 async fn items_outside_reporter(config: &aws_config::SdkConfig, table: &str) -> Vec<String> {
-    let client = aws_sdk_dynamodb::Client::new(config);
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let out = client
-            .scan()
-            .table_name(table)
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        for item in out.items() {
-            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned();
-            if sk.as_deref() != Some("REPORTER") {
-                items.push(format!("{item:?}"));
-            }
-        }
-        start = out.last_evaluated_key().cloned();
-        if start.is_none() {
-            return items;
-        }
-    }
+    lapor_tests::scan_items(config, table)
+        .await
+        .iter()
+        .filter(|item| {
+            item.get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                != Some("REPORTER")
+        })
+        .map(|item| format!("{item:?}"))
+        .collect()
 }
 
 #[tokio::test]
