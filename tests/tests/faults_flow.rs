@@ -256,14 +256,16 @@ async fn a_submission_that_never_gets_through_is_a_503_that_wrote_nothing() {
     };
     let (server, faults, table) =
         local_with_conflicts(&config, "always-busy", json!({"count": 1000})).await;
-    let response = server
-        .http
-        .post(format!("{}/reports", server.url))
-        .header("idempotency-key", "selalu-sibuk-1")
-        .json(&pothole_json())
-        .send()
-        .await
-        .expect("request");
+    // The same request, sent now and again after the faults clear.
+    let submit = || {
+        server
+            .http
+            .post(format!("{}/reports", server.url))
+            .header("idempotency-key", "selalu-sibuk-1")
+            .json(&pothole_json())
+            .send()
+    };
+    let response = submit().await.expect("request");
     assert_eq!(response.status().as_u16(), 503);
     assert_eq!(
         response
@@ -285,14 +287,7 @@ async fn a_submission_that_never_gets_through_is_a_503_that_wrote_nothing() {
     );
 
     faults.clear().await;
-    let retried = server
-        .http
-        .post(format!("{}/reports", server.url))
-        .header("idempotency-key", "selalu-sibuk-1")
-        .json(&pothole_json())
-        .send()
-        .await
-        .expect("request");
+    let retried = submit().await.expect("request");
     assert_eq!(
         retried.status().as_u16(),
         201,

@@ -159,7 +159,7 @@ pub(crate) async fn relation(
 async fn forward_target(
     deps: &Deps,
     officer: &Officer,
-    report: &Report,
+    relation: Relation,
     body: &Map<String, Value>,
 ) -> Result<Agency, ApiError> {
     let id = match body.get("agency") {
@@ -198,7 +198,7 @@ async fn forward_target(
     } else {
         ForwardTo::Elsewhere
     };
-    officer.may(Action::Forward(to), relation(deps, officer, report).await?)?;
+    officer.may(Action::Forward(to), relation)?;
     Ok(target)
 }
 
@@ -211,8 +211,8 @@ async fn forward(
 ) -> Result<Json<Value>, ApiError> {
     let body = JsonObject::read_fields(&headers, body, &["agency", "message"]).await?;
     let message = optional_text(&body, "message", TEXT_MAX, true)?;
-    let (report, _) = load(&deps, &officer, &code).await?;
-    let target = forward_target(&deps, &officer, &report, &body).await?;
+    let (report, relation) = load(&deps, &officer, &code).await?;
+    let target = forward_target(&deps, &officer, relation, &body).await?;
     let hop = officer.hop(message);
     let (next, event) = report.forward(&target.id, hop, deps.clock.now(), &deps.deadlines)?;
     deps.reports.update_report(&report, &next, &[event]).await?;
