@@ -342,7 +342,7 @@ async fn after_a_whole_sms_conversation_no_item_but_the_reporter_holds_the_numbe
     forbidden.extend(message_ids.lock().expect("ids").iter().cloned());
     let items = items_outside_reporter(&config, &table).await;
     assert!(
-        items.iter().any(|i| i.contains("sms#")),
+        items.iter().any(|i| i.contains("sms-rate#")),
         "the rate counter was written"
     );
     for item in &items {

@@ -46,6 +46,42 @@ impl KeyPepper {
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// The fixed window of `len_secs` that `now_unix` falls in, for counting what one subject (a
+    /// phone number, a client address) does: its counter key holds the subject only as
+    /// [`keyed_hex`](Self::keyed_hex) under `purpose`.
+    pub fn rate_window(
+        &self,
+        purpose: &str,
+        subject: &str,
+        now_unix: i64,
+        len_secs: i64,
+    ) -> RateWindow {
+        let len_secs = len_secs.max(1);
+        let index = now_unix.div_euclid(len_secs);
+        RateWindow {
+            key: format!("{purpose}#{}#{index}", self.keyed_hex(purpose, subject)),
+            len_secs,
+            ends_at: (index + 1) * len_secs,
+        }
+    }
+}
+
+/// One subject's rate-counter window (see [`KeyPepper::rate_window`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateWindow {
+    /// The counter's key: purpose, keyed subject, window number.
+    pub key: String,
+    pub len_secs: i64,
+    /// When the window ends (Unix seconds): the counter starts again then.
+    pub ends_at: i64,
+}
+
+impl RateWindow {
+    /// Seconds from `now_unix` until the window ends: a `Retry-After`.
+    pub fn retry_after(&self, now_unix: i64) -> u32 {
+        u32::try_from((self.ends_at - now_unix).max(1)).unwrap_or(u32::MAX)
+    }
 }
 
 impl fmt::Debug for KeyPepper {
@@ -133,6 +169,32 @@ mod tests {
             "not a plain hash"
         );
         assert_eq!(keyed.len(), 64);
+    }
+
+    #[test]
+    fn a_rate_window_keys_the_subject_and_ends_on_its_boundary() {
+        let pepper = KeyPepper::new(vec![7; 32]).expect("pepper");
+        let phone = "+6281234567890";
+        let w = pepper.rate_window("sms-rate", phone, 7_250, 3_600);
+        assert_eq!(w.ends_at, 10_800);
+        assert_eq!(w.retry_after(7_250), 3_550);
+        assert!(w.key.starts_with("sms-rate#"), "{}", w.key);
+        assert!(w.key.ends_with("#2"), "{}", w.key);
+        assert!(!w.key.contains(phone) && !w.key.contains("81234567890"));
+        assert_eq!(
+            w,
+            pepper.rate_window("sms-rate", phone, 10_799, 3_600),
+            "same window"
+        );
+        assert_ne!(
+            w.key,
+            pepper.rate_window("sms-rate", phone, 10_800, 3_600).key,
+            "next window"
+        );
+        assert_ne!(
+            w.key,
+            pepper.rate_window("api-client", phone, 7_250, 3_600).key
+        );
     }
     use rand::{rngs::StdRng, SeedableRng};
 

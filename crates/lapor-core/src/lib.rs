@@ -20,7 +20,7 @@ pub mod stats;
 pub mod status;
 pub mod tracking;
 
-pub use access_key::{AccessKey, AccessKeyHash, KeyPepper};
+pub use access_key::{AccessKey, AccessKeyHash, KeyPepper, RateWindow};
 pub use agency::{Agency, AgencyContact, AgencyId, AgencyLevel, Directory, Role, Scope};
 pub use category::Category;
 pub use classifier::{classify, Classification};

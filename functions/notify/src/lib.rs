@@ -283,12 +283,10 @@ async fn sms_reporter(deps: &Deps, report: &Report, text: &str) -> Result<(), No
         return Ok(());
     }
     let now = deps.clock.now().timestamp();
-    let day = now.div_euclid(DAY_SECS);
-    let counter = format!(
-        "sms-out#{}#{day}",
-        deps.pepper.keyed_hex("sms-out", phone.as_str())
-    );
-    let sent = deps.marks.count_hit(&counter, now, DAY_SECS).await?;
+    let day = deps
+        .pepper
+        .rate_window("sms-out", phone.as_str(), now, DAY_SECS);
+    let sent = deps.marks.count_hit(&day.key, now, DAY_SECS).await?;
     if sent > deps.sms_daily_limit {
         tracing::warn!(tracking_code = %report.tracking_code, to = %phone.masked(), sent, "daily SMS cap for this number reached; SMS skipped");
         println!(

@@ -198,14 +198,12 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
         return Ok(nothing(Action::Ignored));
     };
     let now = deps.clock.now().timestamp();
-    let window = now.div_euclid(HOUR_SECS);
     // Keyed with the server secret: a plain hash of the number would give every texter's number
     // back to anyone with the table or a backup, by trying every Indonesian mobile number.
-    let counter = format!(
-        "sms#{}#{window}",
-        deps.pepper.keyed_hex("sms-rate", from.as_str())
-    );
-    let sent = deps.marks.count_hit(&counter, now, HOUR_SECS).await?;
+    let window = deps
+        .pepper
+        .rate_window("sms-rate", from.as_str(), now, HOUR_SECS);
+    let sent = deps.marks.count_hit(&window.key, now, HOUR_SECS).await?;
     if sent > deps.hourly_limit {
         tracing::info!(from = %from.masked(), sent, "sender over the hourly limit");
         if sent == deps.hourly_limit + 1 {
