@@ -2,6 +2,9 @@
 //! with its limits, request ids, and JSON answers for unknown routes and wrong methods.
 
 pub mod auth;
+mod client;
+
+pub use client::client_address;
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;

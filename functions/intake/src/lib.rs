@@ -1,6 +1,7 @@
 //! The citizen intake function: submitting reports, tracking them, and the category and region
 //! lists a form needs. `router(deps)` is served by Lambda (`main.rs`), lapor-local and the tests.
 
+mod client_limit;
 mod directory;
 mod reporter;
 mod stats;
@@ -13,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use axum::routing::{get, post};
 use axum::Router;
 use lapor_core::{Clock, Deadlines, KeyPepper};
-use lapor_store::{ReporterIdentity, Reports, Statistics, Stores};
+use lapor_store::{Marks, ReporterIdentity, Reports, Statistics, Stores};
+
+pub use client_limit::ClientLimit;
 
 /// What the intake handlers need from the outside world: reports, the reporter's identity (for
 /// the reporter's own view only) and the published statistics.
@@ -22,6 +25,8 @@ pub struct Deps {
     pub reports: Arc<dyn Reports>,
     pub identity: Arc<dyn ReporterIdentity>,
     pub statistics: Arc<dyn Statistics>,
+    /// The per-client write counters.
+    pub marks: Arc<dyn Marks>,
     pub clock: Arc<dyn Clock>,
     pub deadlines: Deadlines,
     /// Derives replayable access keys for idempotent submissions.
@@ -30,6 +35,9 @@ pub struct Deps {
     pub in_flight: Arc<Mutex<HashSet<String>>>,
     /// Replies one report takes from its reporter per local day (`REPLIES_PER_DAY`).
     pub replies_per_day: u32,
+    /// Writing requests one client address may make per window (`CLIENT_WRITES_PER_HOUR`);
+    /// `None`: no per-client limit.
+    pub client_limit: Option<ClientLimit>,
 }
 
 impl Deps {
@@ -43,17 +51,25 @@ impl Deps {
             reports: stores.reports.clone(),
             identity: stores.identity.clone(),
             statistics: stores.statistics.clone(),
+            marks: stores.marks.clone(),
             clock,
             deadlines,
             pepper,
             in_flight: Arc::default(),
             replies_per_day: lapor_core::lifecycle::DEFAULT_REPLIES_PER_DAY,
+            client_limit: None,
         }
     }
 
     /// Another daily reply cap than the default.
     pub fn with_replies_per_day(mut self, per_day: u32) -> Self {
         self.replies_per_day = per_day;
+        self
+    }
+
+    /// A per-client write limit (see [`ClientLimit`]).
+    pub fn with_client_limit(mut self, limit: Option<ClientLimit>) -> Self {
+        self.client_limit = limit;
         self
     }
 }
@@ -68,6 +84,10 @@ pub fn routes(deps: Deps) -> Router {
         .route("/stats", get(stats::stats))
         .route("/categories", get(directory::categories))
         .route("/regions", get(directory::regions))
+        .route_layer(axum::middleware::from_fn_with_state(
+            deps.clone(),
+            client_limit::limit,
+        ))
         .with_state(deps)
 }
 

@@ -601,3 +601,83 @@ async fn a_number_abroad_is_accepted_and_the_receipt_says_no_sms_will_come() {
     assert_eq!(receipt["sms_receipt"], true, "{receipt}");
     assert!(receipt.get("notice").is_none());
 }
+
+/// `events/intake/<name>.json` sent from another client address, with its own idempotency key.
+fn event_from(name: &str, source_ip: &str, idempotency_key: &str) -> Request<Body> {
+    let mut request = event(name);
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+        request.extensions_mut().get_mut()
+    {
+        context.http.source_ip = Some(source_ip.to_string());
+    }
+    request.headers_mut().insert(
+        "idempotency-key",
+        idempotency_key.parse().expect("header value"),
+    );
+    request
+}
+
+#[tokio::test]
+async fn a_flood_from_one_client_gets_429_with_retry_after_while_another_client_is_served() {
+    let store = Arc::new(MemStore::new());
+    let app = router(
+        deps(Stores::of(store.clone())).with_client_limit(lapor_intake::ClientLimit::per_hour(3)),
+    );
+    let flooder = "198.51.100.7";
+    for n in 0..3 {
+        let (status, _, body) = send(
+            &app,
+            event_from("submit-report", flooder, &format!("flood-{n}")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let filed = store.report_count();
+    for n in 3..6 {
+        let (status, headers, body) = send(
+            &app,
+            event_from("submit-report", flooder, &format!("flood-{n}")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["error"]["code"], "too_many_requests");
+        assert!(body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Terlalu banyak permintaan")));
+        assert!(body["error"]["message_en"]
+            .as_str()
+            .is_some_and(|m| m.contains("Too many requests")));
+        // 02:00 UTC sharp: the hour's window has all of its 3,600 seconds left.
+        assert_eq!(
+            headers.get("retry-after").and_then(|v| v.to_str().ok()),
+            Some("3600")
+        );
+        assert!(!body.to_string().contains(flooder), "{body}");
+    }
+    assert_eq!(
+        store.report_count(),
+        filed,
+        "a refused request files nothing"
+    );
+
+    // Another client is served, and reads stay open to the flooder.
+    let (status, _, body) = send(
+        &app,
+        event_from("submit-report", "203.0.113.99", "neighbour-1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut read = event("list-categories");
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+        read.extensions_mut().get_mut()
+    {
+        context.http.source_ip = Some(flooder.to_string());
+    }
+    let (status, _, _) = send(&app, read).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The counters hold no client address.
+    let state = format!("{:?}", store);
+    assert!(state.contains("api-client#"), "the counter is in the state");
+    assert!(!state.contains(flooder) && !state.contains("203.0.113.99"));
+}
