@@ -62,13 +62,16 @@ def setup(out):
         dynamodb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=ttl)
     sns = boto3.client("sns")
     topic = sns.create_topic(Name="lapor-sam-local-notifications")["TopicArn"]
+    # The functions read the pepper from Secrets Manager at start-up, as in AWS.
+    committed = json.loads((ROOT / "infra" / "sam-local-env.json").read_text())
+    boto3.client("secretsmanager").create_secret(
+        Name=committed["Parameters"]["ACCESS_KEY_PEPPER_SECRET"], SecretString=PEPPER)
     subprocess.run(
         [str(ROOT / "target" / "debug" / "lapor-admin"), "agencies", "import",
          str(ROOT / "crates" / "lapor-core" / "data" / "agencies.json"), "--table", TABLE],
         check=True,
     )
     # The committed file names moto's default port; this run's moto may be elsewhere.
-    committed = json.loads((ROOT / "infra" / "sam-local-env.json").read_text())
     params = committed["Parameters"]
     params.update({"LAPOR_LOCAL_ENDPOINT": endpoint, "TABLE_NAME": TABLE, "TOPIC_ARN": topic})
     (Path(out) / "env.json").write_text(json.dumps(committed, indent=2))

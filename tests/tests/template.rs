@@ -33,6 +33,8 @@ const STREAM: [&str; 4] = [
 /// `logs` and `dlq`; `topic` (notifications), `phones` (SMS, which has no ARN).
 fn calls(binary: &str) -> BTreeSet<(String, String)> {
     const TABLE: &str = "table";
+    // Read at start-up (lapor_lambda::Bootstrap::pepper), by the functions that derive keys.
+    const PEPPER: &str = "pepper";
     let own: &[(&str, &str)] = match binary {
         // No report write touches a counter any more: PutItem covers the Put items of the
         // transactions, UpdateItem is only for counters (stats) and the SMS rate limit.
@@ -40,6 +42,9 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
             ("dynamodb:GetItem", TABLE),
             ("dynamodb:PutItem", TABLE),
             ("dynamodb:Query", TABLE),
+            // The per-client write counter (COUNT# items only; see hardening_problems).
+            ("dynamodb:UpdateItem", TABLE),
+            ("secretsmanager:GetSecretValue", PEPPER),
         ],
         "routing" => &[
             ("dynamodb:BatchGetItem", TABLE),
@@ -57,6 +62,7 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
             ("dynamodb:GetItem", TABLE),
             // The per-number daily SMS counter.
             ("dynamodb:UpdateItem", TABLE),
+            ("secretsmanager:GetSecretValue", PEPPER),
             ("sqs:SendMessage", "dlq"),
             ("sns:Publish", "topic"),
             ("sns:Publish", "phones"),
@@ -67,6 +73,7 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
             ("dynamodb:PutItem", TABLE),
             ("dynamodb:UpdateItem", TABLE),
             ("dynamodb:Query", TABLE),
+            ("secretsmanager:GetSecretValue", PEPPER),
             ("sqs:SendMessage", "dlq"),
             ("sns:Publish", "phones"),
         ],
@@ -120,6 +127,8 @@ fn resource_name(v: &Value, prefix: &str) -> String {
             .map_or_else(|| format!("Sub {text}"), String::from)
     } else if t.tag == "Ref" && text == "NotificationsTopic" {
         "topic".into()
+    } else if t.tag == "Ref" && text == "AccessKeyPepper" {
+        "pepper".into()
     } else {
         format!("{v:?}")
     }
@@ -658,12 +667,15 @@ mod recorded {
         let mut stream = TableStream::open(&config, &table).await;
 
         // Intake: a submission, its idempotent retry, both views, the statistics.
-        let intake = lapor_intake::router(lapor_intake::Deps::new(
-            &stores("intake"),
-            clock.clone(),
-            Deadlines::indonesia(),
-            pepper.clone(),
-        ));
+        let intake = lapor_intake::router(
+            lapor_intake::Deps::new(
+                &stores("intake"),
+                clock.clone(),
+                Deadlines::indonesia(),
+                pepper.clone(),
+            )
+            .with_client_limit(lapor_intake::ClientLimit::per_hour(100)),
+        );
         let mut body = pothole_json();
         body["reporter"]["phone"] = json!("081234567890");
         let submit = || {
@@ -671,6 +683,10 @@ mod recorded {
             request
                 .headers_mut()
                 .insert("idempotency-key", "calls-1".parse().expect("header"));
+            // A client address, so the per-client write counter is counted too.
+            request.extensions_mut().insert(axum::extract::ConnectInfo(
+                std::net::SocketAddr::from(([198, 51, 100, 7], 40_000)),
+            ));
             request
         };
         let (status, receipt) = send(&intake, submit()).await;
@@ -992,6 +1008,90 @@ fn hardening_problems(template: &Value) -> Vec<String> {
             problems.push(format!("{id} must be encrypted"));
         }
     }
+    // Issue 15, part 3: no secret in any function's configuration; the pepper is read at start-up.
+    for (id, resource) in resources.as_mapping().into_iter().flatten() {
+        if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let id = id.as_str().unwrap_or("?");
+        let variables = resource
+            .get("Properties")
+            .and_then(|p| p.get("Environment"))
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_mapping)
+            .cloned()
+            .unwrap_or_default();
+        for (name, value) in &variables {
+            let name = name.as_str().unwrap_or("?");
+            let text = format!("{value:?}");
+            if name == "ACCESS_KEY_PEPPER"
+                || text.contains("resolve:secretsmanager")
+                || text.contains("resolve:ssm-secure")
+            {
+                problems.push(format!(
+                    "{id}: {name} puts a secret in the function configuration"
+                ));
+            }
+        }
+        let binary = str_at(resource, &["Metadata", "BuildProperties", "Binary"]).unwrap_or("");
+        if matches!(binary, "intake" | "notify" | "sms") {
+            let names_secret = matches!(variables.get("ACCESS_KEY_PEPPER_SECRET"),
+                Some(Value::Tagged(t)) if t.tag == "Ref" && t.value.as_str() == Some("AccessKeyPepper"));
+            if !names_secret {
+                problems.push(format!(
+                    "{id}: ACCESS_KEY_PEPPER_SECRET must be !Ref AccessKeyPepper"
+                ));
+            }
+        }
+    }
+
+    // Part 1: the per-client write limit is on by default, and intake may update counters only.
+    let writes_default = template
+        .get("Parameters")
+        .and_then(|p| p.get("ClientWritesPerHour"))
+        .and_then(|p| p.get("Default"))
+        .and_then(Value::as_u64);
+    if writes_default.is_none_or(|n| n == 0) {
+        problems.push(format!(
+            "ClientWritesPerHour must default to a limit, found {writes_default:?}"
+        ));
+    }
+    let intake_env = props("IntakeFunction")
+        .and_then(|p| {
+            p.get("Environment")
+                .and_then(|e| e.get("Variables"))
+                .cloned()
+        })
+        .and_then(|v| v.get("CLIENT_WRITES_PER_HOUR").cloned());
+    if !matches!(&intake_env, Some(Value::Tagged(t)) if t.tag == "Ref" && t.value.as_str() == Some("ClientWritesPerHour"))
+    {
+        problems
+            .push("IntakeFunction must get CLIENT_WRITES_PER_HOUR from ClientWritesPerHour".into());
+    }
+    let intake_updates: Vec<Value> = role_statements(template, "IntakeRole")
+        .0
+        .into_iter()
+        .filter(|s| {
+            strings(s.get("Action"))
+                .iter()
+                .any(|a| a == "dynamodb:UpdateItem")
+        })
+        .collect();
+    for statement in &intake_updates {
+        let leading = statement
+            .get("Condition")
+            .and_then(|c| c.get("ForAllValues:StringLike"))
+            .map(|c| strings(c.get("dynamodb:LeadingKeys")));
+        if leading != Some(vec!["COUNT#*".to_string()]) {
+            problems.push(format!(
+                "IntakeRole may UpdateItem beyond the COUNT# counters: {statement:?}"
+            ));
+        }
+    }
+    if intake_updates.is_empty() {
+        problems.push("IntakeRole must be able to update its counters".into());
+    }
+
     let sms_dlq_retention = props("SmsDeadLetterQueue")
         .and_then(|p| p.get("MessageRetentionPeriod").and_then(Value::as_u64));
     if sms_dlq_retention.is_none_or(|secs| secs > 4 * 24 * 60 * 60) {
@@ -1009,31 +1109,53 @@ fn officer_mfa_no_default_cors_an_own_key_for_inbound_sms_and_short_lived_encryp
 }
 
 /// A named change that weakens the template.
-type Weakening = (&'static str, fn(&mut Value));
+/// The change's name, a word the problem it causes must contain, and the change.
+type Weakening = (&'static str, &'static str, fn(&mut Value));
 
 #[test]
 fn weakening_any_of_them_is_caught() {
-    let weakened: [Weakening; 4] = [
-        ("MfaConfiguration", |t| {
+    let weakened: [Weakening; 8] = [
+        ("MfaConfiguration", "MFA", |t| {
             t["Resources"]["OfficerPool"]["Properties"]["MfaConfiguration"] = "OPTIONAL".into()
         }),
-        ("CORS", |t| {
+        ("CORS", "CORS", |t| {
             t["Parameters"]["CorsAllowedOrigins"]["Default"] = "*".into()
         }),
-        ("KMS", |t| {
+        ("KMS", "KMS", |t| {
             t["Resources"]["InboundSmsTopic"]["Properties"]
                 .as_mapping_mut()
                 .map(|m| m.remove("KmsMasterKeyId"));
         }),
-        ("SmsDeadLetterQueue", |t| {
+        ("SmsDeadLetterQueue", "SmsDeadLetterQueue", |t| {
             t["Resources"]["SmsDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] =
                 1_209_600.into()
         }),
+        ("pepper in the configuration", "puts a secret", |t| {
+            t["Resources"]["SmsFunction"]["Properties"]["Environment"]["Variables"]
+                ["ACCESS_KEY_PEPPER"] =
+                "{{resolve:secretsmanager:lapor-pepper:SecretString}}".into()
+        }),
+        ("no pepper secret", "ACCESS_KEY_PEPPER_SECRET", |t| {
+            t["Resources"]["NotifyFunction"]["Properties"]["Environment"]["Variables"]
+                .as_mapping_mut()
+                .map(|m| m.remove("ACCESS_KEY_PEPPER_SECRET"));
+        }),
+        ("client limit off", "ClientWritesPerHour", |t| {
+            t["Parameters"]["ClientWritesPerHour"]["Default"] = 0.into()
+        }),
+        ("intake updates anything", "beyond the COUNT#", |t| {
+            let text = serde_yaml_ng::to_string(&*t).expect("yaml");
+            let widened = text.replacen("ForAllValues:StringLike", "ForAnyValue:StringLike", 1);
+            *t = serde_yaml_ng::from_str(&widened).expect("yaml");
+        }),
     ];
-    for (what, weaken) in weakened {
+    for (what, needle, weaken) in weakened {
         let mut t = template();
         weaken(&mut t);
         let problems = hardening_problems(&t);
-        assert!(!problems.is_empty(), "{what}: weakening went unnoticed");
+        assert!(
+            problems.iter().any(|p| p.contains(needle)),
+            "{what}: weakening went unnoticed: {problems:#?}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! What every Lapor Lambda `main` shares, so each one only names what it needs: the AWS
 //! configuration (loaded once), the stores and the notifier built from it, configuration read
-//! from the environment with a clear message when it is missing, and the loop that feeds a
-//! DynamoDB stream batch to a consumer.
+//! from the environment with a clear message when it is missing, the pepper from Secrets Manager,
+//! and the loop that feeds a DynamoDB stream batch to a consumer.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -68,6 +68,15 @@ impl Bootstrap {
         Ok(Stores::of(Arc::new(DynamoStore::new(client, table))))
     }
 
+    /// The server's secret (see [`read_pepper`]), read once at start-up from the secret named by
+    /// `ACCESS_KEY_PEPPER_SECRET`. The function's configuration holds only the secret's ARN, so
+    /// whoever may read the configuration (`GetFunctionConfiguration`) still cannot derive an
+    /// access key or reverse a keyed phone number; reading the secret needs its own grant.
+    pub async fn pepper(&self) -> Result<KeyPepper, Error> {
+        let secret = required(PEPPER_SECRET)?;
+        read_pepper(&aws_sdk_secretsmanager::Client::new(&self.config), &secret).await
+    }
+
     /// The notifier on the topic named by `TOPIC_ARN` (and SMS to phone numbers).
     pub fn notifier(&self) -> Result<Arc<SnsNotifier>, Error> {
         let topic = required("TOPIC_ARN")?;
@@ -81,12 +90,32 @@ pub fn required(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| format!("{name} is not set").into())
 }
 
-/// The server's secret for deriving access keys (`ACCESS_KEY_PEPPER`).
-pub fn pepper() -> Result<KeyPepper, Error> {
-    std::env::var("ACCESS_KEY_PEPPER")
-        .ok()
-        .and_then(|v| KeyPepper::new(v.into_bytes()))
-        .ok_or_else(|| "ACCESS_KEY_PEPPER must be set to at least 32 bytes".into())
+/// The variable naming the Secrets Manager secret (ARN or name) that holds the pepper.
+pub const PEPPER_SECRET: &str = "ACCESS_KEY_PEPPER_SECRET";
+
+/// Reads the server's secret for deriving access keys and identity keys from Secrets Manager.
+/// Errors name the secret, never its value.
+pub async fn read_pepper(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<KeyPepper, Error> {
+    let answer = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "reading the pepper secret {secret_id}: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+            )
+        })?;
+    answer
+        .secret_string()
+        .and_then(|value| KeyPepper::new(value.as_bytes().to_vec()))
+        .ok_or_else(|| {
+            format!("the pepper secret {secret_id} must hold a string of at least 32 bytes").into()
+        })
 }
 
 /// An agency id from the environment, or `default` when the variable is not set.

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use lapor_core::{Deadlines, SystemClock};
-use lapor_intake::{router, Deps};
-use lapor_lambda::{pepper, replies_per_day, Bootstrap};
+use lapor_intake::{router, ClientLimit, Deps};
+use lapor_lambda::{number, replies_per_day, Bootstrap};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -13,8 +13,9 @@ async fn main() -> Result<(), lambda_http::Error> {
         &aws.stores()?,
         Arc::new(SystemClock),
         Deadlines::indonesia(),
-        pepper()?,
+        aws.pepper().await?,
     )
-    .with_replies_per_day(replies_per_day()?);
+    .with_replies_per_day(replies_per_day()?)
+    .with_client_limit(ClientLimit::per_hour(number("CLIENT_WRITES_PER_HOUR", 0)?));
     lambda_http::run(router(deps)).await
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use lapor_core::SystemClock;
-use lapor_lambda::{agency, number, pepper, run_stream, Bootstrap};
+use lapor_lambda::{agency, number, run_stream, Bootstrap};
 use lapor_notify::{handle_event, Deps, DEFAULT_SMS_DAILY_LIMIT};
 
 #[tokio::main]
@@ -15,7 +15,7 @@ async fn main() -> Result<(), lapor_lambda::Error> {
         Arc::new(SystemClock),
         agency("CENTRAL_AGENCY_ID", None)?,
         agency("OVERSIGHT_AGENCY_ID", Some("ombudsman-ri"))?,
-        pepper()?,
+        aws.pepper().await?,
     )
     .with_sms_daily_limit(number("SMS_DAILY_LIMIT", DEFAULT_SMS_DAILY_LIMIT)?);
     let deps = &deps;

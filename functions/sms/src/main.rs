@@ -7,7 +7,7 @@ use std::sync::Arc;
 use aws_lambda_events::sns::SnsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 use lapor_core::{Deadlines, SystemClock};
-use lapor_lambda::{number, pepper, replies_per_day, Bootstrap};
+use lapor_lambda::{number, replies_per_day, Bootstrap};
 use lapor_sms::{handle_event, Deps, DEFAULT_HOURLY_LIMIT};
 
 #[tokio::main]
@@ -18,7 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         aws.notifier()?,
         Arc::new(SystemClock),
         Deadlines::indonesia(),
-        pepper()?,
+        aws.pepper().await?,
         number("SMS_HOURLY_LIMIT", DEFAULT_HOURLY_LIMIT)?,
     )
     .with_replies_per_day(replies_per_day()?);
