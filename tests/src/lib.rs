@@ -176,6 +176,18 @@ pub async fn scan_items(
     table: &str,
 ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
     let client = aws_sdk_dynamodb::Client::new(config);
+    match try_scan_items(&client, table).await {
+        Ok(items) => items,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// [`scan_items`] for callers that report a failure instead of panicking (the benchmarks).
+pub async fn try_scan_items(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, String>
+{
     let mut items = Vec::new();
     let mut start = None;
     loop {
@@ -186,11 +198,16 @@ pub async fn scan_items(
             .set_exclusive_start_key(start)
             .send()
             .await
-            .expect("scan");
+            .map_err(|e| {
+                format!(
+                    "scanning {table}: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                )
+            })?;
         items.extend(out.items().iter().cloned());
         start = out.last_evaluated_key;
         if start.is_none() {
-            return items;
+            return Ok(items);
         }
     }
 }

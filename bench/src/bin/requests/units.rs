@@ -181,27 +181,13 @@ fn base64(bytes: &[u8]) -> String {
 /// Every item of the table (a consistent Scan through a client that is not measured).
 pub async fn scan_table(client: &Client, table: &str) -> Result<State, String> {
     let mut state = State::new();
-    let mut start = None;
-    loop {
-        let out = client
-            .scan()
-            .table_name(table)
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| format!("scanning {table}: {}", e.into_service_error()))?;
-        for item in out.items() {
-            let item = wire_item(item);
-            if let Some(key) = Key::of(&item) {
-                state.insert(key, item);
-            }
-        }
-        start = out.last_evaluated_key;
-        if start.is_none() {
-            return Ok(state);
+    for item in lapor_tests::try_scan_items(client, table).await? {
+        let item = wire_item(&item);
+        if let Some(key) = Key::of(&item) {
+            state.insert(key, item);
         }
     }
+    Ok(state)
 }
 
 async fn get_item(client: &Client, table: &str, key: &Key) -> Result<Option<Item>, String> {
