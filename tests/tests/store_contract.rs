@@ -64,6 +64,7 @@ fn follow_up(report: &Report, seq: u64, to: Status) -> (Report, Event) {
         to_agency: None,
         message: Some(format!("tindak lanjut {seq}")),
         public: true,
+        attachment: None,
     };
     (next, event)
 }

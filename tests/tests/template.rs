@@ -35,6 +35,9 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
     const TABLE: &str = "table";
     // Read at start-up (lapor_lambda::Bootstrap::pepper), by the functions that derive keys.
     const PEPPER: &str = "pepper";
+    // The evidence bucket's two prefixes: uploads, and clean files.
+    const QUARANTINE: &str = "quarantine/*";
+    const EVIDENCE: &str = "evidence/*";
     let own: &[(&str, &str)] = match binary {
         // No report write touches a counter any more: PutItem covers the Put items of the
         // transactions, UpdateItem is only for counters (stats) and the SMS rate limit.
@@ -45,6 +48,17 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
             // The per-client write counter (COUNT# items only; see hardening_problems).
             ("dynamodb:UpdateItem", TABLE),
             ("secretsmanager:GetSecretValue", PEPPER),
+            // Presigned evidence URLs act with the role that signed them.
+            ("s3:PutObject", QUARANTINE),
+            ("s3:GetObject", EVIDENCE),
+        ],
+        "evidence" => &[
+            ("dynamodb:GetItem", TABLE),
+            ("dynamodb:PutItem", TABLE),
+            ("s3:GetObject", QUARANTINE),
+            ("s3:DeleteObject", QUARANTINE),
+            ("s3:PutObject", EVIDENCE),
+            ("sqs:SendMessage", "dlq"),
         ],
         "routing" => &[
             ("dynamodb:BatchGetItem", TABLE),
@@ -83,6 +97,8 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
             ("dynamodb:PutItem", TABLE),
             ("dynamodb:Query", TABLE),
             ("dynamodb:Query", "index/inbox"),
+            ("s3:PutObject", QUARANTINE),
+            ("s3:GetObject", EVIDENCE),
         ],
         _ => &[],
     };
@@ -124,6 +140,7 @@ fn resource_name(v: &Value, prefix: &str) -> String {
         }
     } else if t.tag == "Sub" {
         text.strip_prefix("${ReportsTable.Arn}/")
+            .or_else(|| text.strip_prefix("${EvidenceBucket.Arn}/"))
             .map_or_else(|| format!("Sub {text}"), String::from)
     } else if t.tag == "Ref" && text == "NotificationsTopic" {
         "topic".into()
@@ -367,6 +384,9 @@ fn event_problem(function: &Function, name: &str, text: &str) -> Option<String> 
             "SQS" => serde_json::from_str::<aws_lambda_events::sqs::SqsEvent>(text)
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
+            "EventBridgeRule" => serde_json::from_str::<lapor_evidence_function::UploadEvent>(text)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             "Schedule" | "ScheduleV2" => {
                 serde_json::from_str::<aws_lambda_events::eventbridge::EventBridgeEvent>(text)
                     .map(|_| ())
@@ -476,12 +496,15 @@ fn iam_problems(template: &Value) -> Vec<String> {
                 vec!["phones".into()]
             } else {
                 let listed = resource_list(statement.get("Resource"));
-                if listed.is_empty()
-                    || strings(statement.get("Resource"))
-                        .iter()
-                        .any(|r| r.contains('*'))
-                    || statement.get("NotResource").is_some()
-                {
+                // The only `*` allowed: the end of one of the evidence bucket's two prefixes.
+                let wildcard = listed.iter().any(|r| {
+                    format!("{r:?}").contains('*')
+                        && !matches!(
+                            resource_name(r, prefix).as_str(),
+                            "quarantine/*" | "evidence/*"
+                        )
+                });
+                if listed.is_empty() || wildcard || statement.get("NotResource").is_some() {
                     problems.push(format!(
                         "{}: wildcard or missing resource in {statement:?}",
                         f.logical_id

@@ -571,6 +571,7 @@ impl Events {
                 to_agency: None,
                 message: None,
                 public: true,
+                attachment: None,
             },
             reporter: Some(Reporter {
                 name: Some("Siti Aminah".into()),

@@ -73,6 +73,7 @@ impl Report {
             to_agency: next.agency.clone(),
             message: hop.message,
             public: true,
+            attachment: None,
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod access_key;
 pub mod agency;
+pub mod attachment;
 pub mod category;
 pub mod classifier;
 pub mod clock;
@@ -22,6 +23,10 @@ pub mod tracking;
 
 pub use access_key::{AccessKey, AccessKeyHash, KeyPepper, RateWindow};
 pub use agency::{Agency, AgencyContact, AgencyId, AgencyLevel, Directory, Role, Scope};
+pub use attachment::{
+    AttachError, Attachment, AttachmentId, AttachmentStatus, FileOutcome, FileType, Rejection,
+    UploadRequest, Uploader,
+};
 pub use category::Category;
 pub use classifier::{classify, Classification};
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -587,6 +587,10 @@ pub struct Report {
     pub reply_day: Option<chrono::NaiveDate>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub replies_that_day: u32,
+    /// Evidence files: at most [`crate::attachment::MAX_REPORTER_FILES`] from the reporter and
+    /// [`crate::attachment::MAX_AGENCY_FILES`] from agencies, so the record stays small.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::attachment::Attachment>,
     /// What the last write did, so stream consumers know what to tell whom.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_event: Option<EventKind>,
@@ -637,6 +641,7 @@ impl Report {
             replies: 0,
             reply_day: None,
             replies_that_day: 0,
+            attachments: Vec::new(),
             last_event: Some(EventKind::Submitted),
             access_key_hash,
             has_reporter: new.reporter.is_some(),
@@ -657,6 +662,7 @@ impl Report {
             to_agency: None,
             message: None,
             public: true,
+            attachment: None,
         };
         (report, new.reporter, event)
     }
@@ -682,6 +688,8 @@ pub enum EventKind {
     Archived,
     Escalated,
     Closed,
+    /// A file attached by the reporter or the agency passed its checks.
+    Evidence,
 }
 
 /// The reporter's verdict on a completed report.
@@ -724,6 +732,9 @@ pub struct Event {
     pub message: Option<String>,
     /// Whether the public view shows it (replies between reporter and agency are not public).
     pub public: bool,
+    /// For new evidence: the attachment that became ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<crate::attachment::AttachmentId>,
 }
 
 #[cfg(test)]

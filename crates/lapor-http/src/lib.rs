@@ -345,6 +345,43 @@ pub fn finish(routes: axum::Router) -> axum::Router {
         .layer(axum::middleware::from_fn(request_id))
 }
 
+/// Attachments are offered only where the deployment has somewhere to put them.
+pub fn evidence_unavailable() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "evidence_unavailable",
+        "Lampiran belum dapat diterima saat ini.",
+        "Attachments cannot be accepted at the moment.",
+    )
+}
+
+/// A file that may not be attached now: `409` with the reason.
+pub fn attach_refused(e: &lapor_core::AttachError) -> ApiError {
+    let message = e.message();
+    let mut error = ApiError::new(StatusCode::CONFLICT, e.code(), message.id, message.en);
+    if let lapor_core::AttachError::TooMany { max } = e {
+        error = error.with_extra(json!({ "max": max }));
+    }
+    error
+}
+
+/// The `201` answer to an attachment request: where and how to upload, and until when.
+pub fn upload_offer(id: &lapor_core::AttachmentId, upload: &lapor_files::SignedUrl) -> Value {
+    let expires_at = upload
+        .expires_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    json!({
+        "id": id.as_str(),
+        "status": "processing",
+        "upload": {
+            "url": upload.url,
+            "method": upload.method,
+            "headers": upload.headers,
+        },
+        "expires_at": expires_at,
+    })
+}
+
 /// One timeline entry as every view shows it (which entries a view shows is the view's choice).
 pub fn timeline_entry(event: &lapor_core::Event) -> Value {
     json!({
@@ -357,5 +394,6 @@ pub fn timeline_entry(event: &lapor_core::Event) -> Value {
         "from_agency": event.from_agency,
         "to_agency": event.to_agency,
         "message": event.message,
+        "attachment": event.attachment.as_ref().map(|a| a.as_str()),
     })
 }

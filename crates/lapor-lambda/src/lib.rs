@@ -77,6 +77,12 @@ impl Bootstrap {
         read_pepper(&aws_sdk_secretsmanager::Client::new(&self.config), &secret).await
     }
 
+    /// Evidence files in the bucket named by `EVIDENCE_BUCKET`.
+    pub fn evidence_files(&self) -> Result<Arc<lapor_files::S3Files>, Error> {
+        let bucket = required("EVIDENCE_BUCKET")?;
+        Ok(Arc::new(lapor_files::S3Files::new(&self.config, bucket)))
+    }
+
     /// The notifier on the topic named by `TOPIC_ARN` (and SMS to phone numbers).
     pub fn notifier(&self) -> Result<Arc<SnsNotifier>, Error> {
         let topic = required("TOPIC_ARN")?;

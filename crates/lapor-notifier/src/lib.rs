@@ -26,6 +26,8 @@ pub enum EventType {
     Rating,
     #[serde(rename = "report.overdue")]
     Overdue,
+    #[serde(rename = "report.evidence")]
+    Evidence,
 }
 
 impl EventType {
@@ -37,6 +39,7 @@ impl EventType {
             EventType::Returned => "report.returned",
             EventType::Reply => "report.reply",
             EventType::Rating => "report.rating",
+            EventType::Evidence => "report.evidence",
             EventType::Overdue => "report.overdue",
         }
     }

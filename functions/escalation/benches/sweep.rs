@@ -108,6 +108,7 @@ async fn main() {
                 to_agency: None,
                 message: None,
                 public: true,
+                attachment: None,
             };
             let submission = Submission {
                 report,

@@ -3,6 +3,7 @@
 
 mod client_limit;
 mod directory;
+mod evidence;
 mod reporter;
 mod stats;
 mod submit;
@@ -35,6 +36,10 @@ pub struct Deps {
     pub in_flight: Arc<Mutex<HashSet<String>>>,
     /// Replies one report takes from its reporter per local day (`REPLIES_PER_DAY`).
     pub replies_per_day: u32,
+    /// Where evidence files go (`None`: attachments are not offered).
+    pub files: Option<Arc<dyn lapor_files::EvidenceFiles>>,
+    /// The largest evidence file accepted (`EVIDENCE_MAX_BYTES`).
+    pub max_file_bytes: u64,
     /// Writing requests one client address may make per window (`CLIENT_WRITES_PER_HOUR`);
     /// `None`: no per-client limit.
     pub client_limit: Option<ClientLimit>,
@@ -58,12 +63,25 @@ impl Deps {
             in_flight: Arc::default(),
             replies_per_day: lapor_core::lifecycle::DEFAULT_REPLIES_PER_DAY,
             client_limit: None,
+            files: None,
+            max_file_bytes: lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
         }
     }
 
     /// Another daily reply cap than the default.
     pub fn with_replies_per_day(mut self, per_day: u32) -> Self {
         self.replies_per_day = per_day;
+        self
+    }
+
+    /// Evidence attachments, in `files`, of at most `max_bytes` each.
+    pub fn with_files(
+        mut self,
+        files: Arc<dyn lapor_files::EvidenceFiles>,
+        max_bytes: u64,
+    ) -> Self {
+        self.files = Some(files);
+        self.max_file_bytes = max_bytes;
         self
     }
 
@@ -81,6 +99,7 @@ pub fn routes(deps: Deps) -> Router {
         .route("/reports/{code}", get(view::view))
         .route("/reports/{code}/replies", post(reporter::reply))
         .route("/reports/{code}/rating", post(reporter::rate))
+        .route("/reports/{code}/attachments", post(evidence::attach))
         .route("/stats", get(stats::stats))
         .route("/categories", get(directory::categories))
         .route("/regions", get(directory::regions))

@@ -16,6 +16,13 @@ async fn main() -> Result<(), lambda_http::Error> {
         aws.pepper().await?,
     )
     .with_replies_per_day(replies_per_day()?)
-    .with_client_limit(ClientLimit::per_hour(number("CLIENT_WRITES_PER_HOUR", 0)?));
+    .with_client_limit(ClientLimit::per_hour(number("CLIENT_WRITES_PER_HOUR", 0)?))
+    .with_files(
+        aws.evidence_files()?,
+        number(
+            "EVIDENCE_MAX_BYTES",
+            lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
+        )?,
+    );
     lambda_http::run(router(deps)).await
 }

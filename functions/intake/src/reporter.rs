@@ -19,7 +19,11 @@ const MESSAGE_MAX: usize = 2_000;
 const COMMENT_MAX: usize = 1_000;
 
 /// The report, if `headers` carry its access key.
-async fn own_report(deps: &Deps, code: &str, headers: &HeaderMap) -> Result<Report, ApiError> {
+pub(crate) async fn own_report(
+    deps: &Deps,
+    code: &str,
+    headers: &HeaderMap,
+) -> Result<Report, ApiError> {
     let code = TrackingCode::parse(code)?;
     let key = headers
         .get("x-access-key")
@@ -78,7 +82,10 @@ async fn save(
         .await?
         .map(|r| r.timeline)
         .unwrap_or_default();
-    Ok(Json(reporter_view(&next, reporter.as_ref(), &timeline)))
+    let mut body = reporter_view(&next, reporter.as_ref(), &timeline);
+    body["attachments"] =
+        crate::view::attachments(deps, &next, lapor_core::permission::Viewer::Reporter).await?;
+    Ok(Json(body))
 }
 
 fn flag(body: &Map<String, Value>, field: &str) -> Result<bool, ApiError> {

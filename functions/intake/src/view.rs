@@ -40,13 +40,41 @@ async fn read(deps: &Deps, code: &str, headers: &HeaderMap) -> Result<Response, 
     match presented {
         Some(key) if key.matches(&report.access_key_hash) => {
             let reporter = deps.identity.reporter(&code).await?;
-            let body = reporter_view(&report, reporter.as_ref(), &found.timeline);
+            let mut body = reporter_view(&report, reporter.as_ref(), &found.timeline);
+            body["attachments"] = attachments(deps, &report, Viewer::Reporter).await?;
             Ok(private(Json(body)))
         }
         Some(_) => Err(ApiError::not_found()),
         None if report.privacy.hides_report() => Err(ApiError::not_found()),
-        None => Ok(Json(public_view(&report, &found.timeline)).into_response()),
+        None => {
+            let mut body = public_view(&report, &found.timeline);
+            body["attachments"] = attachments(deps, &report, Viewer::Public).await?;
+            // Download URLs expire in minutes: no shared cache may keep them longer.
+            Ok(private(Json(body)))
+        }
     }
+}
+
+/// The attachments `viewer` may see: the reporter all of their report's files (with the reason
+/// for any refused one); the public only agencies' clean files on a `publik` report, never a
+/// reporter's.
+pub async fn attachments(deps: &Deps, report: &Report, viewer: Viewer) -> Result<Value, ApiError> {
+    let Some(files) = deps.files.as_deref() else {
+        return Ok(json!([]));
+    };
+    let public = report.privacy == lapor_core::Privacy::Publik;
+    let shown = |a: &lapor_core::Attachment| match viewer {
+        Viewer::Reporter => true,
+        _ => {
+            public
+                && a.status == lapor_core::AttachmentStatus::Ready
+                && matches!(a.uploader, lapor_core::Uploader::Agency { .. })
+        }
+    };
+    let listed = lapor_files::listing(files, report, shown, deps.clock.now())
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(Value::Array(listed))
 }
 
 fn private(body: impl IntoResponse) -> Response {

@@ -189,6 +189,16 @@ fn conversation(new: &Report) -> Option<(&'static str, Outgoing)> {
                 ),
             ))),
         )),
+        (Some(EventKind::Evidence), Some(agency)) => Some((
+            "evidence",
+            Outgoing::Topic(Box::new(AgencyMessage::about(
+                new,
+                EventType::Evidence,
+                agency,
+                format!("Bukti baru (berkas yang sudah diperiksa) dilampirkan pada laporan {code}. Lihat di kotak masuk instansi."),
+                format!("New evidence (a checked file) was attached to report {code}. See it in your inbox."),
+            ))),
+        )),
         (Some(EventKind::Rating), Some(agency)) => {
             let stars = new.rating.as_ref().map_or(0, |r| r.stars);
             Some((

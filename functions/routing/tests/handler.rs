@@ -41,6 +41,7 @@ async fn seeded(adjust: impl FnOnce(&mut lapor_core::Report)) -> (Deps, lapor_co
         to_agency: None,
         message: None,
         public: true,
+        attachment: None,
     };
     let submission = Submission {
         report: report.clone(),
