@@ -10,12 +10,15 @@ from the ReportsTable definition in infra/template.yaml, so the emulated functio
 layout a deploy creates. Every check prints one line; the script exits 1 if any failed.
 """
 
+import base64
 import json
 import os
 import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -31,6 +34,13 @@ PEPPER = "sam-local-pepper-not-a-secret-0123456789abcdef"
 SAMPLE_CODES = ("K7M2QX9PRR", "7KXQ2M9BHR")
 SAMPLE_KEY = "gpmyjzqcydt0nv2p5z2s3wn5fb"
 REPORTER_PHONE = "+6281234567890"
+BUCKET = "lapor-sam-local-evidence"
+# The evidence the sample attach event announces (105 bytes): a 2 × 2 PNG whose tEXt chunk names
+# its author, which the evidence function must remove.
+EVIDENCE_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAE3RFWHRBdXRob3IAQnVkaSBTYW50b3NvElaarQAAABFJ"
+    "REFUeNpj+M8ABP/BCEgAAB3xA/0E4RTxAAAAAElFTkSuQmCC")
+SAMPLE_ATTACHMENT = "01KBCZ3X8WJ4Y7N1T5Q2R6M9VE"
 
 failures = []
 
@@ -62,6 +72,8 @@ def setup(out):
         dynamodb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=ttl)
     sns = boto3.client("sns")
     topic = sns.create_topic(Name="lapor-sam-local-notifications")["TopicArn"]
+    boto3.client("s3").create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]})
     # The functions read the pepper from Secrets Manager at start-up, as in AWS.
     committed = json.loads((ROOT / "infra" / "sam-local-env.json").read_text())
     boto3.client("secretsmanager").create_secret(
@@ -73,7 +85,8 @@ def setup(out):
     )
     # The committed file names moto's default port; this run's moto may be elsewhere.
     params = committed["Parameters"]
-    params.update({"LAPOR_LOCAL_ENDPOINT": endpoint, "TABLE_NAME": TABLE, "TOPIC_ARN": topic})
+    params.update({"LAPOR_LOCAL_ENDPOINT": endpoint, "TABLE_NAME": TABLE, "TOPIC_ARN": topic,
+                   "EVIDENCE_BUCKET": BUCKET})
     (Path(out) / "env.json").write_text(json.dumps(committed, indent=2))
     print(f"table {TABLE} and topic {topic} on {endpoint}; env-vars in {out}/env.json")
 
@@ -95,6 +108,8 @@ def pointed(event_file, live):
     for code in SAMPLE_CODES:
         text = text.replace(code, live.get("code", code))
     text = text.replace(SAMPLE_KEY, live.get("key", SAMPLE_KEY))
+    text = text.replace(SAMPLE_ATTACHMENT, live.get("attachment", SAMPLE_ATTACHMENT))
+    text = text.replace("lapor-evidencebucket-1a2b3c4d5e6f", BUCKET)
     event = json.loads(text)
     for record in event.get("Records", []):
         change = record.get("dynamodb")
@@ -183,6 +198,10 @@ PLAN = [
     ("OfficerFunction", "officer/forward-report.json", HTTP, 403, lambda b: b["error"]["code"]),
     # A report in process is no longer the department's to return.
     ("OfficerFunction", "officer/return-report.json", HTTP, 409, lambda b: b["error"]["code"]),
+    # Evidence: an upload URL, the upload (done by this script), the evidence function's work.
+    ("IntakeFunction", "intake/attach-evidence.json", HTTP, 201,
+     lambda b: b["upload"]["method"] == "PUT" and b["status"] == "processing"),
+    ("EvidenceFunction", "evidence/object-created.json", "evidence", None, None),
     # Rating waits until the report is done.
     ("IntakeFunction", "intake/rating.json", HTTP, 409, lambda b: b["error"]["code"]),
     ("EscalationFunction", "escalation/scheduled.json", "sweep", None, None),
@@ -214,6 +233,18 @@ def invoke(out):
             check(ok, f"{label}: {expected}", f"got {status} {json.dumps(body)[:300]}")
             if name == "intake/submit-report.json" and status == 201:
                 LIVE.update(code=body["tracking_code"], key=body["access_key"])
+            if name == "intake/attach-evidence.json" and status == 201:
+                LIVE.update(attachment=body["id"])
+                check(upload(body["upload"]), "the upload URL takes the file", body["upload"]["url"])
+        elif kind == "evidence":
+            clean = f"evidence/{LIVE.get('code')}/{LIVE.get('attachment')}"
+            try:
+                kept = boto3.client("s3").get_object(Bucket=BUCKET, Key=clean)["Body"].read()
+            except Exception as e:  # noqa: BLE001 - any failure is the check's failure
+                kept = None
+                print(f"   {e}")
+            ok = kept is not None and kept.startswith(b"\x89PNG") and b"Budi Santoso" not in kept
+            check(ok, f"{label}: the clean copy is kept, without its author", f"got {kept!r:.80}")
         elif kind == STREAM:
             ok = isinstance(answer, dict) and answer.get("batchItemFailures") == []
             check(ok, f"{label}: no batch item failures", f"got {answer}")
@@ -231,6 +262,20 @@ def invoke(out):
     save_state(out, LIVE)
     print(f"sam local invoke: {len(times)} invocations, {sum(times):.0f} s in all, "
           f"{min(times):.1f}-{max(times):.1f} s each")
+
+
+def upload(offer):
+    """PUTs the sample PNG with the offered URL and headers, as a browser or an app would."""
+    request = urllib.request.Request(offer["url"], data=EVIDENCE_PNG, method=offer["method"])
+    for name, value in offer["headers"].items():
+        if name != "content-length":
+            request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return 200 <= answer.status < 300
+    except (urllib.error.URLError, OSError) as e:
+        print(f"   upload failed: {e}")
+        return False
 
 
 def curl(method, url, body=None, headers=()):

@@ -21,6 +21,7 @@ mod fixtures;
 
 struct World {
     intake: axum::Router,
+    officers: axum::Router,
     evidence: lapor_evidence_function::Deps,
     s3: aws_sdk_s3::Client,
     bucket: String,
@@ -66,6 +67,10 @@ async fn world(config: &aws_config::SdkConfig, prefix: &str) -> World {
             lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
         ),
     );
+    let officers = lapor_officer::router(
+        lapor_officer::Deps::new(&stores, clock.clone(), Deadlines::indonesia())
+            .with_files(files.clone(), lapor_core::attachment::DEFAULT_MAX_FILE_BYTES),
+    );
     let evidence = lapor_evidence_function::Deps::new(
         &stores,
         files,
@@ -74,6 +79,7 @@ async fn world(config: &aws_config::SdkConfig, prefix: &str) -> World {
     );
     World {
         intake,
+        officers,
         evidence,
         s3,
         bucket,
@@ -506,4 +512,123 @@ async fn a_rahasia_reports_files_need_its_key_and_download_urls_expire_in_minute
     let bare = url.split('?').next().expect("path");
     let status = reqwest::get(bare).await.expect("request").status();
     assert!(status.is_client_error(), "{status}");
+}
+
+/// `request` as sent by an officer of `agency` with `role`, as the JWT authorizer passes it on.
+fn as_officer(mut request: Request<Body>, agency: &str, role: lapor_core::Role) -> Request<Body> {
+    use lapor_http::auth::{context_with_claims, CLAIM_AGENCY, CLAIM_ROLE};
+    let claims = std::collections::HashMap::from([
+        ("sub".to_string(), format!("petugas-{agency}")),
+        (CLAIM_AGENCY.to_string(), agency.to_string()),
+        (CLAIM_ROLE.to_string(), role.as_str().to_string()),
+    ]);
+    request.extensions_mut().insert(context_with_claims(claims));
+    request
+}
+
+#[tokio::test]
+async fn the_assigned_agency_attaches_to_its_follow_up_and_no_other_agency_reaches_the_files() {
+    use lapor_core::Role;
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let w = world(&config, "evidence-agency").await;
+    let (code, key) = file_report(&w, "publik").await;
+    let dpupr = "kota-cirebon-dpupr";
+    let reporter_file = upload(&w, &code, &key, "image/jpeg", &fixtures::jpeg_with_metadata()).await;
+    let reporter_id = reporter_file["id"].as_str().expect("id").to_string();
+    assert!(matches!(process(&w, &code, &reporter_id, w.now).await, Handled::Ready { .. }));
+
+    // The central admin forwards it to the city's public works, which answers.
+    let (status, answer) = send(
+        &w.officers,
+        as_officer(
+            post(&format!("/reports/{code}/forward"), None, json!({"agency": dpupr})),
+            "kemenpanrb",
+            Role::AdminPusat,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let attach = |agency: &str, role: Role, body: Value| {
+        as_officer(
+            post(&format!("/agency/reports/{code}/attachments"), None, body),
+            agency,
+            role,
+        )
+    };
+    let photo = fixtures::jpeg_with_metadata();
+    let asked = json!({"filename": "jalan-sudah-diperbaiki.jpg", "content_type": "image/jpeg", "size": photo.len()});
+    let (status, error) = send(&w.officers, attach(dpupr, Role::Officer, asked.clone())).await;
+    assert_eq!(status, 409, "no follow-up yet: {error}");
+    assert_eq!(error["error"]["code"], "no_follow_up");
+    let (status, answer) = send(
+        &w.officers,
+        as_officer(
+            post(
+                &format!("/reports/{code}/followups"),
+                None,
+                json!({"status": "diproses", "message": "Lubang sudah ditambal."}),
+            ),
+            dpupr,
+            Role::Officer,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+
+    // Another agency: the same 404 as for a code that does not exist.
+    for other in ["kota-bandung", "kota-cirebon-dinkes"] {
+        let (status, _) = send(&w.officers, attach(other, Role::AgencyAdmin, asked.clone())).await;
+        assert_eq!(status, 404, "{other}");
+        let (status, _) = send(
+            &w.officers,
+            as_officer(get(&format!("/agency/reports/{code}"), None), other, Role::AgencyAdmin),
+        )
+        .await;
+        assert_eq!(status, 404, "{other}");
+    }
+
+    let (status, offer) = send(&w.officers, attach(dpupr, Role::Officer, asked)).await;
+    assert_eq!(status, 201, "{offer}");
+    let url = offer["upload"]["url"].as_str().expect("url");
+    let mut put = reqwest::Client::new().put(url).body(photo.clone());
+    for (name, value) in offer["upload"]["headers"].as_object().expect("headers") {
+        if name != "content-length" {
+            put = put.header(name, value.as_str().expect("value"));
+        }
+    }
+    assert!(put.send().await.expect("upload").status().is_success());
+    let agency_id = offer["id"].as_str().expect("id").to_string();
+    assert!(matches!(process(&w, &code, &agency_id, w.now).await, Handled::Ready { .. }));
+
+    // The agency sees and downloads both files, the reporter's stripped of what named them.
+    let (status, view) = send(
+        &w.officers,
+        as_officer(get(&format!("/agency/reports/{code}"), None), dpupr, Role::Officer),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    let files = view["attachments"].as_array().expect("attachments");
+    assert_eq!(files.len(), 2, "{view}");
+    for file in files {
+        assert_eq!(file["status"], "ready");
+        assert_clean(&download(file["download_url"].as_str().expect("url")).await);
+    }
+    let by_agency = files
+        .iter()
+        .find(|f| f["id"] == agency_id.as_str())
+        .expect("agency file");
+    assert_eq!(by_agency["by"], "agency");
+    assert_eq!(by_agency["agency"], dpupr);
+
+    // The public view of this publik report lists the agency's file, never the reporter's.
+    let (_, public) = send(&w.intake, get(&format!("/reports/{code}"), None)).await;
+    let listed: Vec<&str> = public["attachments"]
+        .as_array()
+        .expect("attachments")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(listed, [agency_id.as_str()], "{public}");
 }

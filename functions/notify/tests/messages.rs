@@ -185,3 +185,62 @@ async fn receipts_go_only_to_indonesian_mobiles_and_at_most_the_daily_cap_per_nu
     notify_change(&deps, &other).await.expect("notify");
     assert_eq!(sms_to(&outbox, "***********222"), 1);
 }
+
+#[tokio::test]
+async fn new_evidence_tells_the_agency_without_the_file_and_a_reserved_place_tells_nobody() {
+    use lapor_core::{AttachmentId, FileOutcome, FileType, UploadRequest, Uploader};
+    let forwarded = forwarding().new.expect("forwarded");
+    let now = monday_morning();
+    let file = AttachmentId::generate(now, &mut rand::rng());
+    let request = UploadRequest {
+        file_type: FileType::Jpeg,
+        size: 2_000,
+    };
+    let reserved = forwarded
+        .attach(file.clone(), Uploader::Reporter, request, now)
+        .expect("room");
+    let (ready, _) = reserved
+        .finish_attachment(
+            &file,
+            FileOutcome::Clean {
+                file_type: FileType::Jpeg,
+                size: 1_800,
+                sha256: "cd".repeat(32),
+            },
+            now,
+        )
+        .expect("processing");
+    let outbox = Arc::new(Outbox::default());
+    let deps = Deps::new(
+        &Stores::of(Arc::new(MemStore::new())),
+        outbox.clone(),
+        Arc::new(FixedClock::new(now)),
+        id("kemenpanrb"),
+        id("ombudsman-ri"),
+        pepper(),
+    );
+    let reserving = ReportChange {
+        old: Some(forwarded),
+        new: Some(reserved.clone()),
+    };
+    assert_eq!(notify_change(&deps, &reserving).await.expect("notify"), 0);
+    let finishing = ReportChange {
+        old: Some(reserved),
+        new: Some(ready),
+    };
+    assert_eq!(notify_change(&deps, &finishing).await.expect("notify"), 1);
+    let messages: Vec<_> = outbox
+        .entries()
+        .into_iter()
+        .filter_map(|entry| match entry {
+            OutboxEntry::Topic { message } => Some(message),
+            OutboxEntry::Sms { .. } => None,
+        })
+        .collect();
+    assert_eq!(messages.len(), 1);
+    let text = serde_json::to_string(&messages[0]).expect("json");
+    assert!(text.contains("report.evidence"), "{text}");
+    assert!(text.contains("kota-cirebon-dpupr"), "{text}");
+    assert!(messages[0].text.contains("Bukti baru"), "{text}");
+    assert!(!text.contains(file.as_str()) && !text.contains("http"), "no file, no link: {text}");
+}

@@ -137,5 +137,14 @@ pub async fn agency_view(
     let mut view = entry(&deps, &officer, &report, relation).await?;
     view["rating"] = json!(report.rating);
     view["timeline"] = timeline.iter().map(timeline_entry).collect();
+    // Every file of the report: the reporter's evidence was stripped of whatever could name them.
+    view["attachments"] = match deps.files.as_deref() {
+        Some(files) => Value::Array(
+            lapor_files::listing(files, &report, |_| true, deps.clock.now())
+                .await
+                .map_err(|e| ApiError::internal(&e))?,
+        ),
+        None => json!([]),
+    };
     Ok(Json(view))
 }

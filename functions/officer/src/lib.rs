@@ -2,6 +2,7 @@
 //! report as not the agency's authority (bukan wewenang). Callers are identified by the claims of
 //! their verified token ([`Officer`]); every hop is one versioned write with its timeline event.
 
+mod evidence;
 mod inbox;
 
 use std::sync::Arc;
@@ -32,6 +33,10 @@ pub struct Deps {
     pub queues: Arc<dyn WorkQueues>,
     pub clock: Arc<dyn Clock>,
     pub deadlines: Deadlines,
+    /// Where evidence files go (`None`: attachments are not offered).
+    pub files: Option<Arc<dyn lapor_files::EvidenceFiles>>,
+    /// The largest evidence file accepted.
+    pub max_file_bytes: u64,
 }
 
 impl Deps {
@@ -43,7 +48,16 @@ impl Deps {
             queues: stores.queues.clone(),
             clock,
             deadlines,
+            files: None,
+            max_file_bytes: lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
         }
+    }
+
+    /// Evidence attachments, in `files`, of at most `max_bytes` each.
+    pub fn with_files(mut self, files: Arc<dyn lapor_files::EvidenceFiles>, max_bytes: u64) -> Self {
+        self.files = Some(files);
+        self.max_file_bytes = max_bytes;
+        self
     }
 }
 
@@ -57,6 +71,7 @@ pub fn routes(deps: Deps) -> Router {
         .route("/admin/triage", get(triage))
         .route("/agency/reports", get(inbox::inbox))
         .route("/agency/reports/{code}", get(inbox::agency_view))
+        .route("/agency/reports/{code}/attachments", post(evidence::attach))
         .route("/reports/{code}/followups", post(follow_up))
         .route("/reports/{code}/forward", post(forward))
         .route("/reports/{code}/return", post(return_report))

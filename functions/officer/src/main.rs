@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use lapor_core::{Deadlines, SystemClock};
-use lapor_lambda::Bootstrap;
+use lapor_lambda::{number, Bootstrap};
 use lapor_officer::{router, Deps};
 
 #[tokio::main]
@@ -13,6 +13,13 @@ async fn main() -> Result<(), lambda_http::Error> {
         &aws.stores()?,
         Arc::new(SystemClock),
         Deadlines::indonesia(),
+    )
+    .with_files(
+        aws.evidence_files()?,
+        number(
+            "EVIDENCE_MAX_BYTES",
+            lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
+        )?,
     );
     lambda_http::run(router(deps)).await
 }
