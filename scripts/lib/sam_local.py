@@ -10,7 +10,6 @@ from the ReportsTable definition in infra/template.yaml, so the emulated functio
 layout a deploy creates. Every check prints one line; the script exits 1 if any failed.
 """
 
-import base64
 import json
 import os
 import re
@@ -37,9 +36,7 @@ REPORTER_PHONE = "+6281234567890"
 BUCKET = "lapor-sam-local-evidence"
 # The evidence the sample attach event announces (105 bytes): a 2 × 2 PNG whose tEXt chunk names
 # its author, which the evidence function must remove.
-EVIDENCE_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAE3RFWHRBdXRob3IAQnVkaSBTYW50b3NvElaarQAAABFJ"
-    "REFUeNpj+M8ABP/BCEgAAB3xA/0E4RTxAAAAAElFTkSuQmCC")
+EVIDENCE_PNG = (ROOT / "tests" / "data" / "evidence-sample.png").read_bytes()
 SAMPLE_ATTACHMENT = "01KBCZ3X8WJ4Y7N1T5Q2R6M9VE"
 
 failures = []

@@ -500,12 +500,38 @@ impl CallLog {
         aws_sdk_dynamodb::Client::from_conf(conf)
     }
 
+    /// An S3 client on `config` (path-style, as for moto) whose calls this log records.
+    pub fn s3(&self, config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .interceptor(self.clone())
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// A request made with a presigned URL, which acts with the role that signed it: `action`
+    /// (`s3:PutObject`, `s3:GetObject`) on the URL's evidence prefix.
+    pub fn presigned(&self, action: &str, url: &str) {
+        self.record([(action.to_string(), s3_prefix(url))]);
+    }
+
     /// An SNS client on `config` whose calls this log records.
     pub fn sns(&self, config: &aws_config::SdkConfig) -> aws_sdk_sns::Client {
         let conf = aws_sdk_sns::config::Builder::from(config)
             .interceptor(self.clone())
             .build();
         aws_sdk_sns::Client::from_conf(conf)
+    }
+}
+
+/// The evidence bucket prefix a request's path is under, as the role test names it.
+fn s3_prefix(path: &str) -> String {
+    if path.contains("/quarantine/") {
+        "quarantine/*".into()
+    } else if path.contains("/evidence/") {
+        "evidence/*".into()
+    } else {
+        format!("bucket {path}")
     }
 }
 
@@ -550,6 +576,10 @@ impl Intercept for CallLog {
                 let json = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
                 dynamodb_pairs(meta.name(), &json)
             }
+            "s3" | "S3" => vec![(
+                format!("s3:{}", meta.name()),
+                s3_prefix(context.request().uri()),
+            )],
             _ => {
                 let form = String::from_utf8_lossy(body);
                 let target = if form.contains("TopicArn=") {

@@ -68,8 +68,10 @@ async fn world(config: &aws_config::SdkConfig, prefix: &str) -> World {
         ),
     );
     let officers = lapor_officer::router(
-        lapor_officer::Deps::new(&stores, clock.clone(), Deadlines::indonesia())
-            .with_files(files.clone(), lapor_core::attachment::DEFAULT_MAX_FILE_BYTES),
+        lapor_officer::Deps::new(&stores, clock.clone(), Deadlines::indonesia()).with_files(
+            files.clone(),
+            lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
+        ),
     );
     let evidence = lapor_evidence_function::Deps::new(
         &stores,
@@ -535,15 +537,29 @@ async fn the_assigned_agency_attaches_to_its_follow_up_and_no_other_agency_reach
     let w = world(&config, "evidence-agency").await;
     let (code, key) = file_report(&w, "publik").await;
     let dpupr = "kota-cirebon-dpupr";
-    let reporter_file = upload(&w, &code, &key, "image/jpeg", &fixtures::jpeg_with_metadata()).await;
+    let reporter_file = upload(
+        &w,
+        &code,
+        &key,
+        "image/jpeg",
+        &fixtures::jpeg_with_metadata(),
+    )
+    .await;
     let reporter_id = reporter_file["id"].as_str().expect("id").to_string();
-    assert!(matches!(process(&w, &code, &reporter_id, w.now).await, Handled::Ready { .. }));
+    assert!(matches!(
+        process(&w, &code, &reporter_id, w.now).await,
+        Handled::Ready { .. }
+    ));
 
     // The central admin forwards it to the city's public works, which answers.
     let (status, answer) = send(
         &w.officers,
         as_officer(
-            post(&format!("/reports/{code}/forward"), None, json!({"agency": dpupr})),
+            post(
+                &format!("/reports/{code}/forward"),
+                None,
+                json!({"agency": dpupr}),
+            ),
             "kemenpanrb",
             Role::AdminPusat,
         ),
@@ -583,7 +599,11 @@ async fn the_assigned_agency_attaches_to_its_follow_up_and_no_other_agency_reach
         assert_eq!(status, 404, "{other}");
         let (status, _) = send(
             &w.officers,
-            as_officer(get(&format!("/agency/reports/{code}"), None), other, Role::AgencyAdmin),
+            as_officer(
+                get(&format!("/agency/reports/{code}"), None),
+                other,
+                Role::AgencyAdmin,
+            ),
         )
         .await;
         assert_eq!(status, 404, "{other}");
@@ -600,12 +620,19 @@ async fn the_assigned_agency_attaches_to_its_follow_up_and_no_other_agency_reach
     }
     assert!(put.send().await.expect("upload").status().is_success());
     let agency_id = offer["id"].as_str().expect("id").to_string();
-    assert!(matches!(process(&w, &code, &agency_id, w.now).await, Handled::Ready { .. }));
+    assert!(matches!(
+        process(&w, &code, &agency_id, w.now).await,
+        Handled::Ready { .. }
+    ));
 
     // The agency sees and downloads both files, the reporter's stripped of what named them.
     let (status, view) = send(
         &w.officers,
-        as_officer(get(&format!("/agency/reports/{code}"), None), dpupr, Role::Officer),
+        as_officer(
+            get(&format!("/agency/reports/{code}"), None),
+            dpupr,
+            Role::Officer,
+        ),
     )
     .await;
     assert_eq!(status, 200, "{view}");

@@ -624,6 +624,10 @@ mod recorded {
 
     type Calls = BTreeSet<(String, String)>;
 
+    fn pepper_for_evidence() -> KeyPepper {
+        KeyPepper::new(vec![9; 32]).expect("pepper")
+    }
+
     fn officer(request: &mut Request<Body>, agency: &str, role: Role) {
         let claims = std::collections::HashMap::from([
             ("sub".to_string(), "petugas-uji".to_string()),
@@ -671,6 +675,7 @@ mod recorded {
             "notify",
             "escalation",
             "sms",
+            "evidence",
         ]
         .into_iter()
         .map(|name| (name, CallLog::default()))
@@ -845,6 +850,113 @@ mod recorded {
             lapor_sms::handle_inbound(&sms, &inbound)
                 .await
                 .expect("sms");
+        }
+
+        // Evidence: the reporter's and the agency's uploads, the evidence function's work on them,
+        // and the downloads. Presigned URLs act with the role of the function that signed them.
+        let bucket = lapor_tests::unique_name("calls").to_ascii_lowercase();
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        )
+        .create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint("ap-southeast-3".into())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("bucket");
+        let files = |name: &str| {
+            Arc::new(lapor_files::S3Files::with_client(
+                logs[name].s3(&config),
+                &bucket,
+            ))
+        };
+        let today = Arc::new(FixedClock::new(chrono::Utc::now()));
+        let max = lapor_core::attachment::DEFAULT_MAX_FILE_BYTES;
+        let intake = lapor_intake::router(
+            lapor_intake::Deps::new(
+                &stores("intake"),
+                today.clone(),
+                Deadlines::indonesia(),
+                pepper_for_evidence(),
+            )
+            .with_files(files("intake"), max),
+        );
+        let officers = lapor_officer::router(
+            lapor_officer::Deps::new(&stores("officer"), today.clone(), Deadlines::indonesia())
+                .with_files(files("officer"), max),
+        );
+        let evidence = lapor_evidence_function::Deps::new(
+            &stores("evidence"),
+            files("evidence"),
+            today.clone(),
+            lapor_evidence::Limits::default(),
+        );
+        let png = include_bytes!("../data/evidence-sample.png");
+        let asked = json!({"filename": "a.png", "content_type": "image/png", "size": png.len()});
+        let mut by_reporter = post(&format!("/reports/{code}/attachments"), asked.clone());
+        by_reporter
+            .headers_mut()
+            .insert("x-access-key", key.parse().expect("header"));
+        let by_agency = as_officer(
+            post(&format!("/agency/reports/{code}/attachments"), asked),
+            dpupr,
+            Role::Officer,
+        );
+        for (name, router, request) in [
+            ("intake", &intake, by_reporter),
+            ("officer", &officers, by_agency),
+        ] {
+            let (status, offer) = send(router, request).await;
+            assert_eq!(status, 201, "{name}: {offer}");
+            let url = offer["upload"]["url"].as_str().expect("url");
+            let put = reqwest::Client::new()
+                .put(url)
+                .header("content-type", "image/png")
+                .body(png.to_vec())
+                .send()
+                .await
+                .expect("upload");
+            assert!(put.status().is_success(), "{}", put.status());
+            logs[name].presigned("s3:PutObject", url);
+            let id = offer["id"].as_str().expect("id");
+            let handled = lapor_evidence_function::handle_upload(
+                &evidence,
+                &format!("quarantine/{code}/{id}"),
+                chrono::Utc::now(),
+            )
+            .await
+            .expect("evidence");
+            assert!(
+                matches!(handled, lapor_evidence_function::Handled::Ready { .. }),
+                "{handled:?}"
+            );
+        }
+        let mut own = get(&format!("/reports/{code}"));
+        own.headers_mut()
+            .insert("x-access-key", key.parse().expect("header"));
+        let agency_view = as_officer(
+            get(&format!("/agency/reports/{code}")),
+            dpupr,
+            Role::Officer,
+        );
+        for (name, router, request) in [
+            ("intake", &intake, own),
+            ("officer", &officers, agency_view),
+        ] {
+            let (status, view) = send(router, request).await;
+            assert_eq!(status, 200, "{view}");
+            let url = view["attachments"][0]["download_url"]
+                .as_str()
+                .expect("download url");
+            let got = reqwest::get(url).await.expect("download");
+            assert!(got.status().is_success(), "{}", got.status());
+            logs[name].presigned("s3:GetObject", url);
         }
 
         let mut problems = Vec::new();

@@ -37,6 +37,14 @@ impl S3Files {
         }
     }
 
+    /// The bucket `bucket` through `client` as it is (the tests record its calls).
+    pub fn with_client(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
