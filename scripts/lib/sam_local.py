@@ -199,6 +199,8 @@ PLAN = [
     ("IntakeFunction", "intake/attach-evidence.json", HTTP, 201,
      lambda b: b["upload"]["method"] == "PUT" and b["status"] == "processing"),
     ("EvidenceFunction", "evidence/object-created.json", "evidence", None, None),
+    # A late malware verdict on a file already handled changes nothing (and fails nothing).
+    ("EvidenceFunction", "evidence/scan-result.json", "evidence", None, None),
     # Rating waits until the report is done.
     ("IntakeFunction", "intake/rating.json", HTTP, 409, lambda b: b["error"]["code"]),
     ("EscalationFunction", "escalation/scheduled.json", "sweep", None, None),

@@ -659,3 +659,66 @@ async fn the_assigned_agency_attaches_to_its_follow_up_and_no_other_agency_reach
         .collect();
     assert_eq!(listed, [agency_id.as_str()], "{public}");
 }
+
+/// GuardDuty's verdict on an upload, as EventBridge delivers it when the stack scans uploads.
+fn scanned(w: &World, key: &str, status: &str) -> UploadEvent {
+    serde_json::from_value(json!({
+        "version": "0", "id": "s", "source": "aws.guardduty", "region": "ap-southeast-3",
+        "detail-type": lapor_evidence_function::SCAN_RESULT,
+        "time": w.now.to_rfc3339(), "resources": [],
+        "detail": {
+            "schemaVersion": "1.0", "scanStatus": "COMPLETED", "resourceType": "S3_OBJECT",
+            "s3ObjectDetails": {"bucketName": w.bucket, "objectKey": key, "s3Throttled": false},
+            "scanResultDetails": {"scanResultStatus": status}
+        }
+    }))
+    .expect("event")
+}
+
+#[tokio::test]
+async fn with_malware_scanning_only_a_clean_verdict_lets_a_file_through() {
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let w = world(&config, "evidence-scan").await;
+    let (code, key) = file_report(&w, "rahasia").await;
+    for (status, expected) in [
+        ("THREATS_FOUND", Some("file_malware")),
+        ("UNSUPPORTED", Some("file_not_scanned")),
+        ("NO_THREATS_FOUND", None),
+    ] {
+        let offer = upload(
+            &w,
+            &code,
+            &key,
+            "image/jpeg",
+            &fixtures::jpeg_with_metadata(),
+        )
+        .await;
+        let id = offer["id"].as_str().expect("id");
+        let object = format!("quarantine/{code}/{id}");
+        let handled = handle_event(&w.evidence, &scanned(&w, &object, status))
+            .await
+            .expect("handled");
+        let listed = attachment(&w, &code, &key, id).await;
+        match expected {
+            Some(reason) => {
+                assert!(
+                    matches!(handled, Handled::Rejected(_)),
+                    "{status}: {handled:?}"
+                );
+                assert_eq!(listed["rejection"]["code"], reason, "{listed}");
+                assert!(listed.get("download_url").is_none());
+                assert!(
+                    !exists(&w, &object).await,
+                    "{status}: the upload is deleted"
+                );
+                assert!(!exists(&w, &format!("evidence/{code}/{id}")).await);
+            }
+            None => {
+                assert!(matches!(handled, Handled::Ready { .. }), "{handled:?}");
+                assert_clean(&download(listed["download_url"].as_str().expect("url")).await);
+            }
+        }
+    }
+}

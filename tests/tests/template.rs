@@ -1227,6 +1227,49 @@ fn hardening_problems(template: &Value) -> Vec<String> {
         problems.push("IntakeRole must be able to update its counters".into());
     }
 
+    // Issue 16: the evidence bucket.
+    let bucket = resources
+        .get("EvidenceBucket")
+        .cloned()
+        .unwrap_or(Value::Null);
+    if bucket.get("DeletionPolicy").and_then(Value::as_str) != Some("Retain") {
+        problems.push("EvidenceBucket must be retained when the stack is deleted".into());
+    }
+    let bucket = bucket.get("Properties").cloned().unwrap_or(Value::Null);
+    let block = bucket.get("PublicAccessBlockConfiguration");
+    for flag in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        if block.and_then(|b| b.get(flag)).and_then(Value::as_bool) != Some(true) {
+            problems.push(format!("EvidenceBucket public access: {flag} must be true"));
+        }
+    }
+    if bucket.get("BucketEncryption").is_none() {
+        problems.push("EvidenceBucket must be encrypted".into());
+    }
+    let quarantine_days = bucket
+        .get("LifecycleConfiguration")
+        .and_then(|l| l.get("Rules"))
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .find(|r| r.get("Prefix").and_then(Value::as_str) == Some("quarantine/"))
+        .and_then(|r| r.get("ExpirationInDays"))
+        .and_then(Value::as_u64);
+    if quarantine_days.is_none_or(|d| d > 1) {
+        problems.push(format!(
+            "EvidenceBucket lifecycle: quarantine/ kept at most 1 day, found {quarantine_days:?}"
+        ));
+    }
+    let cors = bucket.get("CorsConfiguration");
+    let cors_conditional = matches!(cors, Some(Value::Tagged(t)) if t.tag == "If");
+    if cors.is_some() && !cors_conditional {
+        problems.push("EvidenceBucket CORS must exist only for WebOrigin".into());
+    }
+
     let sms_dlq_retention = props("SmsDeadLetterQueue")
         .and_then(|p| p.get("MessageRetentionPeriod").and_then(Value::as_u64));
     if sms_dlq_retention.is_none_or(|secs| secs > 4 * 24 * 60 * 60) {
@@ -1249,7 +1292,7 @@ type Weakening = (&'static str, &'static str, fn(&mut Value));
 
 #[test]
 fn weakening_any_of_them_is_caught() {
-    let weakened: [Weakening; 8] = [
+    let weakened: [Weakening; 11] = [
         ("MfaConfiguration", "MFA", |t| {
             t["Resources"]["OfficerPool"]["Properties"]["MfaConfiguration"] = "OPTIONAL".into()
         }),
@@ -1274,6 +1317,18 @@ fn weakening_any_of_them_is_caught() {
             t["Resources"]["NotifyFunction"]["Properties"]["Environment"]["Variables"]
                 .as_mapping_mut()
                 .map(|m| m.remove("ACCESS_KEY_PEPPER_SECRET"));
+        }),
+        ("public evidence", "RestrictPublicBuckets", |t| {
+            t["Resources"]["EvidenceBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+                ["RestrictPublicBuckets"] = false.into()
+        }),
+        ("quarantine kept", "lifecycle", |t| {
+            let text = serde_yaml_ng::to_string(&*t).expect("yaml");
+            let kept = text.replacen("ExpirationInDays: 1", "ExpirationInDays: 30", 1);
+            *t = serde_yaml_ng::from_str(&kept).expect("yaml");
+        }),
+        ("evidence bucket dropped with the stack", "retained", |t| {
+            t["Resources"]["EvidenceBucket"]["DeletionPolicy"] = "Delete".into()
         }),
         ("client limit off", "ClientWritesPerHour", |t| {
             t["Parameters"]["ClientWritesPerHour"]["Default"] = 0.into()

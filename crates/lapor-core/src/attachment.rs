@@ -160,6 +160,10 @@ pub enum Rejection {
     SizeMismatch,
     /// Uploaded after its upload URL expired.
     UploadExpired,
+    /// The malware scan (GuardDuty, when the stack turns it on) found a threat.
+    Malware,
+    /// The malware scan could not check the file, so it is not passed on.
+    NotScanned,
 }
 
 impl Rejection {
@@ -172,6 +176,8 @@ impl Rejection {
             Rejection::Encrypted => "file_encrypted",
             Rejection::SizeMismatch => "file_size_mismatch",
             Rejection::UploadExpired => "upload_expired",
+            Rejection::Malware => "file_malware",
+            Rejection::NotScanned => "file_not_scanned",
         }
     }
 
@@ -200,6 +206,14 @@ impl Rejection {
             Rejection::SizeMismatch => Message::new(
                 "Berkas ditolak: ukuran yang diunggah berbeda dengan yang diberitahukan.",
                 "File refused: the uploaded size differs from the size announced.",
+            ),
+            Rejection::Malware => Message::new(
+                "Berkas ditolak: pemindaian keamanan menemukan perangkat lunak berbahaya di dalamnya.",
+                "File refused: the security scan found malicious software in it.",
+            ),
+            Rejection::NotScanned => Message::new(
+                "Berkas ditolak: pemindaian keamanan tidak dapat memeriksanya. Kirim dalam bentuk lain (misalnya PDF tanpa kata sandi).",
+                "File refused: the security scan could not check it. Send it in another form (e.g. a PDF without a password).",
             ),
             Rejection::UploadExpired => Message::new(
                 "Berkas ditolak: diunggah setelah tautan unggah kedaluwarsa. Minta tautan baru.",

@@ -74,6 +74,16 @@ pub async fn handle_upload(
     key: &str,
     uploaded_at: DateTime<Utc>,
 ) -> Result<Handled, EvidenceFailure> {
+    process(deps, key, Some(uploaded_at)).await
+}
+
+/// [`handle_upload`]; without an upload time (a scan result comes minutes after the upload, and
+/// S3 itself refuses an expired URL) the expiry is not checked again.
+async fn process(
+    deps: &Deps,
+    key: &str,
+    uploaded_at: Option<DateTime<Utc>>,
+) -> Result<Handled, EvidenceFailure> {
     let Some((code, id)) = parse_quarantine_key(key) else {
         tracing::warn!(key, "not an upload key; ignored");
         return Ok(Handled::Ignored);
@@ -90,7 +100,8 @@ pub async fn handle_upload(
         tracing::info!(tracking_code = %code, attachment = %id, "no attachment waiting for this upload; discarded");
         return Ok(Handled::Ignored);
     };
-    let outcome = if uploaded_at > attachment.requested_at + UPLOAD_TTL + CLOCK_SKEW {
+    let late = uploaded_at.is_some_and(|at| at > attachment.requested_at + UPLOAD_TTL + CLOCK_SKEW);
+    let outcome = if late {
         FileOutcome::Rejected(Rejection::UploadExpired)
     } else {
         match deps
@@ -195,34 +206,69 @@ async fn record(
     Err(EvidenceFailure::Contended)
 }
 
-/// The `detail` of S3's "Object Created" event on EventBridge.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct ObjectCreated {
-    pub bucket: Named,
-    pub object: StoredObject,
-}
+/// What EventBridge delivers: S3's "Object Created" for an upload, or, when the stack scans
+/// uploads for malware, GuardDuty's "Malware Protection Object Scan Result" for it instead. The
+/// bucket then needs no reference to this function, which keeps the template free of a
+/// bucket ⇄ function cycle.
+pub type UploadEvent = aws_lambda_events::eventbridge::EventBridgeEvent<serde_json::Value>;
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Named {
-    pub name: String,
-}
+/// S3's event for a new object.
+pub const OBJECT_CREATED: &str = "Object Created";
+/// GuardDuty's event for a scanned object.
+pub const SCAN_RESULT: &str = "GuardDuty Malware Protection Object Scan Result";
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct StoredObject {
-    pub key: String,
-    #[serde(default)]
-    pub size: Option<u64>,
-}
-
-/// S3 announces uploads through EventBridge (the bucket then needs no reference to this function,
-/// which keeps the template free of a bucket ⇄ function cycle).
-pub type UploadEvent = aws_lambda_events::eventbridge::EventBridgeEvent<ObjectCreated>;
-
-/// Handles one upload event; anything but "Object Created" is ignored.
-pub async fn handle_event(deps: &Deps, event: &UploadEvent) -> Result<Handled, EvidenceFailure> {
-    if event.detail_type != "Object Created" {
-        return Ok(Handled::Ignored);
+/// The upload an event is about, and what a malware scan said of it (`None`: not scanned, or
+/// clean). `None` for an event of another kind.
+pub fn upload_in(event: &UploadEvent) -> Option<(String, Option<Rejection>)> {
+    let text = |path: &[&str]| {
+        path.iter()
+            .try_fold(&event.detail, |v, k| v.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    match event.detail_type.as_str() {
+        OBJECT_CREATED => Some((text(&["object", "key"])?, None)),
+        SCAN_RESULT => {
+            let key = text(&["s3ObjectDetails", "objectKey"])?;
+            let verdict = match text(&["scanResultDetails", "scanResultStatus"]).as_deref() {
+                Some("NO_THREATS_FOUND") => None,
+                Some("THREATS_FOUND") => Some(Rejection::Malware),
+                // UNSUPPORTED, ACCESS_DENIED, FAILED, or nothing: not known to be clean.
+                _ => Some(Rejection::NotScanned),
+            };
+            Some((key, verdict))
+        }
+        _ => None,
     }
-    let uploaded_at = event.time.unwrap_or_else(|| deps.clock.now());
-    handle_upload(deps, &event.detail.object.key, uploaded_at).await
+}
+
+/// Handles one upload event; an event of another kind is ignored.
+pub async fn handle_event(deps: &Deps, event: &UploadEvent) -> Result<Handled, EvidenceFailure> {
+    let Some((key, verdict)) = upload_in(event) else {
+        tracing::warn!(detail_type = %event.detail_type, "not an upload event; ignored");
+        return Ok(Handled::Ignored);
+    };
+    match (event.detail_type.as_str(), verdict) {
+        (_, Some(reason)) => refuse_upload(deps, &key, reason).await,
+        (SCAN_RESULT, None) => process(deps, &key, None).await,
+        _ => {
+            let uploaded_at = event.time.unwrap_or_else(|| deps.clock.now());
+            process(deps, &key, Some(uploaded_at)).await
+        }
+    }
+}
+
+/// Records `reason` for the upload at `key` without reading it, and deletes it.
+pub async fn refuse_upload(
+    deps: &Deps,
+    key: &str,
+    reason: Rejection,
+) -> Result<Handled, EvidenceFailure> {
+    let Some((code, id)) = parse_quarantine_key(key) else {
+        return Ok(Handled::Ignored);
+    };
+    tracing::warn!(tracking_code = %code, attachment = %id, reason = reason.code(), "upload refused by the malware scan");
+    record(deps, &code, &id, FileOutcome::Rejected(reason)).await?;
+    deps.files.discard_quarantined(&code, &id).await?;
+    Ok(Handled::Rejected(reason))
 }
