@@ -73,7 +73,12 @@ const FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 pub struct DeadLetter {
     pub consumer: &'static str,
     pub tracking_code: String,
-    pub version: u64,
+    /// The report's version the change wrote (none for an upload).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// The attachment whose upload failed (evidence only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<String>,
     pub error: String,
     pub at: String,
 }
@@ -86,7 +91,7 @@ impl DeadLetters {
         self.0.lock().map(|v| v.clone()).unwrap_or_default()
     }
 
-    fn push(&self, letter: DeadLetter) {
+    pub(crate) fn push(&self, letter: DeadLetter) {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -121,7 +126,8 @@ impl Consumers {
                     self.dead_letters.push(DeadLetter {
                         consumer,
                         tracking_code: report.tracking_code.to_string(),
-                        version: report.version,
+                        version: Some(report.version),
+                        attachment: None,
                         error: error.to_string(),
                         at: chrono::Utc::now().to_rfc3339(),
                     });

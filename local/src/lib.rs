@@ -3,8 +3,15 @@
 //! statistics, notify) run in-process after each write and retry as Lambda would; what still
 //! fails is listed at `GET /dev/dead-letters`; notifications land in an outbox at
 //! `GET /dev/outbox`.
+//!
+//! Evidence files need no AWS either: on the embedded store they live under
+//! `<data-dir>/evidence` (with `--ephemeral`, in a temporary folder removed when lapor-local
+//! stops), the upload and download URLs point at lapor-local itself, and each upload is cleaned
+//! in-process right after it arrives (see [`files`]). With `--store dynamodb` they are in an S3
+//! bucket on the same endpoint.
 
 mod consumers;
+pub mod files;
 mod sms;
 mod tokens;
 
@@ -21,6 +28,7 @@ use lapor_store::{DynamoStore, MemStore, StoreError, Stores};
 use rand::RngCore;
 use tokio::net::TcpListener;
 
+pub use files::{EvidenceStorage, LocalFolder};
 pub use tokens::LocalTokens;
 
 /// The central admin's agency in the bundled directory.
@@ -88,6 +96,9 @@ pub struct Config {
     /// DynamoDB table name (created if missing) with `--store dynamodb`.
     #[arg(long, env = "TABLE_NAME", default_value = "lapor-local")]
     pub table: String,
+    /// S3 bucket for evidence files (created if missing) with `--store dynamodb`.
+    #[arg(long, env = "EVIDENCE_BUCKET", default_value = "lapor-local-evidence")]
+    pub bucket: String,
     /// Agency directory to load on start (default: the bundled Jawa Barat sample).
     #[arg(long)]
     pub agencies: Option<PathBuf>,
@@ -123,6 +134,8 @@ pub enum StartError {
     },
     #[error("ACCESS_KEY_PEPPER must be at least 32 bytes")]
     Pepper,
+    #[error("evidence bucket {bucket}: {message}")]
+    Bucket { bucket: String, message: String },
 }
 
 fn bundled_agency(id: &str) -> AgencyId {
@@ -137,23 +150,39 @@ pub struct Local {
     pub stores: Stores,
     pub outbox: Arc<Outbox>,
     pub tokens: LocalTokens,
+    /// Where evidence files are kept (`None`: attachments are not offered).
+    pub evidence: Option<EvidenceStorage>,
 }
 
-/// Builds the store, loads the agency directory and assembles every function.
+/// Builds the store and the evidence files, loads the agency directory and assembles every
+/// function. `config.addr` must be the address actually served (not port 0): the local file URLs
+/// point there.
 pub async fn build(config: &Config) -> Result<Local, StartError> {
-    let stores = match config.store {
-        StoreKind::Memory if config.ephemeral => Stores::of(Arc::new(MemStore::new())),
+    let (stores, evidence) = match config.store {
+        StoreKind::Memory if config.ephemeral => {
+            (Stores::of(Arc::new(MemStore::new())), folder(config, None)?)
+        }
         StoreKind::Memory => {
             create_dir(&config.data_dir)?;
-            Stores::of(Arc::new(MemStore::persistent(
-                config.data_dir.join("store.json"),
-            )?))
+            (
+                Stores::of(Arc::new(MemStore::persistent(
+                    config.data_dir.join("store.json"),
+                )?)),
+                folder(config, Some(evidence_dir(config)))?,
+            )
         }
         StoreKind::Dynamodb => {
             let shared = lapor_lambda::aws_config().await;
             let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&shared), &config.table);
             store.create_table_if_missing().await?;
-            Stores::of(Arc::new(store))
+            create_bucket_if_missing(&shared, &config.bucket).await?;
+            (
+                Stores::of(Arc::new(store)),
+                EvidenceStorage::Bucket(Arc::new(lapor_files::S3Files::new(
+                    &shared,
+                    &config.bucket,
+                ))),
+            )
         }
     };
     let directory = match &config.agencies {
@@ -166,13 +195,84 @@ pub async fn build(config: &Config) -> Result<Local, StartError> {
     lapor_admin::import_agencies(stores.directory.as_ref(), &directory).await?;
     let pepper = KeyPepper::new(secret(config, "pepper")?).ok_or(StartError::Pepper)?;
     let tokens = LocalTokens::new(secret(config, "jwt-secret")?);
-    let mut local = assemble(stores, Arc::new(SystemClock), pepper, tokens);
+    let mut local = assemble_with_files(
+        stores,
+        Arc::new(SystemClock),
+        pepper,
+        tokens,
+        Some(evidence),
+    );
     if !config.serves_dev_routes() {
         local.router = local
             .router
             .layer(axum::middleware::from_fn(refuse_dev_routes));
     }
     Ok(local)
+}
+
+/// Where evidence files are kept on the embedded store (unless `--ephemeral`).
+pub fn evidence_dir(config: &Config) -> PathBuf {
+    config.data_dir.join("evidence")
+}
+
+/// Evidence files in `root` (or a temporary folder), on URLs of `http://<addr>` signed with the
+/// local `files-secret` (kept apart from the pepper and the token secret).
+fn folder(config: &Config, root: Option<PathBuf>) -> Result<EvidenceStorage, StartError> {
+    let base_url = format!("http://{}", config.addr);
+    let secret = secret(config, "files-secret")?;
+    let folder = match root {
+        Some(root) => LocalFolder::keep(root.clone(), &base_url, secret)
+            .map_err(|source| StartError::DataDir { path: root, source })?,
+        None => {
+            LocalFolder::temporary(&base_url, secret).map_err(|source| StartError::DataDir {
+                path: std::env::temp_dir(),
+                source,
+            })?
+        }
+    };
+    Ok(EvidenceStorage::Folder(Arc::new(folder)))
+}
+
+/// Creates the evidence bucket when it does not exist yet (as the table is).
+async fn create_bucket_if_missing(
+    shared: &aws_config::SdkConfig,
+    bucket: &str,
+) -> Result<(), StartError> {
+    let failed = |e: &dyn std::fmt::Display| StartError::Bucket {
+        bucket: bucket.to_string(),
+        message: e.to_string(),
+    };
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(shared)
+            .force_path_style(shared.endpoint_url().is_some())
+            .build(),
+    );
+    match s3.head_bucket().bucket(bucket).send().await {
+        Ok(_) => return Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
+        Err(e) => return Err(failed(&aws_sdk_s3::error::DisplayErrorContext(e))),
+    }
+    let mut create = s3.create_bucket().bucket(bucket);
+    // us-east-1 takes no location constraint; every other region needs its own.
+    if let Some(region) = shared.region().filter(|r| r.as_ref() != "us-east-1") {
+        create = create.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                    region.as_ref(),
+                ))
+                .build(),
+        );
+    }
+    match create.send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_bucket_already_owned_by_you()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(failed(&aws_sdk_s3::error::DisplayErrorContext(e))),
+    }
 }
 
 /// `/dev/…` answers 404 when lapor-local listens beyond loopback without `--dev-routes`.
@@ -194,12 +294,27 @@ async fn refuse_dev_routes(
 }
 
 /// Every function over a given store and clock, with the stream consumers running: what the
-/// tests use to pick their own store and time. Must be called inside a Tokio runtime.
+/// tests use to pick their own store and time. Without evidence files: attachments are refused
+/// (`503 evidence_unavailable`); see [`assemble_with_files`]. Must be called inside a Tokio
+/// runtime.
 pub fn assemble(
     stores: Stores,
     clock: Arc<dyn Clock>,
     pepper: KeyPepper,
     tokens: LocalTokens,
+) -> Local {
+    assemble_with_files(stores, clock, pepper, tokens, None)
+}
+
+/// [`assemble`] with evidence files: intake offers attachments, and the evidence function runs
+/// in-process on each upload to a folder (`/files/` routes) or on
+/// `POST /dev/uploads/{code}/{id}`. Must be called inside a Tokio runtime.
+pub fn assemble_with_files(
+    stores: Stores,
+    clock: Arc<dyn Clock>,
+    pepper: KeyPepper,
+    tokens: LocalTokens,
+    evidence: Option<EvidenceStorage>,
 ) -> Local {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let stores = Stores {
@@ -236,12 +351,30 @@ pub fn assemble(
         pepper.clone(),
         lapor_sms::DEFAULT_HOURLY_LIMIT,
     );
-    let intake = lapor_intake::routes(lapor_intake::Deps::new(
-        &stores,
-        clock.clone(),
-        deadlines.clone(),
-        pepper,
-    ));
+    let mut intake_deps =
+        lapor_intake::Deps::new(&stores, clock.clone(), deadlines.clone(), pepper);
+    let mut processing = None;
+    if let Some(storage) = &evidence {
+        intake_deps = intake_deps.with_files(
+            storage.files(),
+            lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
+        );
+        // The evidence function writes through the announcing stores, so notify sees new
+        // evidence.
+        processing = Some(files::Processing {
+            deps: lapor_evidence_function::Deps::new(
+                &stores,
+                storage.files(),
+                clock.clone(),
+                lapor_evidence::Limits {
+                    max_bytes: lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
+                    ..lapor_evidence::Limits::default()
+                },
+            ),
+            dead_letters: dead_letters.clone(),
+        });
+    }
+    let intake = lapor_intake::routes(intake_deps);
     let officer = lapor_officer::routes(lapor_officer::Deps::new(
         &stores,
         clock.clone(),
@@ -267,18 +400,28 @@ pub fn assemble(
                 .route("/dev/sms", axum::routing::post(sms::simulate))
                 .with_state(sms),
         );
+    let (dev, file_routes) = match (&evidence, processing) {
+        (Some(storage), Some(processing)) => (
+            dev.merge(files::dev_routes(processing.clone())),
+            files::file_routes(storage, processing),
+        ),
+        _ => (dev, Router::new()),
+    };
     let routes = intake
         .merge(officer)
         .merge(dev)
         .layer(axum::middleware::from_fn_with_state(
             tokens.clone(),
             tokens::authenticate,
-        ));
+        ))
+        // Signed URLs carry their own permission; an officer token has nothing to add there.
+        .merge(file_routes);
     Local {
         router: lapor_http::finish(routes),
         stores,
         outbox,
         tokens,
+        evidence,
     }
 }
 
@@ -454,12 +597,18 @@ pub async fn shutdown_signal() {
 /// The welcome text: where the server is and requests to try.
 pub fn banner(addr: SocketAddr, config: &Config) -> String {
     let store = match config.store {
-        StoreKind::Memory if config.ephemeral => "embedded (in memory only)".to_string(),
+        StoreKind::Memory if config.ephemeral => {
+            "embedded (in memory only), evidence files in a temporary folder".to_string()
+        }
         StoreKind::Memory => format!(
-            "embedded, saved in {}",
-            config.data_dir.join("store.json").display()
+            "embedded, saved in {}, evidence files in {}",
+            config.data_dir.join("store.json").display(),
+            evidence_dir(config).display()
         ),
-        StoreKind::Dynamodb => format!("DynamoDB table {}", config.table),
+        StoreKind::Dynamodb => format!(
+            "DynamoDB table {}, evidence files in S3 bucket {}",
+            config.table, config.bucket
+        ),
     };
     format!(
         "Lapor berjalan di / is running at http://{addr}\n\

@@ -48,9 +48,12 @@ fn token(
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let local = build(&config).await?;
+    // Listen first: the evidence file URLs point at the address actually served (port 0 picks
+    // one).
     let listener = listen(config.addr).await?;
     let addr = listener.local_addr()?;
+    let config = Config { addr, ..config };
+    let local = build(&config).await?;
     println!("{}", banner(addr, &config));
     serve(listener, local.router, shutdown_signal()).await?;
     println!("Lapor berhenti / stopped.");

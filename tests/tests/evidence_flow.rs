@@ -129,33 +129,56 @@ async fn file_report(w: &World, privacy: &str) -> (String, String) {
     )
 }
 
-/// Asks for an upload URL for `bytes` declared as `content_type`, and uploads them with it.
-async fn upload(w: &World, code: &str, key: &str, content_type: &str, bytes: &[u8]) -> Value {
-    let (status, offer) = send(
+/// The reporter (with `key`) asks for an upload with `body`.
+async fn ask(w: &World, code: &str, key: &str, body: Value) -> (u16, Value) {
+    send(
         &w.intake,
-        post(
-            &format!("/reports/{code}/attachments"),
-            Some(key),
-            json!({"filename": "IMG_20261130_budi_santoso.jpg", "content_type": content_type, "size": bytes.len()}),
-        ),
+        post(&format!("/reports/{code}/attachments"), Some(key), body),
     )
-    .await;
-    assert_eq!(status, 201, "{offer}");
-    assert!(
-        !offer.to_string().contains("budi"),
-        "the file name is not kept: {offer}"
-    );
+    .await
+}
+
+/// Uploads `bytes` as an upload offer says: its URL, method and headers.
+async fn put_offered(offer: &Value, bytes: &[u8]) {
     let url = offer["upload"]["url"].as_str().expect("url");
     assert_eq!(offer["upload"]["method"], "PUT");
     let mut put = reqwest::Client::new().put(url).body(bytes.to_vec());
     for (name, value) in offer["upload"]["headers"].as_object().expect("headers") {
+        // reqwest sets the length from the body.
         if name != "content-length" {
             put = put.header(name, value.as_str().expect("header value"));
         }
     }
     let response = put.send().await.expect("upload");
     assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// Asks for an upload URL for `bytes` declared as `content_type`, and uploads them with it.
+async fn upload(w: &World, code: &str, key: &str, content_type: &str, bytes: &[u8]) -> Value {
+    let asked = json!({"filename": "IMG_20261130_budi_santoso.jpg", "content_type": content_type, "size": bytes.len()});
+    let (status, offer) = ask(w, code, key, asked).await;
+    assert_eq!(status, 201, "{offer}");
+    assert!(
+        !offer.to_string().contains("budi"),
+        "the file name is not kept: {offer}"
+    );
+    put_offered(&offer, bytes).await;
     offer
+}
+
+/// Uploads `bytes` and has the evidence function handle them; the attachment's id.
+async fn upload_ready(
+    w: &World,
+    code: &str,
+    key: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> String {
+    let offer = upload(w, code, key, content_type, bytes).await;
+    let id = offer["id"].as_str().expect("id").to_string();
+    let handled = process(w, code, &id, w.now).await;
+    assert!(matches!(handled, Handled::Ready { .. }), "{handled:?}");
+    id
 }
 
 /// What EventBridge hands the evidence function for an object created at `at`.
@@ -272,13 +295,8 @@ async fn a_reporters_photo_png_and_pdf_come_back_without_metadata_and_upright() 
 
     // A PNG with text chunks and an eXIf chunk.
     let png = fixtures::png_with_metadata();
-    let offer = upload(&w, &code, &key, "image/png", &png).await;
-    let id = offer["id"].as_str().expect("id");
-    assert!(matches!(
-        process(&w, &code, id, w.now).await,
-        Handled::Ready { .. }
-    ));
-    let listed = attachment(&w, &code, &key, id).await;
+    let id = upload_ready(&w, &code, &key, "image/png", &png).await;
+    let listed = attachment(&w, &code, &key, &id).await;
     let bytes = download(listed["download_url"].as_str().expect("url")).await;
     assert_clean(&bytes);
     let chunks = fixtures::png_chunk_types(&bytes);
@@ -290,13 +308,8 @@ async fn a_reporters_photo_png_and_pdf_come_back_without_metadata_and_upright() 
     // A PDF with an author in its Info dictionary and XMP metadata.
     let pdf = fixtures::pdf_with_metadata();
     assert!(fixtures::contains(&pdf, fixtures::NAME.as_bytes()));
-    let offer = upload(&w, &code, &key, "application/pdf", &pdf).await;
-    let id = offer["id"].as_str().expect("id");
-    assert!(matches!(
-        process(&w, &code, id, w.now).await,
-        Handled::Ready { .. }
-    ));
-    let listed = attachment(&w, &code, &key, id).await;
+    let id = upload_ready(&w, &code, &key, "application/pdf", &pdf).await;
+    let listed = attachment(&w, &code, &key, &id).await;
     assert_eq!(listed["content_type"], "application/pdf");
     let bytes = download(listed["download_url"].as_str().expect("url")).await;
     assert_clean(&bytes);
@@ -380,13 +393,11 @@ async fn refused_files_leave_a_reason_and_nothing_else() {
 
     // More bytes than announced (S3 refuses them by the signed length; moto does not).
     let small = fixtures::jpeg_with_metadata();
-    let (status, offer) = send(
-        &w.intake,
-        post(
-            &format!("/reports/{code}/attachments"),
-            Some(&key),
-            json!({"filename": "a.jpg", "content_type": "image/jpeg", "size": 10}),
-        ),
+    let (status, offer) = ask(
+        &w,
+        &code,
+        &key,
+        json!({"filename": "a.jpg", "content_type": "image/jpeg", "size": 10}),
     )
     .await;
     assert_eq!(status, 201);
@@ -404,26 +415,16 @@ async fn refused_files_leave_a_reason_and_nothing_else() {
     );
 
     // Over the size limit: refused before any URL is given.
-    let (status, error) = send(
-        &w.intake,
-        post(
-            &format!("/reports/{code}/attachments"),
-            Some(&key),
-            json!({"filename": "big.pdf", "content_type": "application/pdf", "size": 10 * 1024 * 1024 + 1}),
-        ),
-    )
-    .await;
+    let (status, error) = ask(&w, &code, &key, json!({"filename": "big.pdf", "content_type": "application/pdf", "size": 10 * 1024 * 1024 + 1})).await;
     assert_eq!(status, 400);
     assert_eq!(error["error"]["code"], "file_too_large");
 
     // A wrong access key: 404, as for a report that does not exist.
-    let (status, _) = send(
-        &w.intake,
-        post(
-            &format!("/reports/{code}/attachments"),
-            Some("0000000000000000000000000a"),
-            json!({"filename": "a.jpg", "content_type": "image/jpeg", "size": 10}),
-        ),
+    let (status, _) = ask(
+        &w,
+        &code,
+        "0000000000000000000000000a",
+        json!({"filename": "a.jpg", "content_type": "image/jpeg", "size": 10}),
     )
     .await;
     assert_eq!(status, 404);
@@ -438,24 +439,20 @@ async fn refused_files_leave_a_reason_and_nothing_else() {
         .count();
     assert_eq!(live, 0);
     for n in 0..5 {
-        let (status, offer) = send(
-            &w.intake,
-            post(
-                &format!("/reports/{code}/attachments"),
-                Some(&key),
-                json!({"filename": format!("{n}.jpg"), "content_type": "image/jpeg", "size": 100}),
-            ),
+        let (status, offer) = ask(
+            &w,
+            &code,
+            &key,
+            json!({"filename": format!("{n}.jpg"), "content_type": "image/jpeg", "size": 100}),
         )
         .await;
         assert_eq!(status, 201, "{offer}");
     }
-    let (status, error) = send(
-        &w.intake,
-        post(
-            &format!("/reports/{code}/attachments"),
-            Some(&key),
-            json!({"filename": "6.jpg", "content_type": "image/jpeg", "size": 100}),
-        ),
+    let (status, error) = ask(
+        &w,
+        &code,
+        &key,
+        json!({"filename": "6.jpg", "content_type": "image/jpeg", "size": 100}),
     )
     .await;
     assert_eq!(status, 409, "{error}");
@@ -537,7 +534,7 @@ async fn the_assigned_agency_attaches_to_its_follow_up_and_no_other_agency_reach
     let w = world(&config, "evidence-agency").await;
     let (code, key) = file_report(&w, "publik").await;
     let dpupr = "kota-cirebon-dpupr";
-    let reporter_file = upload(
+    let reporter_id = upload_ready(
         &w,
         &code,
         &key,
@@ -545,11 +542,6 @@ async fn the_assigned_agency_attaches_to_its_follow_up_and_no_other_agency_reach
         &fixtures::jpeg_with_metadata(),
     )
     .await;
-    let reporter_id = reporter_file["id"].as_str().expect("id").to_string();
-    assert!(matches!(
-        process(&w, &code, &reporter_id, w.now).await,
-        Handled::Ready { .. }
-    ));
 
     // The central admin forwards it to the city's public works, which answers.
     let (status, answer) = send(
@@ -611,14 +603,7 @@ async fn the_assigned_agency_attaches_to_its_follow_up_and_no_other_agency_reach
 
     let (status, offer) = send(&w.officers, attach(dpupr, Role::Officer, asked)).await;
     assert_eq!(status, 201, "{offer}");
-    let url = offer["upload"]["url"].as_str().expect("url");
-    let mut put = reqwest::Client::new().put(url).body(photo.clone());
-    for (name, value) in offer["upload"]["headers"].as_object().expect("headers") {
-        if name != "content-length" {
-            put = put.header(name, value.as_str().expect("value"));
-        }
-    }
-    assert!(put.send().await.expect("upload").status().is_success());
+    put_offered(&offer, &photo).await;
     let agency_id = offer["id"].as_str().expect("id").to_string();
     assert!(matches!(
         process(&w, &code, &agency_id, w.now).await,
@@ -642,6 +627,12 @@ async fn the_assigned_agency_attaches_to_its_follow_up_and_no_other_agency_reach
         assert_eq!(file["status"], "ready");
         assert_clean(&download(file["download_url"].as_str().expect("url")).await);
     }
+    assert!(
+        files
+            .iter()
+            .any(|f| f["id"] == reporter_id.as_str() && f["by"] == "reporter"),
+        "{view}"
+    );
     let by_agency = files
         .iter()
         .find(|f| f["id"] == agency_id.as_str())

@@ -3,8 +3,10 @@
 
 pub mod auth;
 mod client;
+mod evidence;
 
 pub use client::client_address;
+pub use evidence::{attach_refused, evidence_unavailable, offer_upload, upload_offer};
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -343,43 +345,6 @@ pub fn finish(routes: axum::Router) -> axum::Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_id))
-}
-
-/// Attachments are offered only where the deployment has somewhere to put them.
-pub fn evidence_unavailable() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "evidence_unavailable",
-        "Lampiran belum dapat diterima saat ini.",
-        "Attachments cannot be accepted at the moment.",
-    )
-}
-
-/// A file that may not be attached now: `409` with the reason.
-pub fn attach_refused(e: &lapor_core::AttachError) -> ApiError {
-    let message = e.message();
-    let mut error = ApiError::new(StatusCode::CONFLICT, e.code(), message.id, message.en);
-    if let lapor_core::AttachError::TooMany { max } = e {
-        error = error.with_extra(json!({ "max": max }));
-    }
-    error
-}
-
-/// The `201` answer to an attachment request: where and how to upload, and until when.
-pub fn upload_offer(id: &lapor_core::AttachmentId, upload: &lapor_files::SignedUrl) -> Value {
-    let expires_at = upload
-        .expires_at
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    json!({
-        "id": id.as_str(),
-        "status": "processing",
-        "upload": {
-            "url": upload.url,
-            "method": upload.method,
-            "headers": upload.headers,
-        },
-        "expires_at": expires_at,
-    })
 }
 
 /// One timeline entry as every view shows it (which entries a view shows is the view's choice).

@@ -83,6 +83,16 @@ impl Bootstrap {
         Ok(Arc::new(lapor_files::S3Files::new(&self.config, bucket)))
     }
 
+    /// [`evidence_files`](Self::evidence_files) and the largest file accepted
+    /// (`EVIDENCE_MAX_BYTES`), as the functions that offer uploads need them.
+    pub fn evidence(&self) -> Result<(Arc<lapor_files::S3Files>, u64), Error> {
+        let max = number(
+            "EVIDENCE_MAX_BYTES",
+            lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
+        )?;
+        Ok((self.evidence_files()?, max))
+    }
+
     /// The notifier on the topic named by `TOPIC_ARN` (and SMS to phone numbers).
     pub fn notifier(&self) -> Result<Arc<SnsNotifier>, Error> {
         let topic = required("TOPIC_ARN")?;

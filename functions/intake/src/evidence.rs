@@ -5,10 +5,9 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use lapor_core::{AttachmentId, UploadRequest, Uploader};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use lapor_core::{UploadRequest, Uploader};
 use lapor_http::{ApiError, JsonObject};
 
 use crate::reporter::own_report;
@@ -27,27 +26,13 @@ pub async fn attach(
     let request = UploadRequest::parse(&body.object, deps.max_file_bytes)?;
     let report = own_report(&deps, &code, &headers).await?;
     let now = deps.clock.now();
-    let id = AttachmentId::generate(now, &mut rand::rng());
-    let next = report
-        .attach(id.clone(), Uploader::Reporter, request, now)
-        .map_err(|e| lapor_http::attach_refused(&e))?;
-    // Signing needs no network: a failure here leaves nothing written.
-    let upload = files
-        .upload_url(
-            &report.tracking_code,
-            &id,
-            request.file_type,
-            request.size,
-            now,
-        )
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    deps.reports.update_report(&report, &next, &[]).await?;
-    tracing::info!(tracking_code = %report.tracking_code, attachment = %id, file_type = request.file_type.content_type(), size = request.size, "upload offered");
-    let body = lapor_http::upload_offer(&id, &upload);
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    lapor_http::offer_upload(
+        files.as_ref(),
+        deps.reports.as_ref(),
+        &report,
+        Uploader::Reporter,
+        request,
+        now,
+    )
+    .await
 }

@@ -9,6 +9,7 @@ use lapor_lambda::{number, replies_per_day, Bootstrap};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = Bootstrap::start().await;
+    let (files, max_file_bytes) = aws.evidence()?;
     let deps = Deps::new(
         &aws.stores()?,
         Arc::new(SystemClock),
@@ -17,12 +18,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     )
     .with_replies_per_day(replies_per_day()?)
     .with_client_limit(ClientLimit::per_hour(number("CLIENT_WRITES_PER_HOUR", 0)?))
-    .with_files(
-        aws.evidence_files()?,
-        number(
-            "EVIDENCE_MAX_BYTES",
-            lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
-        )?,
-    );
+    .with_files(files, max_file_bytes);
     lambda_http::run(router(deps)).await
 }

@@ -5,11 +5,10 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use lapor_core::permission::Action;
-use lapor_core::{AttachmentId, EventKind, Invalid, UploadRequest, Uploader};
+use lapor_core::{EventKind, Invalid, UploadRequest, Uploader};
 use lapor_http::auth::Officer;
 use lapor_http::{ApiError, JsonObject};
 use serde_json::{Map, Value};
@@ -32,30 +31,20 @@ pub async fn attach(
     let (report, relation) = load(&deps, &officer, &code).await?;
     officer.may(Action::FollowUp, relation)?;
     let follow_up = follow_up_of(&deps, &officer, &report, asked).await?;
-    let now = deps.clock.now();
-    let id = AttachmentId::generate(now, &mut rand::rng());
     let uploader = Uploader::Agency {
         agency: officer.agency.clone(),
         follow_up,
     };
-    let next = report
-        .attach(id.clone(), uploader, request, now)
-        .map_err(|e| lapor_http::attach_refused(&e))?;
-    let upload = files
-        .upload_url(&report.tracking_code, &id, request.file_type, request.size, now)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    deps.reports.update_report(&report, &next, &[]).await?;
-    tracing::info!(tracking_code = %report.tracking_code, attachment = %id, by = %officer.agency, follow_up, "upload offered to an agency");
-    let mut response = (
-        StatusCode::CREATED,
-        Json(lapor_http::upload_offer(&id, &upload)),
+    let now = deps.clock.now();
+    lapor_http::offer_upload(
+        files.as_ref(),
+        deps.reports.as_ref(),
+        &report,
+        uploader,
+        request,
+        now,
     )
-        .into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    .await
 }
 
 /// The optional `follow_up` field: the timeline position of the follow-up the files belong to.
@@ -86,9 +75,9 @@ async fn follow_up_of(
         .await?
         .map(|r| r.timeline)
         .unwrap_or_default();
-    let own = timeline.iter().filter(|e| {
-        e.kind == EventKind::FollowUp && e.agency.as_ref() == Some(&officer.agency)
-    });
+    let own = timeline
+        .iter()
+        .filter(|e| e.kind == EventKind::FollowUp && e.agency.as_ref() == Some(&officer.agency));
     let found = match asked {
         Some(seq) => own.filter(|e| e.seq == seq).map(|e| e.seq).next(),
         None => own.map(|e| e.seq).max(),

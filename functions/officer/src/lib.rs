@@ -54,7 +54,11 @@ impl Deps {
     }
 
     /// Evidence attachments, in `files`, of at most `max_bytes` each.
-    pub fn with_files(mut self, files: Arc<dyn lapor_files::EvidenceFiles>, max_bytes: u64) -> Self {
+    pub fn with_files(
+        mut self,
+        files: Arc<dyn lapor_files::EvidenceFiles>,
+        max_bytes: u64,
+    ) -> Self {
         self.files = Some(files);
         self.max_file_bytes = max_bytes;
         self
