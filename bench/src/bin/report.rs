@@ -1,6 +1,9 @@
 //! Writes `docs/BENCHMARKS.md` from what the other benchmark programs measured in this run
 //! (`target/bench/*.json`, the sweep table and the arm64 bootstraps), with the machine, the date
 //! and the cost model. A part that did not run is reported as missing, never invented.
+//!
+//! `report [PATH]` writes to PATH instead (to look at the rendering without touching the docs);
+//! `LAPOR_BENCH_DIR` chooses where the JSON is read from.
 
 use std::fmt::Write as _;
 
@@ -26,10 +29,22 @@ const PRICES: Prices = Prices {
     sns_per_million_publishes: 0.50,
 };
 
+/// S3 Standard and data transfer list prices, us-east-1 (USD), for the evidence cost.
+const S3_PUT_PER_THOUSAND: f64 = 0.005;
+const S3_GET_PER_THOUSAND: f64 = 0.0004;
+const S3_STORAGE_PER_GB_MONTH: f64 = 0.023;
+const TRANSFER_OUT_PER_GB: f64 = 0.09;
+/// Downloads of each clean file (the reporter once, the agency once) in the evidence cost.
+const DOWNLOADS_PER_FILE: f64 = 2.0;
+/// The evidence function's memory (MB) in the template.
+const EVIDENCE_MEMORY_MB: f64 = 256.0;
+
 /// Assumptions of the duration model, written beside the prices.
 const MEMORY_GB: f64 = 0.125;
 /// A 128 MB function gets 128/1769 of a vCPU: CPU time measured on one core here is scaled by this.
 const CPU_SHARE_FACTOR: f64 = 1769.0 / 128.0;
+/// Lambda gives a function one full vCPU at this memory size (MB).
+const CPU_FULL_VCPU_MB: f64 = 1769.0;
 /// Round trip of one DynamoDB or SNS request from Lambda in the same region (ms).
 const AWS_REQUEST_MS: f64 = 8.0;
 
@@ -39,13 +54,14 @@ fn main() {
         let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).ok()?;
         serde_json::from_str(&text).ok()
     };
-    let (cold, requests, warm, http, sizes, lag) = (
+    let (cold, requests, warm, http, sizes, lag, evidence) = (
         read("cold"),
         read("requests"),
         read("warm"),
         read("http"),
         read("sizes"),
         read("stats_lag"),
+        read("evidence"),
     );
     let mut doc = String::new();
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
@@ -61,10 +77,15 @@ fn main() {
     warm_section(&mut doc, warm.as_ref(), http.as_ref());
     requests_section(&mut doc, requests.as_ref());
     lag_section(&mut doc, lag.as_ref());
+    evidence_section(&mut doc, evidence.as_ref());
     sizes_section(&mut doc, sizes.as_ref());
     sweep_section(&mut doc);
     cost_section(&mut doc, requests.as_ref(), warm.as_ref());
-    let path = workspace_root().join("docs").join("BENCHMARKS.md");
+    evidence_cost_section(&mut doc, evidence.as_ref());
+    let path = std::env::args_os()
+        .nth(1)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("docs").join("BENCHMARKS.md"));
     if let Some(parent) = path.parent() {
         if let Err(e) = std::fs::create_dir_all(parent) {
             panic!("cannot create {}: {e}", parent.display());
@@ -253,6 +274,128 @@ fn lag_section(doc: &mut String, lag: Option<&Value>) {
         );
     }
     let _ = writeln!(doc);
+}
+
+/// The estimated milliseconds of a case at `memory` MB, from its `lambda` list.
+fn estimated_ms(case: &Value, memory: f64) -> Option<f64> {
+    case.get("lambda")?
+        .as_array()?
+        .iter()
+        .find(|l| num(l.get("memory_mb")) == Some(memory))
+        .and_then(|l| num(l.get("estimated_ms")))
+}
+
+fn evidence_section(doc: &mut String, evidence: Option<&Value>) {
+    let _ = writeln!(doc, "## Evidence processing\n");
+    let Some((evidence, cases)) = evidence.and_then(|e| Some((e, e.get("cases")?.as_array()?)))
+    else {
+        return missing(doc, "evidence");
+    };
+    let function_rss = num(evidence.get("function_rss_mb"));
+    let _ = writeln!(
+        doc,
+        "`lapor_evidence::clean` (default limits) on uploads just under the 10 MiB limit, made \
+         with noise so that they stay that large and with the metadata a phone or office program \
+         leaves; each measurement is a fresh process, median of {} runs: time is its \
+         single-thread CPU time (× SHA-256 of the same bytes, the baseline), peak RSS its VmHWM, \
+         \"added by cleaning\" the peak over a process that only reads and hashes the upload. \
+         Lambda gives one vCPU at {CPU_FULL_VCPU_MB:.0} MB and proportionally less below, so the \
+         time at M MB is estimated as the time here × {CPU_FULL_VCPU_MB:.0} / M (assuming a \
+         Lambda core is as fast as one here); the function's peak as its own RSS ({} MB, {}) + \
+         the upload + what cleaning added. Verdicts keep a 20% margin and the function's \
+         {} s timeout.\n",
+        fmt(num(evidence.get("runs")), 0),
+        fmt(function_rss, 1),
+        evidence
+            .get("function_rss_source")
+            .and_then(Value::as_str)
+            .unwrap_or("?"),
+        fmt(num(evidence.get("timeout_s")), 0),
+    );
+    let _ = writeln!(
+        doc,
+        "| case | input (MB) | output (MB) | output dimensions / pages | median ms here | × SHA-256 | est. ms at 128 / 256 / 512 MB | peak RSS (MB) | added by cleaning (MB) | est. function peak (MB) | verdict |\n|---|---:|---:|---|---:|---:|---|---:|---:|---:|---|"
+    );
+    for case in cases {
+        let shape = match (num(case.get("width")), num(case.get("height"))) {
+            (Some(w), Some(h)) => format!("{w:.0} × {h:.0}"),
+            _ => format!("{} pages", fmt(num(case.get("pages")), 0)),
+        };
+        let _ = writeln!(
+            doc,
+            "| {} | {} | {} | {shape} | {} | {} | {} / {} / {} | {} | {} | {} | {} |",
+            case.get("name").and_then(Value::as_str).unwrap_or("?"),
+            fmt(num(case.get("input_mb")), 2),
+            fmt(num(case.get("output_mb")), 2),
+            fmt(num(case.get("clean_ms")), 0),
+            fmt(num(case.get("ratio_to_sha256")), 1),
+            fmt(estimated_ms(case, 128.0), 0),
+            fmt(estimated_ms(case, 256.0), 0),
+            fmt(estimated_ms(case, 512.0), 0),
+            fmt(num(case.get("peak_rss_mb")), 1),
+            fmt(num(case.get("added_by_cleaning_mb")), 1),
+            fmt(num(case.get("estimated_function_peak_mb")), 1),
+            case.get("verdict").and_then(Value::as_str).unwrap_or("–"),
+        );
+    }
+    let _ = writeln!(doc);
+    let _ = writeln!(doc, "Inputs:");
+    for case in cases {
+        let _ = writeln!(
+            doc,
+            "- {}: {}.",
+            case.get("name").and_then(Value::as_str).unwrap_or("?"),
+            case.get("detail").and_then(Value::as_str).unwrap_or("")
+        );
+    }
+    let _ = writeln!(doc);
+
+    let peak_of = |c: &&Value| num(c.get("estimated_function_peak_mb")).unwrap_or(0.0);
+    let slowest_at = |memory: f64| {
+        cases
+            .iter()
+            .filter_map(|c| estimated_ms(c, memory))
+            .fold(0.0, f64::max)
+    };
+    let Some(worst) = cases
+        .iter()
+        .max_by(|a, b| peak_of(a).total_cmp(&peak_of(b)))
+    else {
+        return;
+    };
+    let worst_name = worst.get("name").and_then(Value::as_str).unwrap_or("?");
+    let worst_peak = peak_of(&worst);
+    let recommendation =
+        match num(evidence.get("recommended_memory_mb")) {
+            Some(memory) if memory <= 128.0 => format!(
+                "**MemorySize: keep 128 MB.** The largest estimated peak, {worst_peak:.0} MB \
+             ({worst_name}), is within 80% of 128 MB ({:.0} MB), and the slowest case takes \
+             about {:.1} s at 128 MB, within the timeout.",
+                128.0 * 0.8,
+                slowest_at(128.0) / 1000.0
+            ),
+            Some(memory) => format!(
+            "**MemorySize: {memory:.0} MB for the evidence function** (the other functions stay \
+             at 128 MB). {worst_name} needs an estimated {worst_peak:.0} MB at its peak: {}, and \
+             within 80% of {memory:.0} MB ({:.0} MB). The slowest case takes about {:.1} s at \
+             {memory:.0} MB ({:.1} s at 128 MB). Cleaning is CPU-bound and Lambda's CPU grows \
+             with memory, so its GB-seconds stay about the same at the larger size.",
+            if worst_peak > 128.0 {
+                "more than 128 MB".to_string()
+            } else {
+                format!("within 128 MB but over its 80% margin ({:.0} MB)", 128.0 * 0.8)
+            },
+            memory * 0.8,
+            slowest_at(memory) / 1000.0,
+            slowest_at(128.0) / 1000.0
+        ),
+            None => format!(
+                "**No memory size up to 1024 MB fits every case with a 20% margin within the \
+             timeout** (largest estimated peak {worst_peak:.0} MB, {worst_name}): lower the \
+             limits (`EvidenceMaxPixels`, `max_decode_memory`) rather than raise the memory."
+            ),
+        };
+    let _ = writeln!(doc, "{recommendation}\n");
 }
 
 fn requests_section(doc: &mut String, requests: Option<&Value>) {
@@ -446,6 +589,76 @@ fn operation<'a>(requests: Option<&'a Value>, name: &str) -> Option<&'a Value> {
         .as_array()?
         .iter()
         .find(|op| op.get("name").and_then(Value::as_str) == Some(name))
+}
+
+/// What one attached file costs: the evidence function at its memory size (the measured
+/// cleaning time scaled to its CPU share), S3 requests, a month of storage, downloads, and the
+/// two report writes (reserve, record). Per million files, for each measured case.
+fn evidence_cost_section(doc: &mut String, evidence: Option<&Value>) {
+    let _ = writeln!(
+        doc,
+        "### Evidence: per million attached files
+"
+    );
+    let Some(cases) = evidence
+        .and_then(|e| e.get("cases"))
+        .and_then(Value::as_array)
+    else {
+        return missing(doc, "evidence (the cost needs the cleaning times)");
+    };
+    let p = &PRICES;
+    let _ = writeln!(
+        doc,
+        "Inputs: the evidence function at {EVIDENCE_MEMORY_MB:.0} MB, billed for the cleaning \
+         time measured above × {:.1} (its CPU share) + 4 requests of {AWS_REQUEST_MS} ms; S3 \
+         ${S3_PUT_PER_THOUSAND} per 1,000 PUTs (the upload, the clean copy), \
+         ${S3_GET_PER_THOUSAND} per 1,000 GETs (the function's read and {DOWNLOADS_PER_FILE:.0} \
+         downloads), ${S3_STORAGE_PER_GB_MONTH} per GB-month (one month of the clean copy; \
+         quarantine is deleted at once), ${TRANSFER_OUT_PER_GB} per GB out for the downloads; \
+         the upload request through the API and intake; 7 WRU (the report item written twice, \
+         one timeline entry). S3's EventBridge events to the default bus are free.\n",
+        CPU_FULL_VCPU_MB / EVIDENCE_MEMORY_MB
+    );
+    let _ = writeln!(
+        doc,
+        "| case | clean file | function $ | S3 requests $ | storage $ | downloads $ | API + writes $ | total $ per million files |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for case in cases {
+        let name = case.get("name").and_then(Value::as_str).unwrap_or("?");
+        let (Some(clean_ms), Some(out_mb)) =
+            (num(case.get("clean_ms")), num(case.get("output_mb")))
+        else {
+            continue;
+        };
+        let billed_ms =
+            (clean_ms * CPU_FULL_VCPU_MB / EVIDENCE_MEMORY_MB + 4.0 * AWS_REQUEST_MS).ceil();
+        let function = billed_ms / 1000.0 * EVIDENCE_MEMORY_MB / 1024.0 * p.lambda_gb_second_arm
+            + p.lambda_per_million_requests / 1e6;
+        let requests = 2.0 * S3_PUT_PER_THOUSAND / 1000.0
+            + (1.0 + DOWNLOADS_PER_FILE) * S3_GET_PER_THOUSAND / 1000.0;
+        let gb = out_mb / 1024.0;
+        let storage = gb * S3_STORAGE_PER_GB_MONTH;
+        let downloads = gb * DOWNLOADS_PER_FILE * TRANSFER_OUT_PER_GB;
+        let api = p.http_api_per_million / 1e6
+            + p.lambda_per_million_requests / 1e6
+            + 7.0 * p.dynamodb_per_million_wru / 1e6;
+        let m = 1e6;
+        let _ = writeln!(
+            doc,
+            "| {name} | {out_mb:.1} MB | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} | **{:.0}** |",
+            function * m,
+            requests * m,
+            storage * m,
+            downloads * m,
+            api * m,
+            (function + requests + storage + downloads + api) * m
+        );
+    }
+    let _ = writeln!(
+        doc,
+        "\nDownloads dominate: a clean file leaves AWS once per download. Re-encoding a photo \
+         at a lower quality, or capping its pixels, would cut both storage and transfer.\n"
+    );
 }
 
 fn cost_section(doc: &mut String, requests: Option<&Value>, warm: Option<&Value>) {
