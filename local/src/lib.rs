@@ -375,11 +375,14 @@ pub fn assemble_with_files(
         });
     }
     let intake = lapor_intake::routes(intake_deps);
-    let officer = lapor_officer::routes(lapor_officer::Deps::new(
-        &stores,
-        clock.clone(),
-        deadlines.clone(),
-    ));
+    let mut officer_deps = lapor_officer::Deps::new(&stores, clock.clone(), deadlines.clone());
+    if let Some(storage) = &evidence {
+        officer_deps = officer_deps.with_files(
+            storage.files(),
+            lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
+        );
+    }
+    let officer = lapor_officer::routes(officer_deps);
     let sweeper = lapor_escalation::Deps::new(&stores, clock, deadlines);
     tokio::spawn(sweep_every(sweeper.clone(), SWEEP_EVERY));
     let dev = Router::new()
