@@ -242,5 +242,8 @@ async fn new_evidence_tells_the_agency_without_the_file_and_a_reserved_place_tel
     assert!(text.contains("report.evidence"), "{text}");
     assert!(text.contains("kota-cirebon-dpupr"), "{text}");
     assert!(messages[0].text.contains("Bukti baru"), "{text}");
-    assert!(!text.contains(file.as_str()) && !text.contains("http"), "no file, no link: {text}");
+    assert!(
+        !text.contains(file.as_str()) && !text.contains("http"),
+        "no file, no link: {text}"
+    );
 }
