@@ -122,12 +122,12 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("evidence --one {mode}: {e}");
+                    eprintln!("evidence_cleaning --one {mode}: {e}");
                     ExitCode::FAILURE
                 }
             },
             _ => {
-                eprintln!("usage: evidence --one clean|baseline PATH");
+                eprintln!("usage: evidence_cleaning --one clean|baseline PATH");
                 ExitCode::FAILURE
             }
         };
@@ -142,7 +142,7 @@ fn main() -> ExitCode {
                 runs = n.parse().unwrap_or(DEFAULT_RUNS);
             }
             _ => {
-                eprintln!("usage: evidence [--out PATH] [--runs N]");
+                eprintln!("usage: evidence_cleaning [--out PATH] [--runs N]");
                 return ExitCode::FAILURE;
             }
         }
