@@ -215,27 +215,6 @@ fn param<'a>(url: &'a str, name: &str) -> &'a str {
         .expect("param")
 }
 
-const LEAKS: [&[u8]; 6] = [
-    b"Exif\0\0",
-    fixtures::SERIAL.as_bytes(),
-    fixtures::NAME.as_bytes(),
-    fixtures::COMMENT.as_bytes(),
-    b"http://ns.adobe.com/xap",
-    b"xpacket",
-];
-
-fn assert_clean(bytes: &[u8]) {
-    for leak in LEAKS {
-        assert!(
-            !fixtures::contains(bytes, leak),
-            "{:?} survived",
-            String::from_utf8_lossy(leak)
-        );
-    }
-    let image = image::load_from_memory(bytes).expect("decodes").to_rgb8();
-    assert_eq!(image.dimensions(), (20, 40), "turned upright");
-}
-
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
@@ -330,7 +309,7 @@ async fn a_photo_goes_up_to_lapor_local_and_comes_back_clean() {
     assert_eq!(headers["cache-control"], "private, no-store");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     let bytes = response.bytes().await.expect("bytes");
-    assert_clean(&bytes);
+    fixtures::assert_clean(&bytes);
     assert_eq!(
         listed["sha256"].as_str(),
         Some(lapor_store::sha256_hex(&[&bytes]).as_str()),
@@ -474,7 +453,7 @@ async fn on_dynamodb_the_files_go_to_s3_and_dev_uploads_processes_them() {
         .await
         .expect("download");
     assert!(response.status().is_success(), "{}", response.status());
-    assert_clean(&response.bytes().await.expect("bytes"));
+    fixtures::assert_clean(&response.bytes().await.expect("bytes"));
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -226,25 +226,6 @@ async fn download(url: &str) -> Vec<u8> {
     response.bytes().await.expect("bytes").to_vec()
 }
 
-const LEAKS: [&[u8]; 6] = [
-    b"Exif\0\0",
-    fixtures::SERIAL.as_bytes(),
-    fixtures::NAME.as_bytes(),
-    fixtures::COMMENT.as_bytes(),
-    b"http://ns.adobe.com/xap",
-    b"xpacket",
-];
-
-fn assert_clean(bytes: &[u8]) {
-    for leak in LEAKS {
-        assert!(
-            !fixtures::contains(bytes, leak),
-            "{:?} survived",
-            String::from_utf8_lossy(leak)
-        );
-    }
-}
-
 #[tokio::test]
 async fn a_reporters_photo_png_and_pdf_come_back_without_metadata_and_upright() {
     let Some(config) = moto_config().await else {
@@ -276,7 +257,7 @@ async fn a_reporters_photo_png_and_pdf_come_back_without_metadata_and_upright() 
     let listed = attachment(&w, &code, &key, id).await;
     assert_eq!(listed["status"], "ready", "{listed}");
     let bytes = download(listed["download_url"].as_str().expect("url")).await;
-    assert_clean(&bytes);
+    fixtures::assert_clean(&bytes);
     assert_eq!(
         listed["sha256"].as_str(),
         Some(lapor_store::sha256_hex(&[&bytes]).as_str()),
@@ -298,7 +279,7 @@ async fn a_reporters_photo_png_and_pdf_come_back_without_metadata_and_upright() 
     let id = upload_ready(&w, &code, &key, "image/png", &png).await;
     let listed = attachment(&w, &code, &key, &id).await;
     let bytes = download(listed["download_url"].as_str().expect("url")).await;
-    assert_clean(&bytes);
+    fixtures::assert_clean(&bytes);
     let chunks = fixtures::png_chunk_types(&bytes);
     for chunk in ["tEXt", "iTXt", "zTXt", "eXIf"] {
         assert!(!chunks.iter().any(|c| c == chunk), "{chunk} in {chunks:?}");
@@ -312,7 +293,7 @@ async fn a_reporters_photo_png_and_pdf_come_back_without_metadata_and_upright() 
     let listed = attachment(&w, &code, &key, &id).await;
     assert_eq!(listed["content_type"], "application/pdf");
     let bytes = download(listed["download_url"].as_str().expect("url")).await;
-    assert_clean(&bytes);
+    fixtures::assert_clean(&bytes);
     let document = lopdf::Document::load_mem(&bytes).expect("loads");
     assert!(document.trailer.get(b"Info").is_err(), "no Info dictionary");
     assert_eq!(document.get_pages().len(), 1);
@@ -506,7 +487,7 @@ async fn a_rahasia_reports_files_need_its_key_and_download_urls_expire_in_minute
             <= 1,
         "{expires}"
     );
-    assert_clean(&download(url).await);
+    fixtures::assert_clean(&download(url).await);
     // The object itself is not public: without a signature S3 refuses it.
     let bare = url.split('?').next().expect("path");
     let status = reqwest::get(bare).await.expect("request").status();
@@ -625,7 +606,7 @@ async fn the_assigned_agency_attaches_to_its_follow_up_and_no_other_agency_reach
     assert_eq!(files.len(), 2, "{view}");
     for file in files {
         assert_eq!(file["status"], "ready");
-        assert_clean(&download(file["download_url"].as_str().expect("url")).await);
+        fixtures::assert_clean(&download(file["download_url"].as_str().expect("url")).await);
     }
     assert!(
         files
@@ -708,7 +689,9 @@ async fn with_malware_scanning_only_a_clean_verdict_lets_a_file_through() {
             }
             None => {
                 assert!(matches!(handled, Handled::Ready { .. }), "{handled:?}");
-                assert_clean(&download(listed["download_url"].as_str().expect("url")).await);
+                fixtures::assert_clean(
+                    &download(listed["download_url"].as_str().expect("url")).await,
+                );
             }
         }
     }

@@ -3,15 +3,7 @@
 
 use lapor_core::KeyPepper;
 use lapor_lambda::read_pepper;
-use lapor_tests::moto_config;
-
-fn unique(name: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("lapor-test-{name}-{nanos}")
-}
+use lapor_tests::{moto_config, unique_name};
 
 #[tokio::test]
 async fn the_pepper_is_the_secret_value_and_errors_name_the_secret_not_its_value() {
@@ -20,7 +12,7 @@ async fn the_pepper_is_the_secret_value_and_errors_name_the_secret_not_its_value
     };
     let client = aws_sdk_secretsmanager::Client::new(&config);
     let value = "pepper-from-secrets-manager-0123456789abcdef0123456789";
-    let good = unique("pepper");
+    let good = unique_name("pepper");
     client
         .create_secret()
         .name(&good)
@@ -36,7 +28,7 @@ async fn the_pepper_is_the_secret_value_and_errors_name_the_secret_not_its_value
     );
 
     let short_value = "too-short-secret";
-    let short = unique("short");
+    let short = unique_name("short");
     client
         .create_secret()
         .name(&short)
@@ -54,7 +46,7 @@ async fn the_pepper_is_the_secret_value_and_errors_name_the_secret_not_its_value
     );
     assert!(!error.contains(short_value), "the value leaked: {error}");
 
-    let missing = unique("missing");
+    let missing = unique_name("missing");
     let error = read_pepper(&client, &missing)
         .await
         .expect_err("no such secret")

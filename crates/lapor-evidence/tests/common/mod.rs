@@ -562,3 +562,25 @@ pub fn with_incremental_update(pdf: &[u8], root: ObjectId, size: u32) -> Vec<u8>
     );
     out
 }
+
+/// What a fixture carries that must not survive cleaning: the EXIF header, the camera serial, the
+/// reporter's name and comment, and the XMP packet.
+pub const LEAKS: [&[u8]; 6] = [
+    b"Exif\0\0",
+    SERIAL.as_bytes(),
+    NAME.as_bytes(),
+    COMMENT.as_bytes(),
+    b"http://ns.adobe.com/xap",
+    b"xpacket",
+];
+
+/// Fails if any of [`LEAKS`] is in `bytes` (for the flows that download a cleaned file).
+pub fn assert_clean(bytes: &[u8]) {
+    for leak in LEAKS {
+        assert!(
+            !contains(bytes, leak),
+            "{:?} survived",
+            String::from_utf8_lossy(leak)
+        );
+    }
+}
