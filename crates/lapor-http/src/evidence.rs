@@ -23,7 +23,7 @@ pub fn evidence_unavailable() -> ApiError {
 }
 
 /// A file that may not be attached now: `409` with the reason.
-pub fn attach_refused(e: &lapor_core::AttachError) -> ApiError {
+fn attach_refused(e: &lapor_core::AttachError) -> ApiError {
     let message = e.message();
     let mut error = ApiError::new(StatusCode::CONFLICT, e.code(), message.id, message.en);
     if let lapor_core::AttachError::TooMany { max } = e {
@@ -33,7 +33,7 @@ pub fn attach_refused(e: &lapor_core::AttachError) -> ApiError {
 }
 
 /// The `201` answer to an attachment request: where and how to upload, and until when.
-pub fn upload_offer(id: &AttachmentId, upload: &SignedUrl) -> Value {
+fn upload_offer(id: &AttachmentId, upload: &SignedUrl) -> Value {
     let expires_at = upload
         .expires_at
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

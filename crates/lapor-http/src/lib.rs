@@ -6,7 +6,7 @@ mod client;
 mod evidence;
 
 pub use client::client_address;
-pub use evidence::{attach_refused, evidence_unavailable, offer_upload, upload_offer};
+pub use evidence::{evidence_unavailable, offer_upload};
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
