@@ -53,15 +53,28 @@ impl FileType {
         }
     }
 
+    /// File name extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileType::Jpeg => "jpg",
+            FileType::Png => "png",
+            FileType::Webp => "webp",
+            FileType::Pdf => "pdf",
+        }
+    }
+
+    /// Parses a declared media type (case-insensitive, parameters such as `; charset=…`
+    /// ignored), accepting the non-standard `image/jpg` and `image/pjpeg` some clients send.
+    /// What a file *is* comes from its bytes only (`lapor_evidence::detect`).
     pub fn from_content_type(value: &str) -> Option<FileType> {
         let value = value.split(';').next().unwrap_or_default().trim();
         FileType::ALL
             .into_iter()
             .find(|t| t.content_type().eq_ignore_ascii_case(value))
             .or_else(|| {
-                value
-                    .eq_ignore_ascii_case("image/jpg")
-                    .then_some(FileType::Jpeg)
+                (value.eq_ignore_ascii_case("image/jpg")
+                    || value.eq_ignore_ascii_case("image/pjpeg"))
+                .then_some(FileType::Jpeg)
             })
     }
 }
@@ -507,6 +520,40 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_types_map_to_content_types_and_extensions() {
+        for (file_type, content_type, extension) in [
+            (FileType::Jpeg, "image/jpeg", "jpg"),
+            (FileType::Png, "image/png", "png"),
+            (FileType::Webp, "image/webp", "webp"),
+            (FileType::Pdf, "application/pdf", "pdf"),
+        ] {
+            assert_eq!(file_type.content_type(), content_type);
+            assert_eq!(file_type.extension(), extension);
+            assert_eq!(FileType::from_content_type(content_type), Some(file_type));
+        }
+        let jpeg = Some(FileType::Jpeg);
+        assert_eq!(
+            FileType::from_content_type("IMAGE/JPEG; charset=binary"),
+            jpeg
+        );
+        assert_eq!(FileType::from_content_type("image/jpg"), jpeg);
+        assert_eq!(FileType::from_content_type("image/pjpeg"), jpeg);
+        assert_eq!(
+            FileType::from_content_type(" application/pdf "),
+            Some(FileType::Pdf)
+        );
+        for other in [
+            "text/html",
+            "image/svg+xml",
+            "image/gif",
+            "",
+            "application/pdfx",
+        ] {
+            assert_eq!(FileType::from_content_type(other), None, "{other}");
+        }
+    }
     use crate::deadline::Deadlines;
     use crate::report::{Channel, ReportDraft};
     use serde_json::json;

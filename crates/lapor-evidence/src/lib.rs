@@ -42,6 +42,8 @@
 //!   survives. Encrypted PDFs are refused ([`Rejection::Encrypted`]): their strings and streams
 //!   cannot be checked.
 
+pub use lapor_core::FileType;
+
 mod jpeg;
 mod pdf;
 mod raster;
@@ -77,65 +79,19 @@ impl Default for Limits {
     }
 }
 
-/// The allowed kinds of evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Jpeg,
-    Png,
-    Webp,
-    Pdf,
-}
-
-impl Kind {
-    /// The media type to store and serve the cleaned file with.
-    pub fn content_type(&self) -> &'static str {
-        match self {
-            Kind::Jpeg => "image/jpeg",
-            Kind::Png => "image/png",
-            Kind::Webp => "image/webp",
-            Kind::Pdf => "application/pdf",
-        }
-    }
-
-    /// File name extension, without the dot.
-    pub fn extension(&self) -> &'static str {
-        match self {
-            Kind::Jpeg => "jpg",
-            Kind::Png => "png",
-            Kind::Webp => "webp",
-            Kind::Pdf => "pdf",
-        }
-    }
-
-    /// Parses a media type (case-insensitive, parameters such as `; charset=…` ignored). Accepts
-    /// the non-standard `image/jpg` and `image/pjpeg` some clients send. This is for declared
-    /// types (e.g. to ask for an upload URL); what a file *is* comes from [`detect`] only.
-    pub fn from_content_type(content_type: &str) -> Option<Kind> {
-        let essence = content_type.split(';').next().unwrap_or("").trim();
-        let essence = essence.to_ascii_lowercase();
-        match essence.as_str() {
-            "image/jpeg" | "image/jpg" | "image/pjpeg" => Some(Kind::Jpeg),
-            "image/png" => Some(Kind::Png),
-            "image/webp" => Some(Kind::Webp),
-            "application/pdf" => Some(Kind::Pdf),
-            _ => None,
-        }
-    }
-}
-
 /// The kind of a file from its leading magic bytes alone, never from a name or a declared type.
 ///
 /// PDF must start with `%PDF-` at byte 0: readers tolerate junk before it, but that tolerance is
 /// what lets one file be both an HTML page and a "PDF".
-pub fn detect(bytes: &[u8]) -> Option<Kind> {
+pub fn detect(bytes: &[u8]) -> Option<FileType> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(Kind::Jpeg)
+        Some(FileType::Jpeg)
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(Kind::Png)
+        Some(FileType::Png)
     } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
-        Some(Kind::Webp)
+        Some(FileType::Webp)
     } else if bytes.starts_with(b"%PDF-") {
-        Some(Kind::Pdf)
+        Some(FileType::Pdf)
     } else {
         None
     }
@@ -144,7 +100,7 @@ pub fn detect(bytes: &[u8]) -> Option<Kind> {
 /// A cleaned file, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clean {
-    pub kind: Kind,
+    pub kind: FileType,
     pub bytes: Vec<u8>,
     /// Lowercase hex SHA-256 of [`Clean::bytes`] (not of the upload).
     pub sha256: String,
@@ -171,8 +127,8 @@ pub fn clean(bytes: &[u8], limits: &Limits) -> Result<Clean, Rejection> {
     }
     let kind = detect(bytes).ok_or(Rejection::NotAllowedType)?;
     let (bytes, width, height) = match kind {
-        Kind::Pdf => (pdf::clean(bytes)?, None, None),
-        Kind::Jpeg | Kind::Png | Kind::Webp => {
+        FileType::Pdf => (pdf::clean(bytes)?, None, None),
+        FileType::Jpeg | FileType::Png | FileType::Webp => {
             let image = raster::clean(kind, bytes, limits)?;
             (image.bytes, Some(image.width), Some(image.height))
         }

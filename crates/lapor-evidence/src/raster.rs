@@ -34,7 +34,7 @@ use image::{
 };
 
 use crate::jpeg::{self, Frame};
-use crate::{Kind, Limits, Rejection};
+use crate::{FileType, Limits, Rejection};
 
 /// JPEG quality of the re-encoded file: visually lossless for evidence, one generation of loss.
 pub(crate) const JPEG_QUALITY: u8 = 90;
@@ -46,12 +46,12 @@ pub(crate) struct Cleaned {
 }
 
 /// Cleans a JPEG, PNG or WebP (the caller has detected `kind` from the magic bytes).
-pub(crate) fn clean(kind: Kind, bytes: &[u8], limits: &Limits) -> Result<Cleaned, Rejection> {
+pub(crate) fn clean(kind: FileType, bytes: &[u8], limits: &Limits) -> Result<Cleaned, Rejection> {
     let format = match kind {
-        Kind::Jpeg => ImageFormat::Jpeg,
-        Kind::Png => ImageFormat::Png,
-        Kind::Webp => ImageFormat::WebP,
-        Kind::Pdf => return Err(Rejection::NotAllowedType),
+        FileType::Jpeg => ImageFormat::Jpeg,
+        FileType::Png => ImageFormat::Png,
+        FileType::Webp => ImageFormat::WebP,
+        FileType::Pdf => return Err(Rejection::NotAllowedType),
     };
     let refuse = |error: ImageError| match error {
         ImageError::Limits(_) => Rejection::TooLargeToDecode {
@@ -65,7 +65,7 @@ pub(crate) fn clean(kind: Kind, bytes: &[u8], limits: &Limits) -> Result<Cleaned
     // hand first. This also refuses a JPEG cut short (no EOI), which the lenient decoder would
     // fill with grey.
     let frame = match kind {
-        Kind::Jpeg => {
+        FileType::Jpeg => {
             let frame = jpeg::frame(bytes).ok_or(Rejection::Unreadable)?;
             check_pixels(u32::from(frame.width), u32::from(frame.height), limits)?;
             Some(frame)
@@ -113,8 +113,8 @@ pub(crate) fn clean(kind: Kind, bytes: &[u8], limits: &Limits) -> Result<Cleaned
     // Encoding only fails on dimensions the formats cannot hold, which their decoders cannot
     // produce either; report it as unreadable rather than panic.
     let bytes = match kind {
-        Kind::Jpeg => encode_jpeg(image, orientation),
-        Kind::Png => encode_png(image, orientation),
+        FileType::Jpeg => encode_jpeg(image, orientation),
+        FileType::Png => encode_png(image, orientation),
         _ => encode_webp(image, orientation),
     }
     .map_err(refuse)?;
@@ -138,7 +138,7 @@ fn check_pixels(width: u32, height: u32, limits: &Limits) -> Result<(), Rejectio
 
 /// What the header says, for [`working_memory`].
 pub(crate) struct Estimate<'a> {
-    pub kind: Kind,
+    pub kind: FileType,
     pub width: u32,
     pub height: u32,
     pub color: ColorType,
@@ -159,7 +159,7 @@ pub(crate) fn working_memory(estimate: &Estimate<'_>) -> u64 {
     let decoded = estimate.decoded;
     let quarter_turn = swaps_sides(estimate.orientation);
     let (decode_scratch, transform_copy, encode_scratch, output) = match estimate.kind {
-        Kind::Jpeg => {
+        FileType::Jpeg => {
             let coefficients = estimate
                 .frame
                 .filter(|frame| frame.progressive)
@@ -168,14 +168,14 @@ pub(crate) fn working_memory(estimate: &Estimate<'_>) -> u64 {
             let conversion = if converts { pixels * 3 } else { 0 };
             (estimate.input + coefficients, conversion, 0, estimate.input)
         }
-        Kind::Png => {
+        FileType::Png => {
             let rotation = if quarter_turn { decoded } else { 0 };
             let sixteen_bit = estimate.color.bytes_per_pixel() > estimate.color.channel_count();
             let swap = if sixteen_bit { decoded } else { 0 };
             (0, rotation, swap, estimate.input)
         }
         // (A PDF never gets here.)
-        Kind::Webp | Kind::Pdf => {
+        FileType::Webp | FileType::Pdf => {
             let rotation = if quarter_turn { decoded } else { 0 };
             (
                 estimate.input + pixels * 4,
@@ -344,7 +344,7 @@ mod tests {
 
     fn jpeg_estimate(frame: &Frame, orientation: Orientation) -> u64 {
         working_memory(&Estimate {
-            kind: Kind::Jpeg,
+            kind: FileType::Jpeg,
             width: u32::from(frame.width),
             height: u32::from(frame.height),
             color: ColorType::Rgb8,
@@ -381,7 +381,7 @@ mod tests {
     fn quarter_turns_and_16_bit_cost_a_second_buffer_for_png() {
         let estimate = |color: ColorType, orientation| {
             working_memory(&Estimate {
-                kind: Kind::Png,
+                kind: FileType::Png,
                 width: 1000,
                 height: 1000,
                 color,

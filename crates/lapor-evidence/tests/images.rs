@@ -7,7 +7,7 @@ use std::io::Cursor;
 use common::*;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
-use lapor_evidence::{clean, Kind, Limits};
+use lapor_evidence::{clean, FileType, Limits};
 use sha2::{Digest, Sha256};
 
 fn decoder(bytes: &[u8], format: ImageFormat) -> impl ImageDecoder + '_ {
@@ -64,7 +64,7 @@ fn jpeg_loses_exif_gps_serial_xmp_and_comment_and_is_turned_upright() {
     assert!(contains(&upload, COMMENT.as_bytes()));
 
     let cleaned = clean(&upload, &Limits::default()).unwrap();
-    assert_eq!(cleaned.kind, Kind::Jpeg);
+    assert_eq!(cleaned.kind, FileType::Jpeg);
     assert_no_leaks(&cleaned.bytes);
     // Only the JFIF header the encoder writes; no APP1 (EXIF/XMP), no COM.
     assert_eq!(
@@ -120,7 +120,7 @@ fn png_loses_text_and_exif_chunks_and_keeps_every_pixel() {
     assert_eq!(decode(&upload, ImageFormat::Png).into_rgba8(), png_source());
 
     let cleaned = clean(&upload, &Limits::default()).unwrap();
-    assert_eq!(cleaned.kind, Kind::Png);
+    assert_eq!(cleaned.kind, FileType::Png);
     assert_no_leaks(&cleaned.bytes);
     let types = png_chunk_types(&cleaned.bytes);
     assert_eq!(types.first().map(String::as_str), Some("IHDR"));
@@ -147,7 +147,7 @@ fn webp_loses_exif_and_xmp_chunks_and_is_turned_upright_losslessly() {
     );
 
     let cleaned = clean(&upload, &Limits::default()).unwrap();
-    assert_eq!(cleaned.kind, Kind::Webp);
+    assert_eq!(cleaned.kind, FileType::Webp);
     assert_no_leaks(&cleaned.bytes);
     assert_eq!(webp_chunks(&cleaned.bytes), ["VP8L"]);
     let mut decoder = decoder(&cleaned.bytes, ImageFormat::WebP);

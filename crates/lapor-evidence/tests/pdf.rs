@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use common::*;
 use image::{ImageFormat, ImageReader};
-use lapor_evidence::{clean, Kind, Limits, Rejection};
+use lapor_evidence::{clean, FileType, Limits, Rejection};
 use lopdf::encryption::{EncryptionState, EncryptionVersion, Permissions};
 use lopdf::{Document, Object};
 
@@ -64,7 +64,7 @@ fn pdf_loses_info_xmp_piece_info_embedded_files_and_annotation_author() {
     }
 
     let cleaned = clean(&upload, &Limits::default()).unwrap();
-    assert_eq!(cleaned.kind, Kind::Pdf);
+    assert_eq!(cleaned.kind, FileType::Pdf);
     assert_eq!((cleaned.width, cleaned.height), (None, None));
     for leak in LEAKS {
         assert!(

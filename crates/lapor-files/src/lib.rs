@@ -123,13 +123,7 @@ pub fn parse_quarantine_key(key: &str) -> Option<(TrackingCode, AttachmentId)> {
 /// The name a downloaded file gets: the report's code and the attachment's id, never the name
 /// it was uploaded with.
 pub fn download_name(code: &TrackingCode, id: &AttachmentId, file_type: FileType) -> String {
-    let extension = match file_type {
-        FileType::Jpeg => "jpg",
-        FileType::Png => "png",
-        FileType::Webp => "webp",
-        FileType::Pdf => "pdf",
-    };
-    format!("lapor-{code}-{id}.{extension}")
+    format!("lapor-{code}-{id}.{}", file_type.extension())
 }
 
 /// The attachments of `report` that `shown` keeps, as every view lists them: a ready file with a

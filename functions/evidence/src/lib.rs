@@ -147,7 +147,7 @@ async fn clean(
         Ok(clean) => clean,
         Err(refused) => return Ok(FileOutcome::Rejected(rejection(&refused))),
     };
-    let file_type = file_type(clean.kind);
+    let file_type = clean.kind;
     let size = clean.bytes.len() as u64;
     let sha256 = clean.sha256;
     deps.files
@@ -158,15 +158,6 @@ async fn clean(
         size,
         sha256,
     })
-}
-
-fn file_type(kind: lapor_evidence::Kind) -> FileType {
-    match kind {
-        lapor_evidence::Kind::Jpeg => FileType::Jpeg,
-        lapor_evidence::Kind::Png => FileType::Png,
-        lapor_evidence::Kind::Webp => FileType::Webp,
-        lapor_evidence::Kind::Pdf => FileType::Pdf,
-    }
 }
 
 /// The reason the reporter reads, for what the cleaner refused.
