@@ -60,6 +60,9 @@ impl Reports for Announcing {
     ) -> Result<Option<ReportWithTimeline>, StoreError> {
         self.inner.report_with_timeline(c).await
     }
+    async fn recent_public(&self, limit: usize) -> Result<Vec<Report>, StoreError> {
+        self.inner.recent_public(limit).await
+    }
 }
 
 /// How often a change is handed to a consumer before it goes to the dead letters, and the first

@@ -4,7 +4,7 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use lapor_core::stats::{CountedChange, GroupBy};
 use lapor_core::{
     AccessKey, Actor, AgencyId, Category, Channel, Deadlines, Directory, Event, EventKind, Hop,
-    RegionCode, Report, ReportDraft, Status, TrackingCode,
+    Privacy, RegionCode, Report, ReportDraft, ReportType, Status, TrackingCode,
 };
 use lapor_store::{
     Conflict, DynamoStore, IdempotencyRecord, MemStore, Queue, Reports, Store, StoreError,
@@ -617,6 +617,57 @@ async fn hits_are_counted_per_key(store: &dyn Store) {
     assert_eq!(store.count_hit(&other, t, 3600).await.expect("hit"), 1);
 }
 
+/// The public feed: newest first, never a confidential report, at most `limit`, and the reports
+/// as they are now (an update shows).
+async fn the_feed_shows_only_public_reports_newest_first(store: &dyn Store) {
+    // Relative to the wall clock: the feed is of recent months.
+    let ago = |minutes: i64| (Utc::now() - Duration::minutes(minutes)).fixed_offset();
+    let mut public = Vec::new();
+    let cases = [
+        (1, Privacy::Publik, ReportType::Pengaduan),
+        (2, Privacy::Rahasia, ReportType::Pengaduan),
+        (3, Privacy::Anonim, ReportType::Aspirasi),
+        (4, Privacy::RahasiaAnonim, ReportType::Whistleblowing),
+        (5, Privacy::RahasiaAnonim, ReportType::Pengaduan),
+        // About five weeks ago: an earlier month, still within the feed's reach.
+        (50_000, Privacy::Publik, ReportType::Pengaduan),
+    ];
+    for (minutes, privacy, kind) in cases {
+        let mut sub = submission(None);
+        sub.report.created_at = ago(minutes);
+        sub.report.updated_at = ago(minutes);
+        sub.report.privacy = privacy;
+        sub.report.report_type = kind;
+        store
+            .create_report(&sub, now().timestamp())
+            .await
+            .expect("create");
+        if !privacy.hides_report() {
+            public.push(sub.report);
+        }
+    }
+    let codes = |reports: &[Report]| {
+        reports
+            .iter()
+            .map(|r| r.tracking_code.to_string())
+            .collect::<Vec<_>>()
+    };
+    let feed = store.recent_public(10).await.expect("feed");
+    assert_eq!(codes(&feed), codes(&public), "public only, newest first");
+    assert_eq!(feed, public);
+    let two = store.recent_public(2).await.expect("feed");
+    assert_eq!(codes(&two), codes(&public[..2]));
+    assert!(store.recent_public(0).await.expect("feed").is_empty());
+
+    let (answered, event) = follow_up(&public[0], 2, Status::Diproses);
+    store
+        .update_report(&public[0], &answered, &[event])
+        .await
+        .expect("update");
+    let feed = store.recent_public(1).await.expect("feed");
+    assert_eq!(feed, vec![answered], "the report as it is now, still first");
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod mem {
@@ -676,6 +727,7 @@ contract!(
     marks_are_taken_once,
     hits_are_counted_per_key,
     the_due_index_finds_exactly_the_overdue,
+    the_feed_shows_only_public_reports_newest_first,
 );
 
 #[tokio::test]

@@ -13,7 +13,10 @@
 //! | statistics      | `STATS#<region>#<year>` | `<dimension>#<value>` |
 //!
 //! Reports in a queue carry `inbox` (`TRIAGE` or `AGENCY#<id>`) and `inbox_sk` (created time and
-//! code), the keys of the sparse `inbox` index that lists a queue newest first.
+//! code), the keys of the sparse `inbox` index that lists a queue newest first. Reports the
+//! public may read carry `feed` (`FEED#<yyyy-mm>`, the UTC month of creation) and `feed_sk`
+//! (created time and code), the keys of the sparse, keys-only `feed` index: the home page's
+//! newest public reports. One partition per month, so no partition takes every write for ever.
 //!
 //! Events sort before `META` and the reporter after it, so one Query with `sk <= META` reads a
 //! report with its timeline and never touches the reporter's identity.
@@ -31,6 +34,7 @@ use aws_sdk_dynamodb::types::{
     Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
+use chrono::Datelike;
 use lapor_core::stats::{merged, CountedChange, CounterKey, Deltas, GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
@@ -38,11 +42,13 @@ use lapor_core::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::keys::{decode_cursor, due_bound, due_position, encode_cursor, queue_position};
+use crate::keys::{
+    decode_cursor, due_bound, due_position, encode_cursor, feed_position, queue_position,
+};
 use crate::paging::QueueIndex;
 use crate::{
     AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Queue, ReportWithTimeline,
-    ReporterIdentity, Reports, Statistics, StoreError, Submission, COUNTED_TTL_SECS,
+    ReporterIdentity, Reports, Statistics, StoreError, Submission, COUNTED_TTL_SECS, FEED_MONTHS,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -60,8 +66,12 @@ const DUE_PK: &str = "due_shard";
 const DUE_SK: &str = "due_sk";
 const INBOX_PK: &str = "inbox";
 const INBOX_SK: &str = "inbox_sk";
+const FEED_INDEX: &str = "feed";
+const FEED_PK: &str = "feed";
+const FEED_SK: &str = "feed_sk";
 /// BatchWriteItem takes at most 25 items, BatchGetItem 100 keys.
 const BATCH_WRITE: usize = 25;
+const BATCH_GET: usize = 100;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -80,6 +90,9 @@ impl TableSpec {
     pub const INBOX_KEYS: [&'static str; 2] = [INBOX_PK, INBOX_SK];
     pub const DUE_INDEX: &'static str = DUE_INDEX;
     pub const DUE_KEYS: [&'static str; 2] = [DUE_PK, DUE_SK];
+    /// Keys only: a report update leaves its feed entry alone, so it costs no index write.
+    pub const FEED_INDEX: &'static str = FEED_INDEX;
+    pub const FEED_KEYS: [&'static str; 2] = [FEED_PK, FEED_SK];
     /// How many partitions the due index spreads deadlines over: an overdue sweep reads at
     /// least one page per shard.
     pub const DUE_SHARDS: u8 = DUE_SHARDS;
@@ -121,7 +134,23 @@ fn report_item(report: &Report) -> Result<Item, StoreError> {
         );
         item.insert(DUE_SK.into(), s(due));
     }
+    if let Some(position) = feed_position(report) {
+        item.insert(FEED_PK.into(), s(feed_key(report.created_at.to_utc())));
+        item.insert(FEED_SK.into(), s(position));
+    }
     Ok(item)
+}
+
+/// The feed partition of a month: `FEED#2026-11`.
+fn feed_key(month: chrono::DateTime<chrono::Utc>) -> String {
+    format!("FEED#{}", month.format("%Y-%m"))
+}
+
+/// The month before `month`'s, as a time in it (its first day).
+fn month_before(month: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    let first = month.date_naive().with_day(1).unwrap_or(month.date_naive());
+    let previous = first.pred_opt().unwrap_or(first);
+    previous.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
 fn rule_key(scope: &Scope, category: Category) -> (String, String) {
@@ -263,21 +292,18 @@ impl DynamoStore {
                 .key_type(kind)
                 .build()
         };
-        let index = |name: &str, pk: &str, sk: &str| {
+        let index = |name: &str, pk: &str, sk: &str, projection: ProjectionType| {
             GlobalSecondaryIndex::builder()
                 .index_name(name)
                 .key_schema(key(pk, KeyType::Hash)?)
                 .key_schema(key(sk, KeyType::Range)?)
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
+                .projection(Projection::builder().projection_type(projection).build())
                 .build()
         };
         let built = (|| {
-            let inbox = index(INBOX_INDEX, INBOX_PK, INBOX_SK)?;
-            let due = index(DUE_INDEX, DUE_PK, DUE_SK)?;
+            let inbox = index(INBOX_INDEX, INBOX_PK, INBOX_SK, ProjectionType::All)?;
+            let due = index(DUE_INDEX, DUE_PK, DUE_SK, ProjectionType::All)?;
+            let feed = index(FEED_INDEX, FEED_PK, FEED_SK, ProjectionType::KeysOnly)?;
             Ok::<_, aws_sdk_dynamodb::error::BuildError>((
                 vec![
                     attribute(PK)?,
@@ -286,9 +312,11 @@ impl DynamoStore {
                     attribute(INBOX_SK)?,
                     attribute(DUE_PK)?,
                     attribute(DUE_SK)?,
+                    attribute(FEED_PK)?,
+                    attribute(FEED_SK)?,
                 ],
                 vec![key(PK, KeyType::Hash)?, key(SK, KeyType::Range)?],
-                vec![inbox, due],
+                vec![inbox, due, feed],
                 StreamSpecification::builder()
                     .stream_enabled(true)
                     .stream_view_type(StreamViewType::NewAndOldImages)
@@ -644,6 +672,118 @@ impl Reports for DynamoStore {
             Err(Refused::Store(e)) => Err(e),
             Err(Refused::Conditions(_)) => Err(StoreError::Conflict(Conflict::VersionMismatch)),
         }
+    }
+
+    /// The current month's feed partition newest first, then the months before it (at most
+    /// [`FEED_MONTHS`] in all) until `limit` keys are found; then the reports themselves.
+    async fn recent_public(&self, limit: usize) -> Result<Vec<Report>, StoreError> {
+        let mut keys = Vec::new();
+        let mut month = chrono::Utc::now();
+        for _ in 0..FEED_MONTHS {
+            if keys.len() >= limit {
+                break;
+            }
+            keys.extend(self.feed_of_month(month, limit - keys.len()).await?);
+            month = month_before(month);
+        }
+        let mut found = self.reports_by_pk(&keys).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|pk| found.remove(pk))
+            // The index lags the table: the report item itself has the last word.
+            .filter(|report| feed_position(report).is_some())
+            .collect())
+    }
+}
+
+impl DynamoStore {
+    /// Up to `limit` report keys (`pk`) of one month's feed partition, newest first.
+    async fn feed_of_month(
+        &self,
+        month: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(FEED_INDEX)
+                .key_condition_expression("#f = :f")
+                .expression_attribute_names("#f", FEED_PK)
+                .expression_attribute_values(":f", s(feed_key(month)))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit - keys.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            keys.extend(
+                out.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|item| match item.get(PK) {
+                        Some(AttributeValue::S(pk)) => Some(pk.clone()),
+                        _ => None,
+                    }),
+            );
+            start = out.last_evaluated_key;
+            if start.is_none() || keys.len() >= limit {
+                keys.truncate(limit);
+                return Ok(keys);
+            }
+        }
+    }
+
+    /// The reports whose items have these partition keys, by key; BatchGetItem in chunks,
+    /// resending what DynamoDB leaves unprocessed.
+    async fn reports_by_pk(&self, pks: &[String]) -> Result<HashMap<String, Report>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in pks.chunks(BATCH_GET) {
+            let mut keys = KeysAndAttributes::builder();
+            for pk in chunk {
+                keys = keys.keys(HashMap::from([
+                    (PK.to_string(), s(pk.as_str())),
+                    (SK.to_string(), s(META)),
+                ]));
+            }
+            let mut pending = Some(
+                keys.build()
+                    .map_err(|e| StoreError::Backend(e.to_string()))?,
+            );
+            for attempt in 0..BATCH_ATTEMPTS {
+                let Some(request) = pending.take() else { break };
+                pause_before(attempt).await;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(backend)?;
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    let pk = match item.get(PK) {
+                        Some(AttributeValue::S(pk)) => pk.clone(),
+                        _ => continue,
+                    };
+                    found.insert(pk, from_item::<Report>(item)?);
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut m| m.remove(&self.table))
+                    .filter(|k| !k.keys().is_empty());
+            }
+            if pending.is_some() {
+                return Err(StoreError::Busy("batch read left keys unprocessed".into()));
+            }
+        }
+        Ok(found)
     }
 }
 

@@ -19,6 +19,12 @@ pub(crate) fn queue_position(report: &Report) -> String {
     )
 }
 
+/// Where the public feed sorts a report (as a queue does: newest first, ties by code); none for
+/// a report the public may not read.
+pub(crate) fn feed_position(report: &Report) -> Option<String> {
+    (!lapor_core::stats::is_confidential(report)).then(|| queue_position(report))
+}
+
 /// Where the due index files a report: its deadline (UTC) then its code; none when no deadline
 /// runs (archived, or nothing due).
 pub(crate) fn due_position(report: &Report) -> Option<String> {

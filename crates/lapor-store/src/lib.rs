@@ -177,7 +177,17 @@ pub trait Reports: Send + Sync {
         new: &Report,
         events: &[Event],
     ) -> Result<(), StoreError>;
+
+    /// The newest reports the public may read (`publik` and `anonim`, never `rahasia` or
+    /// whistleblowing: [`lapor_core::stats::is_confidential`]), newest first by creation time,
+    /// at most `limit`: the portal's feed. Reports created more than
+    /// [`FEED_MONTHS`] calendar months ago (UTC, the current month included) may be left out.
+    async fn recent_public(&self, limit: usize) -> Result<Vec<Report>, StoreError>;
 }
+
+/// How far back the public feed looks: this many calendar months (UTC), the current one
+/// included. A feed is of recent reports, and reading it must not cost more in a quiet month.
+pub const FEED_MONTHS: u32 = 3;
 
 /// Who sent a report. Only the functions that must show or contact the reporter hold this port:
 /// intake (the reporter's own view), the officer console (identity on `publik` reports), notify

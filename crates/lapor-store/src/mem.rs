@@ -13,7 +13,9 @@ use lapor_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{decode_cursor, due_bound, due_position, encode_cursor, queue_position};
+use crate::keys::{
+    decode_cursor, due_bound, due_position, encode_cursor, feed_position, queue_position,
+};
 use crate::paging::QueueIndex;
 use crate::{
     AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Queue, ReportWithTimeline,
@@ -52,6 +54,9 @@ struct State {
     /// The due index: due position → code. Derived from the reports, so never saved.
     #[serde(skip)]
     due: BTreeMap<String, TrackingCode>,
+    /// The public feed: feed position → code, for reports the public may read. Derived too.
+    #[serde(skip)]
+    feed: BTreeMap<String, TrackingCode>,
 }
 
 fn counted_key(id: &str) -> String {
@@ -76,19 +81,26 @@ impl State {
         self.next_purge = now_unix + PURGE_EVERY_SECS;
     }
 
-    fn index_due(&mut self, old: Option<&Report>, new: &Report) {
+    /// Files `new` (which was `old`) in the derived indexes: the due index and the feed.
+    fn index(&mut self, old: Option<&Report>, new: &Report) {
         if let Some(key) = old.and_then(due_position) {
             self.due.remove(&key);
         }
         if let Some(key) = due_position(new) {
             self.due.insert(key, new.tracking_code.clone());
         }
+        if let Some(key) = old.and_then(feed_position) {
+            self.feed.remove(&key);
+        }
+        if let Some(key) = feed_position(new) {
+            self.feed.insert(key, new.tracking_code.clone());
+        }
     }
 
-    fn rebuild_due(&mut self) {
+    fn rebuild_indexes(&mut self) {
         let reports: Vec<Report> = self.reports.values().map(|s| s.report.clone()).collect();
         for report in &reports {
-            self.index_due(None, report);
+            self.index(None, report);
         }
     }
 
@@ -148,7 +160,7 @@ impl MemStore {
                 )))
             }
         };
-        state.rebuild_due();
+        state.rebuild_indexes();
         Ok(Self {
             state: Mutex::new(state),
             file: Some(file),
@@ -230,7 +242,7 @@ impl Reports for MemStore {
                     .idempotency
                     .insert(record.key_hash.clone(), record.clone());
             }
-            state.index_due(None, &s.report);
+            state.index(None, &s.report);
             state.reports.insert(
                 s.report.tracking_code.clone(),
                 Stored {
@@ -292,9 +304,20 @@ impl Reports for MemStore {
             }
             let before = std::mem::replace(&mut stored.report, new.clone());
             stored.events.extend_from_slice(events);
-            state.index_due(Some(&before), new);
+            state.index(Some(&before), new);
             Ok(())
         })
+    }
+
+    async fn recent_public(&self, limit: usize) -> Result<Vec<Report>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .feed
+            .values()
+            .rev()
+            .filter_map(|code| state.reports.get(code).map(|s| s.report.clone()))
+            .take(limit)
+            .collect())
     }
 }
 

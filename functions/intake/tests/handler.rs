@@ -429,6 +429,9 @@ impl Reports for Gate {
     async fn update_report(&self, o: &Report, n: &Report, e: &[Event]) -> Result<(), StoreError> {
         self.inner.update_report(o, n, e).await
     }
+    async fn recent_public(&self, limit: usize) -> Result<Vec<Report>, StoreError> {
+        self.inner.recent_public(limit).await
+    }
 }
 
 #[tokio::test]
@@ -484,6 +487,9 @@ impl Reports for Broken {
         Err(StoreError::Backend("down".into()))
     }
     async fn update_report(&self, _: &Report, _: &Report, _: &[Event]) -> Result<(), StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn recent_public(&self, _: usize) -> Result<Vec<Report>, StoreError> {
         Err(StoreError::Backend("down".into()))
     }
 }
