@@ -6,11 +6,43 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Datelike;
+use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 
 use crate::agency::AgencyId;
+use crate::error::Invalid;
+use crate::region::RegionCode;
 use crate::report::Report;
+
+/// The first year statistics may be asked for.
+pub const FIRST_YEAR: i32 = 2000;
+
+/// The year `now` falls in for `region`: a report counts in the year of its own region's
+/// calendar, so "this year" is the region's too.
+pub fn this_year(region: &RegionCode, now: DateTime<Utc>) -> i32 {
+    now.with_timezone(&region.zone().offset()).year()
+}
+
+/// The year a statistics request asks for: `this_year` when it names none, otherwise a year
+/// from [`FIRST_YEAR`] to `this_year` (the field `year` otherwise).
+pub fn requested_year(input: Option<&str>, this_year: i32) -> Result<i32, Invalid> {
+    let Some(input) = input else {
+        return Ok(this_year);
+    };
+    input
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (FIRST_YEAR..=this_year).contains(y))
+        .ok_or_else(|| {
+            Invalid::field(
+                "year",
+                "invalid_value",
+                format!("Tahun harus {FIRST_YEAR}–{this_year}."),
+                format!("The year must be {FIRST_YEAR}–{this_year}."),
+            )
+        })
+}
 
 /// One counter item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -232,6 +264,13 @@ impl StatsRow {
         Self::with_share(total)
     }
 
+    /// Share of the reports that were followed up (0–1); none when there are none.
+    pub fn followed_up_share(&self) -> Option<f64> {
+        #[allow(clippy::cast_precision_loss)]
+        let share = (self.total > 0).then(|| self.followed_up as f64 / self.total as f64);
+        share
+    }
+
     fn with_share(mut row: StatsRow) -> StatsRow {
         #[allow(clippy::cast_precision_loss)]
         let share = (row.followed_up > 0).then(|| row.on_time as f64 / row.followed_up as f64);
@@ -371,6 +410,25 @@ mod tests {
     }
 
     #[test]
+    fn a_requested_year_is_this_year_or_one_from_the_first_year_on() {
+        assert_eq!(requested_year(None, 2026), Ok(2026));
+        assert_eq!(requested_year(Some(" 2017 "), 2026), Ok(2017));
+        assert_eq!(requested_year(Some("2000"), 2026), Ok(2000));
+        for bad in ["1999", "2027", "dua ribu", ""] {
+            let e = requested_year(Some(bad), 2026).expect_err(bad);
+            assert_eq!(e.field.as_deref(), Some("year"));
+            assert_eq!(e.message.id, "Tahun harus 2000–2026.");
+        }
+        // New Year's Eve in Jakarta is already New Year's Day in Jayapura.
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-31T16:30:00Z")
+            .map(|t| t.to_utc())
+            .expect("time");
+        let region = |code: &str| RegionCode::parse(code).expect("known");
+        assert_eq!(this_year(&region("32.74"), at), 2026);
+        assert_eq!(this_year(&region("94"), at), 2027);
+    }
+
+    #[test]
     fn the_totals_line_adds_every_row() {
         let rows = [
             row(
@@ -401,6 +459,8 @@ mod tests {
         assert_eq!(total.colors.get("green"), Some(&2));
         assert_eq!(total.statuses.get("diproses"), Some(&2));
         assert_eq!(total.on_time_share, Some(0.5));
+        assert_eq!(total.followed_up_share(), Some(1.0));
+        assert_eq!(rows[1].followed_up_share(), Some(1.0));
         assert_eq!(StatsRow::sum("total".into(), &[]).on_time_share, None);
     }
 }

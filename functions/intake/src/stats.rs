@@ -4,8 +4,7 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use chrono::Datelike;
-use lapor_core::stats::{GroupBy, StatsRow};
+use lapor_core::stats::{self, GroupBy, StatsRow};
 use lapor_core::{Invalid, RegionCode};
 use lapor_http::ApiError;
 use serde::Deserialize;
@@ -29,27 +28,8 @@ pub async fn stats(
             .as_deref()
             .ok_or_else(|| Invalid::missing("region"))?,
     )?;
-    let this_year = deps
-        .clock
-        .now()
-        .with_timezone(&region.zone().offset())
-        .year();
-    let year = match q.year.as_deref() {
-        None => this_year,
-        Some(y) => y
-            .trim()
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (2000..=this_year).contains(y))
-            .ok_or_else(|| {
-                Invalid::field(
-                    "year",
-                    "invalid_value",
-                    format!("Tahun harus 2000–{this_year}."),
-                    format!("The year must be 2000–{this_year}."),
-                )
-            })?,
-    };
+    let this_year = stats::this_year(&region, deps.clock.now());
+    let year = stats::requested_year(q.year.as_deref(), this_year)?;
     let group = match q.group_by.as_deref() {
         None => GroupBy::Category,
         Some(g) => GroupBy::parse(g).ok_or_else(|| {
