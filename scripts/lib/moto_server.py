@@ -16,18 +16,21 @@ answer says:
 
 It also answers `GET /_lapor/sms-sent` with the SMS moto has "sent" (SNS Publish to a phone
 number), as JSON `[{"id", "to", "text"}]`: the SMS sink the tests read replies from, since moto
-keeps them only in memory.
+keeps them only in memory. `GET /_lapor/mail-sent` does the same for e-mail (SES SendEmail, v1
+or v2), as `[{"id", "region", "from", "to", "subject", "text"}]`: moto keeps sent mail in its SES
+backend, and its `/moto-api/data.json` cannot show it (model tracking is off, see 3.).
 
 And it injects faults, because moto never throttles or cancels a transaction for a conflict, and
-DynamoDB and SNS do. `POST /_lapor/faults` with a JSON rule makes matching calls fail with the
-real error shape (or wait first):
+DynamoDB, SNS and SES do. `POST /_lapor/faults` with a JSON rule makes matching calls fail with
+the real error shape (or wait first):
 
     {"tag": "my-test",                      # DELETE /_lapor/faults?tag=my-test removes its rules
-     "service": "dynamodb" | "sns",
-     "operation": "TransactWriteItems",     # X-Amz-Target action (DynamoDB) or Action (SNS)
+     "service": "dynamodb" | "sns" | "ses",
+     "operation": "TransactWriteItems",     # X-Amz-Target action (DynamoDB), Action (SNS), or
+                                            # SendEmail / CreateEmailIdentity (SES v2, by path)
      "contains": ["table-name", "MARK#"],   # substrings the request body must all contain
      "error": "TransactionConflict" | "Throttling" | "ProvisionedThroughputExceeded"
-              | "InternalServerError" | "Delay",
+              | "InternalServerError" | "Delay",  # SES: Throttling, InternalServerError
      "conflict_on": "REPORT#",              # TransactionConflict: items whose JSON contains it
                                             # get the reason (default: the first item)
      "count": 3,                            # fail this many matching calls, then stop (optional)
@@ -112,10 +115,39 @@ def _sms_sent():
     return sent
 
 
+def _mail_sent():
+    from moto.ses.models import ses_backends
+
+    sent = []
+    for account in ses_backends.values():
+        for region, backend in account.items():
+            for message in backend.sent_messages:
+                destinations = getattr(message, "destinations", None)
+                if isinstance(destinations, dict):
+                    to = [a for addresses in destinations.values() for a in addresses]
+                else:
+                    to = list(destinations or [])
+                sent.append(
+                    {
+                        "id": message.id,
+                        "region": region,
+                        "from": message.source,
+                        "to": to,
+                        "subject": getattr(message, "subject", None),
+                        "text": getattr(message, "body", None) or getattr(message, "raw_data", None),
+                    }
+                )
+    return sent
+
+
+SINKS = {"/_lapor/sms-sent": _sms_sent, "/_lapor/mail-sent": _mail_sent}
+
+
 def _with_sms_sink(app):
     def serve(environ, start_response):
-        if environ.get("PATH_INFO") == "/_lapor/sms-sent":
-            body = json.dumps(_sms_sent()).encode()
+        sink = SINKS.get(environ.get("PATH_INFO"))
+        if sink is not None:
+            body = json.dumps(sink()).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
         return app(environ, start_response)
@@ -143,6 +175,19 @@ SNS_ERRORS = {
     "InternalServerError": (500, "Receiver", "InternalError", "Internal service error"),
 }
 
+# SES API v2 is REST-JSON: the error's name travels in `x-amzn-ErrorType`, the body holds only
+# its message. A throttled SendEmail is 429 TooManyRequestsException, "Maximum sending rate
+# exceeded." (what SES answers past the account's sending rate).
+SES_ERRORS = {
+    "Throttling": (429, "TooManyRequestsException", "Maximum sending rate exceeded."),
+    "InternalServerError": (500, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure."),
+}
+
+SES_OPERATIONS = {
+    ("POST", "/v2/email/outbound-emails"): "SendEmail",
+    ("POST", "/v2/email/identities"): "CreateEmailIdentity",
+}
+
 _faults: list[dict] = []
 _next_fault_id = itertools.count(1)
 
@@ -160,6 +205,9 @@ def _operation(environ, body: bytes) -> tuple[str, str]:
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target.startswith("DynamoDB_"):
         return "dynamodb", target.split(".", 1)[-1]
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/v2/email/"):
+        return "ses", SES_OPERATIONS.get((environ.get("REQUEST_METHOD", ""), path), path)
     if b"Action=" in body:
         form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
         return "sns", form.get("Action", [""])[0]
@@ -203,6 +251,14 @@ def _fault_response(start_response, rule: dict, service: str, operation: str, bo
         status, payload = _dynamodb_error(rule, operation, body)
         data = json.dumps(payload).encode()
         headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", "lapor-fault")]
+    elif service == "ses":
+        status, code, message = SES_ERRORS[rule["error"]]
+        data = json.dumps({"message": message}).encode()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("x-amzn-ErrorType", code),
+            ("x-amzn-RequestId", "lapor-fault"),
+        ]
     else:
         status, kind, code, message = SNS_ERRORS[rule["error"]]
         data = (
@@ -221,7 +277,11 @@ def _manage_faults(environ, start_response):
     if method == "POST":
         length = int(environ.get("CONTENT_LENGTH") or 0)
         rule = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        known = {"dynamodb": set(DYNAMODB_ERRORS), "sns": set(SNS_ERRORS)}.get(rule.get("service"))
+        known = {
+            "dynamodb": set(DYNAMODB_ERRORS),
+            "sns": set(SNS_ERRORS),
+            "ses": set(SES_ERRORS),
+        }.get(rule.get("service"))
         if known is None or rule.get("error") not in known | {"Delay"}:
             return _json_response(start_response, 400, {"error": "service or error unknown"})
         rule["id"] = next(_next_fault_id)

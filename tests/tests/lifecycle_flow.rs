@@ -303,10 +303,44 @@ async fn walk(server: &Server) {
     );
     assert!(agency.get("access_key_hash").is_none());
 
-    // The reporter heard of every answer by SMS; the agency of the reply and the rating.
-    let (_, outbox) = server
-        .send(server.http.get(format!("{}/dev/outbox", server.url)))
-        .await;
+    // The reporter heard of every answer by SMS and by e-mail; the agency of the reply and the
+    // rating. Notify runs in-process after each write: wait until it has told of the last one.
+    let mut outbox = Value::Null;
+    for _ in 0..200 {
+        outbox = server
+            .send(server.http.get(format!("{}/dev/outbox", server.url)))
+            .await
+            .1;
+        let rated = outbox["sent"].as_array().is_some_and(|sent| {
+            sent.iter().any(|m| {
+                m["message"]["tracking_code"] == code.as_str()
+                    && m["message"]["event_type"] == "report.rating"
+            })
+        });
+        if rated {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mails: Vec<String> = outbox["mail"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m["subject"].as_str().map(String::from))
+        .filter(|subject| subject.contains(code.as_str()))
+        .collect();
+    let answered = format!("Tanggapan baru untuk laporan {code} / New answer on report {code}");
+    assert_eq!(
+        mails,
+        [
+            format!("Laporan {code} diterima / Report {code} received"),
+            answered.clone(),
+            answered.clone(),
+            answered,
+        ],
+        "the receipt and one e-mail per agency answer"
+    );
     let sent = outbox["sent"].as_array().cloned().unwrap_or_default();
     let answers = sent
         .iter()

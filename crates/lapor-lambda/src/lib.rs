@@ -1,7 +1,7 @@
 //! What every Lapor Lambda `main` shares, so each one only names what it needs: the AWS
-//! configuration (loaded once), the stores and the notifier built from it, configuration read
-//! from the environment with a clear message when it is missing, the pepper from Secrets Manager,
-//! and the loop that feeds a DynamoDB stream batch to a consumer.
+//! configuration (loaded once), the stores, the notifier and the mailer built from it,
+//! configuration read from the environment with a clear message when it is missing, the pepper
+//! from Secrets Manager, and the loop that feeds a DynamoDB stream batch to a consumer.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,8 +9,8 @@ use std::sync::Arc;
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
 use lambda_runtime::{service_fn, LambdaEvent};
-use lapor_core::{AgencyId, KeyPepper};
-use lapor_notifier::SnsNotifier;
+use lapor_core::{AgencyId, Email, KeyPepper};
+use lapor_notifier::{SesMailer, SnsNotifier};
 use lapor_store::{DynamoStore, Stores};
 
 pub use lambda_runtime::Error;
@@ -99,6 +99,25 @@ impl Bootstrap {
         let client = aws_sdk_sns::Client::new(&self.config);
         Ok(Arc::new(SnsNotifier::new(client, topic)))
     }
+
+    /// E-mail through SES from the address in `MAIL_FROM` (the stack's `MailFrom`), or `None`
+    /// when it is empty or unset: e-mail is off and nothing is sent.
+    pub fn mailer(&self) -> Result<Option<Arc<SesMailer>>, Error> {
+        Ok(mail_from(std::env::var(MAIL_FROM).ok())?
+            .map(|from| Arc::new(SesMailer::new(&self.config, from))))
+    }
+}
+
+/// The variable naming the address mail is sent from (empty: no e-mail).
+pub const MAIL_FROM: &str = "MAIL_FROM";
+
+fn mail_from(value: Option<String>) -> Result<Option<Email>, Error> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(address) => Email::parse(address)
+            .map(Some)
+            .map_err(|_| format!("{MAIL_FROM} must be an e-mail address").into()),
+    }
 }
 
 /// An environment variable that must be set.
@@ -182,7 +201,19 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::local_endpoint;
+    use super::{local_endpoint, mail_from};
+
+    #[test]
+    fn an_empty_mail_from_turns_e_mail_off_and_a_bad_one_stops_the_start() {
+        assert!(matches!(mail_from(None), Ok(None)));
+        assert!(matches!(mail_from(Some(" ".into())), Ok(None)));
+        let from = mail_from(Some("lapor@lapor.example.go.id".into()));
+        assert_eq!(
+            from.ok().flatten().as_ref().map(|e| e.as_str()),
+            Some("lapor@lapor.example.go.id")
+        );
+        assert!(mail_from(Some("bukan-alamat".into())).is_err());
+    }
 
     #[test]
     fn an_empty_local_endpoint_leaves_the_sdk_endpoints_alone() {

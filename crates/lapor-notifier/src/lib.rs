@@ -1,6 +1,9 @@
 //! Telling people what happened. Agencies and the central admin subscribe to one SNS topic and
 //! filter on message attributes (`event_type`, `agency_id`, `region`, `category`); reporters get
-//! an SMS on the phone they gave. Topic messages never carry reporter identity.
+//! an SMS on the phone they gave and an e-mail at the address they gave ([`mail`]). Topic
+//! messages never carry reporter identity.
+
+pub mod mail;
 
 use std::sync::Mutex;
 
@@ -8,6 +11,8 @@ use async_trait::async_trait;
 use aws_sdk_sns::types::MessageAttributeValue;
 use lapor_core::{AgencyId, Phone, Report};
 use serde::Serialize;
+
+pub use mail::{Mail, Mailer, SesMailer};
 
 /// What happened to a report, as subscribers filter on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -167,10 +172,12 @@ impl Notifier for SnsNotifier {
     }
 }
 
-/// What lapor-local and the tests "send": kept in memory and listed at `GET /dev/outbox`.
+/// What lapor-local and the tests "send": kept in memory and listed at `GET /dev/outbox`
+/// (notifications under `sent`, e-mails under `mail`).
 #[derive(Debug, Default)]
 pub struct Outbox {
     sent: Mutex<Vec<OutboxEntry>>,
+    mail: Mutex<Vec<OutboxMail>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -180,9 +187,23 @@ pub enum OutboxEntry {
     Sms { to: String, text: String },
 }
 
+/// An e-mail lapor-local would have sent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxMail {
+    /// Masked ([`mail::masked_address`]), as SMS numbers are.
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
 impl Outbox {
     pub fn entries(&self) -> Vec<OutboxEntry> {
         self.sent.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+
+    /// The e-mails, oldest first.
+    pub fn mails(&self) -> Vec<OutboxMail> {
+        self.mail.lock().map(|v| v.clone()).unwrap_or_default()
     }
 
     fn push(&self, entry: OutboxEntry) {
@@ -208,6 +229,21 @@ impl Notifier for Outbox {
             to: to.masked(),
             text: text.to_string(),
         });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Mailer for Outbox {
+    async fn send(&self, mail: &Mail) -> Result<(), NotifyError> {
+        self.mail
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(OutboxMail {
+                to: mail::masked_address(&mail.to),
+                subject: mail.subject.clone(),
+                text: mail.text.clone(),
+            });
         Ok(())
     }
 }

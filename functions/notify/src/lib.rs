@@ -1,31 +1,40 @@
 //! The notify function: turns each report change into the messages people need — the reporter's
-//! receipt by SMS, the agency's "you have a report", the central admin's "waiting in triage" and
-//! "returned as not our authority". Fed by the table's stream; each message is sent once per
-//! change even when a record is delivered twice, and never lost: a mark in the table, written once
-//! the message went out, so a crash before it means the retry sends again (a rare duplicate).
+//! receipt and each agency answer by SMS and by e-mail, the agency's "you have a report", the
+//! central admin's "waiting in triage" and "returned as not our authority". Fed by the table's
+//! stream; each message is sent once per change even when a record is delivered twice, and never
+//! lost: a mark in the table, written once the message went out, so a crash before it means the
+//! retry sends again (a rare duplicate).
 
 use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use lapor_core::{AgencyId, Channel, Clock, EventKind, KeyPepper, Report, ServiceLevels, Status};
-use lapor_notifier::{AgencyMessage, EventType, Notifier};
+use lapor_core::{
+    AgencyId, Channel, Clock, Email, EventKind, KeyPepper, Report, Reporter, ServiceLevels, Status,
+};
+use lapor_notifier::{mail, AgencyMessage, EventType, Mailer, Notifier};
 use lapor_store::{
-    at_least_once, handle_changes, AgencyDirectory, Marks, ReportChange, ReporterIdentity,
+    at_least_once, handle_changes, AgencyDirectory, Marks, ReportChange, ReporterIdentity, Reports,
     StoreError, Stores,
 };
+use tokio::sync::OnceCell;
 
 /// Marks live long enough to outlast any stream retry (records live 24 hours).
 const MARK_TTL_SECS: i64 = 2 * 24 * 60 * 60;
 
-/// Notify reads the reporter's phone (for their SMS) and the directory (who is above whom), and
-/// marks what it has sent; it never changes a report.
+/// Notify reads the reporter's phone and e-mail, the directory (who is above whom) and an
+/// answered report's timeline (the answer's own words for the e-mail), and marks what it has
+/// sent; it never changes a report.
 #[derive(Clone)]
 pub struct Deps {
+    /// Read only: the timeline holding an agency's answer.
+    pub reports: Arc<dyn Reports>,
     pub identity: Arc<dyn ReporterIdentity>,
     pub directory: Arc<dyn AgencyDirectory>,
     pub marks: Arc<dyn Marks>,
     pub notifier: Arc<dyn Notifier>,
+    /// E-mail to reporters; `None` (the stack's `MailFrom` empty): no e-mail at all.
+    pub mailer: Option<Arc<dyn Mailer>>,
     pub clock: Arc<dyn Clock>,
     /// The service levels the messages quote.
     pub levels: ServiceLevels,
@@ -35,12 +44,17 @@ pub struct Deps {
     pub oversight: AgencyId,
     /// SMS one number may receive from notify per day (`SMS_DAILY_LIMIT`); later ones are skipped.
     pub sms_daily_limit: u64,
-    /// Keys the per-number counter (never a plain hash of a phone number).
+    /// E-mails one address may receive from notify per day; later ones are skipped.
+    pub mail_daily_limit: u64,
+    /// Keys the per-number and per-address counters (never a plain hash of either).
     pub pepper: KeyPepper,
 }
 
 /// Outbound SMS one number may get from notify per day unless the deployment says otherwise.
 pub const DEFAULT_SMS_DAILY_LIMIT: u64 = 10;
+/// E-mails one address may get from notify per day: enough for a reporter's own day, too few for
+/// anyone to flood someone else's mailbox by filing reports in their name.
+pub const DEFAULT_MAIL_DAILY_LIMIT: u64 = 10;
 const DAY_SECS: i64 = 24 * 60 * 60;
 
 impl Deps {
@@ -53,15 +67,18 @@ impl Deps {
         pepper: KeyPepper,
     ) -> Self {
         Self {
+            reports: stores.reports.clone(),
             identity: stores.identity.clone(),
             directory: stores.directory.clone(),
             marks: stores.marks.clone(),
             notifier,
+            mailer: None,
             clock,
             levels: ServiceLevels::bundled(),
             central,
             oversight,
             sms_daily_limit: DEFAULT_SMS_DAILY_LIMIT,
+            mail_daily_limit: DEFAULT_MAIL_DAILY_LIMIT,
             pepper,
         }
     }
@@ -69,6 +86,18 @@ impl Deps {
     /// Another daily per-number SMS cap than the default.
     pub fn with_sms_daily_limit(mut self, limit: u64) -> Self {
         self.sms_daily_limit = limit;
+        self
+    }
+
+    /// Reporters who gave an e-mail get their receipt and each answer by e-mail too.
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    /// Another daily per-address e-mail cap than the default.
+    pub fn with_mail_daily_limit(mut self, limit: u64) -> Self {
+        self.mail_daily_limit = limit;
         self
     }
 }
@@ -79,6 +108,9 @@ pub enum NotifyFailure {
     Store(#[from] StoreError),
     #[error(transparent)]
     Send(#[from] lapor_notifier::NotifyError),
+    /// The change's answer is not on the timeline yet; the record is retried.
+    #[error("the answer of report {0} (timeline entry {1}) was not found")]
+    AnswerNotFound(String, u64),
 }
 
 /// One thing to send.
@@ -86,7 +118,27 @@ enum Outgoing {
     ReceiptSms,
     /// The agency answered or the status changed: the reporter hears of it.
     StatusSms,
+    ReceiptMail,
+    /// The agency's answer, in its own words.
+    AnswerMail,
     Topic(Box<AgencyMessage>),
+}
+
+/// The reporter of one report, read at most once however many messages a change sends them.
+struct Contact<'a> {
+    deps: &'a Deps,
+    report: &'a Report,
+    reporter: OnceCell<Option<Reporter>>,
+}
+
+impl Contact<'_> {
+    async fn reporter(&self) -> Result<Option<&Reporter>, StoreError> {
+        let read = self
+            .reporter
+            .get_or_try_init(|| self.deps.identity.reporter(&self.report.tracking_code))
+            .await?;
+        Ok(read.as_ref().filter(|r| r.notifications))
+    }
 }
 
 /// Sends what a change calls for; returns how many messages went out this time.
@@ -97,16 +149,29 @@ pub async fn notify_change(deps: &Deps, change: &ReportChange) -> Result<usize, 
     if change.old.is_some() && new.last_event == Some(EventKind::Escalated) {
         messages.extend(escalation(deps, new).await?);
     }
+    let contact = Contact {
+        deps,
+        report: new,
+        reporter: OnceCell::new(),
+    };
+    let mut failure = None;
     for (kind, outgoing) in messages {
         let key = format!("{}#v{}#{kind}", new.tracking_code, new.version);
         let now = deps.clock.now().timestamp();
         let done = at_least_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || {
-            send(deps, new, outgoing)
+            send(&contact, outgoing)
         })
-        .await?;
-        sent += usize::from(done.is_some());
+        .await;
+        match done {
+            Ok(done) => sent += usize::from(done.is_some()),
+            // One channel failing (SES throttled, say) must not hold back the others: the record
+            // is retried for it, and the marks keep what went out from going twice.
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
     }
-    Ok(sent)
+    failure.map_or(Ok(sent), Err)
 }
 
 fn outgoing(deps: &Deps, old: Option<&Report>, new: &Report) -> Vec<(&'static str, Outgoing)> {
@@ -115,6 +180,9 @@ fn outgoing(deps: &Deps, old: Option<&Report>, new: &Report) -> Vec<(&'static st
     // An SMS report's receipt is the sms function's own reply, sent as it answers the message.
     if old.is_none() && new.channel != Channel::Sms {
         out.push(("received", Outgoing::ReceiptSms));
+        if deps.mailer.is_some() {
+            out.push(("received-mail", Outgoing::ReceiptMail));
+        }
     }
     let was = |f: &dyn Fn(&Report) -> bool| old.is_some_and(f);
     // A returned report is announced as returned (below), not a second time as triage.
@@ -150,7 +218,12 @@ fn outgoing(deps: &Deps, old: Option<&Report>, new: &Report) -> Vec<(&'static st
         }
     }
     if old.is_some() {
-        out.extend(conversation(new));
+        let answered = conversation(new);
+        let is_answer = matches!(answered, Some((_, Outgoing::StatusSms)));
+        out.extend(answered);
+        if is_answer && deps.mailer.is_some() {
+            out.push(("answer-mail", Outgoing::AnswerMail));
+        }
     }
     if new.status == Status::BukanWewenang && !was(&|r| r.status == Status::BukanWewenang) {
         out.push((
@@ -252,7 +325,8 @@ async fn escalation(
         .collect())
 }
 
-async fn send(deps: &Deps, report: &Report, outgoing: Outgoing) -> Result<(), NotifyFailure> {
+async fn send(contact: &Contact<'_>, outgoing: Outgoing) -> Result<(), NotifyFailure> {
+    let (deps, report) = (contact.deps, contact.report);
     match outgoing {
         Outgoing::Topic(message) => Ok(deps.notifier.publish(&message).await?),
         Outgoing::ReceiptSms => {
@@ -260,7 +334,7 @@ async fn send(deps: &Deps, report: &Report, outgoing: Outgoing) -> Result<(), No
             let text = format!(
                 "LAPOR! Laporan Anda diterima. Kode: {code}. Cek status: kirim CEK {code} ke 1708."
             );
-            sms_reporter(deps, report, &text).await
+            sms_reporter(contact, &text).await
         }
         Outgoing::StatusSms => {
             let code = &report.tracking_code;
@@ -269,18 +343,83 @@ async fn send(deps: &Deps, report: &Report, outgoing: Outgoing) -> Result<(), No
                 report.status.as_str().to_uppercase().replace('_', " "),
                 report.color().word()
             );
-            sms_reporter(deps, report, &text).await
+            sms_reporter(contact, &text).await
+        }
+        Outgoing::ReceiptMail => {
+            let Some(to) = mail_to(contact).await? else {
+                return Ok(());
+            };
+            let sla = deps.levels.for_category(report.category);
+            send_mail(deps, &mail::receipt_mail(report, &sla, to)).await
+        }
+        Outgoing::AnswerMail => {
+            let Some(to) = mail_to(contact).await? else {
+                return Ok(());
+            };
+            let answer = answer_of(deps, report).await?;
+            send_mail(deps, &mail::answer_mail(report, answer.as_deref(), to)).await
         }
     }
 }
 
-/// An SMS to the reporter, if they gave a phone and want to be told.
-async fn sms_reporter(deps: &Deps, report: &Report, text: &str) -> Result<(), NotifyFailure> {
-    let Some(reporter) = deps.identity.reporter(&report.tracking_code).await? else {
-        return Ok(());
+/// The words of the agency's answer that made this version: the timeline entry the same write
+/// added (its position is the version), read consistently, so it is there once the change is.
+async fn answer_of(deps: &Deps, report: &Report) -> Result<Option<String>, NotifyFailure> {
+    let missing =
+        || NotifyFailure::AnswerNotFound(report.tracking_code.to_string(), report.version);
+    let found = deps
+        .reports
+        .report_with_timeline(&report.tracking_code)
+        .await?
+        .ok_or_else(missing)?;
+    found
+        .timeline
+        .into_iter()
+        .find(|e| {
+            e.seq == report.version && matches!(e.kind, EventKind::FollowUp | EventKind::Archived)
+        })
+        .map(|e| e.message)
+        .ok_or_else(missing)
+}
+
+/// The reporter's address, if they gave one, want to be told, and have not had the day's share.
+async fn mail_to(contact: &Contact<'_>) -> Result<Option<Email>, NotifyFailure> {
+    let deps = contact.deps;
+    let Some(email) = contact.reporter().await?.and_then(|r| r.email.clone()) else {
+        return Ok(None);
     };
-    let Some(phone) = reporter.phone.filter(|_| reporter.notifications) else {
-        // E-mail needs a mail service (SES) that this stack does not have yet.
+    let now = deps.clock.now().timestamp();
+    // Case does not make another mailbox in practice, so it does not make another counter.
+    let day = deps
+        .pepper
+        .rate_window("mail-out", &email.as_str().to_lowercase(), now, DAY_SECS);
+    let sent = deps.marks.count_hit(&day.key, now, DAY_SECS).await?;
+    if sent > deps.mail_daily_limit {
+        tracing::warn!(tracking_code = %contact.report.tracking_code, sent, "daily e-mail cap for this address reached; e-mail skipped");
+        println!(
+            "{}",
+            skipped_metric(
+                "MailSkipped",
+                "daily_cap",
+                deps.clock.now().timestamp_millis()
+            )
+        );
+        return Ok(None);
+    }
+    Ok(Some(email))
+}
+
+async fn send_mail(deps: &Deps, mail: &lapor_notifier::Mail) -> Result<(), NotifyFailure> {
+    match &deps.mailer {
+        Some(mailer) => Ok(mailer.send(mail).await?),
+        None => Ok(()),
+    }
+}
+
+/// An SMS to the reporter, if they gave a phone and want to be told.
+async fn sms_reporter(contact: &Contact<'_>, text: &str) -> Result<(), NotifyFailure> {
+    let (deps, report) = (contact.deps, contact.report);
+    let Some(phone) = contact.reporter().await?.and_then(|r| r.phone.clone()) else {
         return Ok(());
     };
     if !phone.is_indonesian_mobile() {
@@ -310,17 +449,22 @@ async fn sms_reporter(deps: &Deps, report: &Report, text: &str) -> Result<(), No
 
 /// A CloudWatch embedded-metric line: one SMS skipped, and why (`Lapor/SmsSkipped`).
 pub fn sms_skipped_metric(reason: &str, timestamp_ms: i64) -> String {
+    skipped_metric("SmsSkipped", reason, timestamp_ms)
+}
+
+/// One message skipped, and why, as the metric `Lapor/<metric>` (`SmsSkipped`, `MailSkipped`).
+fn skipped_metric(metric: &str, reason: &str, timestamp_ms: i64) -> String {
     serde_json::json!({
         "_aws": {
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": "Lapor",
                 "Dimensions": [["Reason"]],
-                "Metrics": [{"Name": "SmsSkipped", "Unit": "Count"}],
+                "Metrics": [{"Name": metric, "Unit": "Count"}],
             }],
         },
         "Reason": reason,
-        "SmsSkipped": 1,
+        metric: 1,
     })
     .to_string()
 }

@@ -18,6 +18,10 @@ async fn main() -> Result<(), lapor_lambda::Error> {
         aws.pepper().await?,
     )
     .with_sms_daily_limit(number("SMS_DAILY_LIMIT", DEFAULT_SMS_DAILY_LIMIT)?);
+    let deps = match aws.mailer()? {
+        Some(mailer) => deps.with_mailer(mailer),
+        None => deps,
+    };
     let deps = &deps;
     run_stream(|event| async move { handle_event(deps, &event).await }).await
 }
