@@ -13,8 +13,8 @@ use lapor_core::{AttachmentId, FileType, TrackingCode};
 use sha2::Sha256;
 
 use crate::{
-    evidence_key, quarantine_key, EvidenceFiles, FilesError, Quarantined, SignedUrl, DOWNLOAD_TTL,
-    UPLOAD_TTL,
+    evidence_key, quarantine_key, staging_key, EvidenceFiles, FilesError, Quarantined, SignedUrl,
+    StageToken, DOWNLOAD_TTL, UPLOAD_TTL,
 };
 
 pub struct DirFiles {
@@ -235,18 +235,7 @@ impl EvidenceFiles for DirFiles {
         id: &AttachmentId,
         max_bytes: u64,
     ) -> Result<Quarantined, FilesError> {
-        let path = self.path(&quarantine_key(code, id));
-        match tokio::fs::metadata(&path).await {
-            Ok(meta) if meta.len() > max_bytes => {
-                return Ok(Quarantined::TooLarge { size: meta.len() })
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Quarantined::Missing),
-            Err(e) => return Err(FilesError::Backend(e.to_string())),
-        }
-        Ok(read(&path)
-            .await?
-            .map_or(Quarantined::Missing, Quarantined::Bytes))
+        read_limited(&self.path(&quarantine_key(code, id)), max_bytes).await
     }
 
     async fn keep_clean(
@@ -264,12 +253,43 @@ impl EvidenceFiles for DirFiles {
         code: &TrackingCode,
         id: &AttachmentId,
     ) -> Result<(), FilesError> {
-        match tokio::fs::remove_file(self.path(&quarantine_key(code, id))).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(FilesError::Backend(e.to_string()))
-            }
-            _ => Ok(()),
+        remove(&self.path(&quarantine_key(code, id))).await
+    }
+
+    async fn stage(&self, token: &StageToken, bytes: &[u8]) -> Result<(), FilesError> {
+        write(&self.path(&staging_key(token)), bytes).await
+    }
+
+    async fn staged(&self, token: &StageToken, max_bytes: u64) -> Result<Quarantined, FilesError> {
+        read_limited(&self.path(&staging_key(token)), max_bytes).await
+    }
+
+    async fn discard_staged(&self, token: &StageToken) -> Result<(), FilesError> {
+        remove(&self.path(&staging_key(token))).await
+    }
+}
+
+/// A file's bytes, unless it is missing or larger than `max_bytes` (then not read).
+async fn read_limited(path: &Path, max_bytes: u64) -> Result<Quarantined, FilesError> {
+    match tokio::fs::metadata(path).await {
+        Ok(meta) if meta.len() > max_bytes => {
+            return Ok(Quarantined::TooLarge { size: meta.len() })
         }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Quarantined::Missing),
+        Err(e) => return Err(FilesError::Backend(e.to_string())),
+    }
+    Ok(read(path)
+        .await?
+        .map_or(Quarantined::Missing, Quarantined::Bytes))
+}
+
+async fn remove(path: &Path) -> Result<(), FilesError> {
+    match tokio::fs::remove_file(path).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(FilesError::Backend(e.to_string()))
+        }
+        _ => Ok(()),
     }
 }
 

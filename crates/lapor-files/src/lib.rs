@@ -94,6 +94,48 @@ pub trait EvidenceFiles: Send + Sync {
         code: &TrackingCode,
         id: &AttachmentId,
     ) -> Result<(), FilesError>;
+
+    /// Holds a file sent with a portal form that was refused, while its reporter corrects the
+    /// form, so it need not be sent again. Staged files are as unclean as quarantined ones:
+    /// nobody can download them, and they expire with the quarantine (one day).
+    async fn stage(&self, token: &StageToken, bytes: &[u8]) -> Result<(), FilesError>;
+
+    /// A staged file, unless it is missing or larger than `max_bytes`.
+    async fn staged(&self, token: &StageToken, max_bytes: u64) -> Result<Quarantined, FilesError>;
+
+    /// Deletes a staged file (nothing when it is already gone).
+    async fn discard_staged(&self, token: &StageToken) -> Result<(), FilesError>;
+}
+
+/// The name of a staged file: 128 random bits, so holding one's own token reveals nobody
+/// else's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageToken(String);
+
+impl StageToken {
+    pub fn generate() -> Self {
+        StageToken(hex::encode(rand::random::<[u8; 16]>()))
+    }
+
+    /// A token sent back by a form: exactly 32 lowercase hex digits, nothing else.
+    pub fn parse(input: &str) -> Option<Self> {
+        (input.len() == 32
+            && input
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| StageToken(input.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where staged portal files wait (expires after a day, like the quarantine).
+pub const STAGING_PREFIX: &str = "staging/";
+
+pub fn staging_key(token: &StageToken) -> String {
+    format!("{STAGING_PREFIX}{}", token.0)
 }
 
 /// The folder uploads land in, by key prefix.

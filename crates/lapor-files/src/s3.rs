@@ -14,8 +14,8 @@ use chrono::{DateTime, Duration, Utc};
 use lapor_core::{AttachmentId, FileType, TrackingCode};
 
 use crate::{
-    download_name, evidence_key, quarantine_key, EvidenceFiles, FilesError, Quarantined, SignedUrl,
-    DOWNLOAD_TTL, UPLOAD_TTL,
+    download_name, evidence_key, quarantine_key, staging_key, EvidenceFiles, FilesError,
+    Quarantined, SignedUrl, StageToken, DOWNLOAD_TTL, UPLOAD_TTL,
 };
 
 pub struct S3Files {
@@ -136,34 +136,8 @@ impl EvidenceFiles for S3Files {
         id: &AttachmentId,
         max_bytes: u64,
     ) -> Result<Quarantined, FilesError> {
-        let answer = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(quarantine_key(code, id))
-            .send()
-            .await;
-        let object = match answer {
-            Ok(object) => object,
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-                return Ok(Quarantined::Missing)
-            }
-            Err(e) => return Err(backend(e)),
-        };
-        let size = object
-            .content_length()
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(u64::MAX);
-        if size > max_bytes {
-            return Ok(Quarantined::TooLarge { size });
-        }
-        let bytes = object.body.collect().await.map_err(backend)?.into_bytes();
-        if bytes.len() as u64 > max_bytes {
-            return Ok(Quarantined::TooLarge {
-                size: bytes.len() as u64,
-            });
-        }
-        Ok(Quarantined::Bytes(bytes.to_vec()))
+        self.read_limited(&quarantine_key(code, id), max_bytes)
+            .await
     }
 
     async fn keep_clean(
@@ -202,5 +176,66 @@ impl EvidenceFiles for S3Files {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+
+    async fn stage(&self, token: &StageToken, bytes: &[u8]) -> Result<(), FilesError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(staging_key(token))
+            .body(ByteStream::from(bytes.to_vec()))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn staged(&self, token: &StageToken, max_bytes: u64) -> Result<Quarantined, FilesError> {
+        self.read_limited(&staging_key(token), max_bytes).await
+    }
+
+    async fn discard_staged(&self, token: &StageToken) -> Result<(), FilesError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(staging_key(token))
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+impl S3Files {
+    /// An object's bytes, unless it is missing or larger than `max_bytes` (then not read).
+    async fn read_limited(&self, key: &str, max_bytes: u64) -> Result<Quarantined, FilesError> {
+        let answer = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        let object = match answer {
+            Ok(object) => object,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Ok(Quarantined::Missing)
+            }
+            Err(e) => return Err(backend(e)),
+        };
+        let size = object
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(u64::MAX);
+        if size > max_bytes {
+            return Ok(Quarantined::TooLarge { size });
+        }
+        let bytes = object.body.collect().await.map_err(backend)?.into_bytes();
+        if bytes.len() as u64 > max_bytes {
+            return Ok(Quarantined::TooLarge {
+                size: bytes.len() as u64,
+            });
+        }
+        Ok(Quarantined::Bytes(bytes.to_vec()))
     }
 }
