@@ -1,7 +1,7 @@
 //! lapor-local: every Lapor HTTP function in one process on 127.0.0.1, on the embedded store
 //! (kept in a file so a restart keeps reports) or on DynamoDB. The stream consumers (routing,
 //! statistics, notify) run in-process after each write and retry as Lambda would; what still
-//! fails is listed at `GET /dev/dead-letters`; notifications land in an outbox at
+//! fails is listed at `GET /dev/dead-letters`; notifications and e-mails land in an outbox at
 //! `GET /dev/outbox`.
 //!
 //! Evidence files need no AWS either: on the embedded store they live under
@@ -23,7 +23,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use lapor_core::permission::{Action, Relation};
 use lapor_core::{AgencyId, Clock, Deadlines, KeyPepper, SystemClock};
-use lapor_notifier::Outbox;
+use lapor_notifier::{Mailer, Outbox};
 use lapor_store::{DynamoStore, MemStore, StoreError, Stores};
 use rand::RngCore;
 use tokio::net::TcpListener;
@@ -149,6 +149,9 @@ pub struct Local {
     /// The store's ports, with report writes announced to the stream consumers.
     pub stores: Stores,
     pub outbox: Arc<Outbox>,
+    /// Where lapor-local "sends" e-mail: the same outbox, listed under `mail` at
+    /// `GET /dev/outbox`. Hand it to anything that mails a reporter.
+    pub mailer: Arc<dyn Mailer>,
     pub tokens: LocalTokens,
     /// Where evidence files are kept (`None`: attachments are not offered).
     pub evidence: Option<EvidenceStorage>,
@@ -339,7 +342,8 @@ pub fn assemble_with_files(
                 bundled_agency(CENTRAL_AGENCY),
                 bundled_agency(OVERSIGHT_AGENCY),
                 pepper.clone(),
-            ),
+            )
+            .with_mailer(outbox.clone()),
             dead_letters: dead_letters.clone(),
         },
     ));
@@ -374,6 +378,12 @@ pub fn assemble_with_files(
             dead_letters: dead_letters.clone(),
         });
     }
+    // The portal calls the same intake routes in-process; plain HTTP here, so no Secure cookies.
+    let web = lapor_web::routes(
+        lapor_web::Deps::new(intake_deps.clone(), false)
+            .with_directory(stores.directory.clone())
+            .with_mailer(Some(outbox.clone())),
+    );
     let intake = lapor_intake::routes(intake_deps);
     let mut officer_deps = lapor_officer::Deps::new(&stores, clock.clone(), deadlines.clone());
     if let Some(storage) = &evidence {
@@ -418,10 +428,12 @@ pub fn assemble_with_files(
             tokens::authenticate,
         ))
         // Signed URLs carry their own permission; an officer token has nothing to add there.
-        .merge(file_routes);
+        .merge(file_routes)
+        .merge(web);
     Local {
         router: lapor_http::finish(routes),
         stores,
+        mailer: outbox.clone(),
         outbox,
         tokens,
         evidence,
@@ -495,7 +507,7 @@ async fn show_dead_letters(
 async fn show_outbox(
     axum::extract::State(outbox): axum::extract::State<Arc<Outbox>>,
 ) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "sent": outbox.entries() }))
+    Json(serde_json::json!({ "sent": outbox.entries(), "mail": outbox.mails() }))
 }
 
 /// Binds the address.
@@ -622,6 +634,7 @@ pub fn banner(addr: SocketAddr, config: &Config) -> String {
          curl -s -X POST http://{addr}/dev/sms -H 'Content-Type: application/json' \\\n    \
          -d '{{\"from\":\"081234567890\",\"text\":\"LAPOR Jalan berlubang di Jl. Cipto, Kota Cirebon, sudah dua minggu\"}}'\n  \
          curl -s http://{addr}/dev/outbox\n\
+         Portal warga / citizen portal: http://{addr}/ (buka di peramban / open in a browser)\n\
          Token petugas / officer token: cargo run -p lapor-local -- token --agency kemenpanrb --role admin_pusat\n\
          Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop."
     )

@@ -412,8 +412,41 @@ pub async fn directory_table(
     (Arc::new(store), table)
 }
 
+/// An address SES on moto may send from (moto, like SES, refuses an unverified sender): a new one
+/// per call, verified with `CreateEmailIdentity`.
+pub async fn verified_sender(config: &aws_config::SdkConfig) -> lapor_core::Email {
+    let address = format!("{}@lapor.example.go.id", unique_name("pengirim"));
+    aws_sdk_sesv2::Client::new(config)
+        .create_email_identity()
+        .email_identity(&address)
+        .send()
+        .await
+        .expect("sender identity");
+    lapor_core::Email::parse(&address).expect("address")
+}
+
+/// The mails SES on moto has "sent" to `to` (`GET /_lapor/mail-sent`, see
+/// `scripts/lib/moto_server.py`), oldest first: `{"id", "region", "from", "to", "subject",
+/// "text"}` each.
+pub async fn mails_sent_to(to: &str) -> Vec<serde_json::Value> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("moto");
+    let all: Vec<serde_json::Value> = reqwest::get(format!("{endpoint}/_lapor/mail-sent"))
+        .await
+        .expect("mail sink")
+        .json()
+        .await
+        .expect("mail sink json");
+    all.into_iter()
+        .filter(|m| {
+            m["to"]
+                .as_array()
+                .is_some_and(|to_all| to_all.iter().any(|a| a == to))
+        })
+        .collect()
+}
+
 /// Faults the moto server answers with instead of doing the call (see `scripts/lib/moto_server.py`):
-/// DynamoDB's and SNS's real error shapes, which moto itself never produces. Rules are tagged
+/// DynamoDB's, SNS's and SES's real error shapes, which moto itself never produces. Rules are tagged
 /// with this value's own name, so a test removes only its own.
 pub struct Faults {
     endpoint: String,
@@ -477,7 +510,7 @@ impl Faults {
 /// Records every AWS call a client makes as the IAM (action, resource) pairs it needs: a
 /// transaction needs the item-level action of each of its items, a query on an index needs the
 /// index. Resources are named as the template test names them: `table`, `index/<name>`,
-/// `topic`, `phones`.
+/// `topic`, `phones`, `mail-from` (the SES identity mail is sent from).
 #[derive(Debug, Clone, Default)]
 pub struct CallLog(Arc<Mutex<std::collections::BTreeSet<(String, String)>>>);
 
@@ -522,6 +555,14 @@ impl CallLog {
             .build();
         aws_sdk_sns::Client::from_conf(conf)
     }
+
+    /// An SES (API v2) client on `config` whose calls this log records.
+    pub fn sesv2(&self, config: &aws_config::SdkConfig) -> aws_sdk_sesv2::Client {
+        let conf = aws_sdk_sesv2::config::Builder::from(config)
+            .interceptor(self.clone())
+            .build();
+        aws_sdk_sesv2::Client::from_conf(conf)
+    }
 }
 
 /// The evidence bucket prefix a request's path is under, as the role test names it.
@@ -530,6 +571,8 @@ fn s3_prefix(path: &str) -> String {
         "quarantine/*".into()
     } else if path.contains("/evidence/") {
         "evidence/*".into()
+    } else if path.contains("/staging/") {
+        "staging/*".into()
     } else {
         format!("bucket {path}")
     }
@@ -580,6 +623,8 @@ impl Intercept for CallLog {
                 format!("s3:{}", meta.name()),
                 s3_prefix(context.request().uri()),
             )],
+            // IAM names SES API v2 actions `ses:*`; SendEmail acts on the sender's identity.
+            "sesv2" | "SESv2" => vec![(format!("ses:{}", meta.name()), "mail-from".to_string())],
             _ => {
                 let form = String::from_utf8_lossy(body);
                 let target = if form.contains("TopicArn=") {

@@ -30,7 +30,8 @@ const STREAM: [&str; 4] = [
 /// its stream, its dead-letter queue, its topic), and nothing more. A function's role must grant
 /// exactly these pairs: add them here when a function starts calling something new, and the
 /// template must follow. Resources: `table`, `index/<name>`, `stream`, and the function's own
-/// `logs` and `dlq`; `topic` (notifications), `phones` (SMS, which has no ARN).
+/// `logs` and `dlq`; `topic` (notifications), `phones` (SMS, which has no ARN), `mail-from` (the
+/// SES identity of `MailFrom`).
 fn calls(binary: &str) -> BTreeSet<(String, String)> {
     const TABLE: &str = "table";
     // Read at start-up (lapor_lambda::Bootstrap::pepper), by the functions that derive keys.
@@ -74,8 +75,11 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
         "notify" => &[
             ("dynamodb:PutItem", TABLE),
             ("dynamodb:GetItem", TABLE),
-            // The per-number daily SMS counter.
+            // An answered report's timeline: the answer's words for the reporter's e-mail.
+            ("dynamodb:Query", TABLE),
+            // The per-number daily SMS and per-address daily e-mail counters.
             ("dynamodb:UpdateItem", TABLE),
+            ("ses:SendEmail", "mail-from"),
             ("secretsmanager:GetSecretValue", PEPPER),
             ("sqs:SendMessage", "dlq"),
             ("sns:Publish", "topic"),
@@ -99,6 +103,23 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
             ("dynamodb:Query", "index/inbox"),
             ("s3:PutObject", QUARANTINE),
             ("s3:GetObject", EVIDENCE),
+        ],
+        // The portal: intake's calls (it calls intake's routes in-process), the public feed,
+        // agency names, the key mail, and the staging area of refused forms' files.
+        "web" => &[
+            ("dynamodb:BatchGetItem", TABLE),
+            ("dynamodb:GetItem", TABLE),
+            ("dynamodb:PutItem", TABLE),
+            ("dynamodb:Query", TABLE),
+            ("dynamodb:Query", "index/feed"),
+            ("dynamodb:UpdateItem", TABLE),
+            ("secretsmanager:GetSecretValue", PEPPER),
+            ("ses:SendEmail", "mail-from"),
+            ("s3:PutObject", QUARANTINE),
+            ("s3:GetObject", EVIDENCE),
+            ("s3:PutObject", "staging/*"),
+            ("s3:GetObject", "staging/*"),
+            ("s3:DeleteObject", "staging/*"),
         ],
         _ => &[],
     };
@@ -138,6 +159,8 @@ fn resource_name(v: &Value, prefix: &str) -> String {
             _ if text == own_queue => "dlq".into(),
             _ => format!("GetAtt {text}"),
         }
+    } else if t.tag == "Sub" && text == MAIL_FROM_IDENTITY {
+        "mail-from".into()
     } else if t.tag == "Sub" {
         text.strip_prefix("${ReportsTable.Arn}/")
             .or_else(|| text.strip_prefix("${EvidenceBucket.Arn}/"))
@@ -148,6 +171,24 @@ fn resource_name(v: &Value, prefix: &str) -> String {
         "pepper".into()
     } else {
         format!("{v:?}")
+    }
+}
+
+/// The ARN of `MailFromIdentity`, the one SES identity any role may send from.
+const MAIL_FROM_IDENTITY: &str =
+    "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailFromIdentity}";
+
+/// A statement as granted when its condition holds: `!If [Cond, statement, !Ref AWS::NoValue]`
+/// is the statement (e-mail grants exist only while `MailFrom` is set); `None` for no statement.
+fn when_granted(statement: &Value) -> Option<Value> {
+    match statement {
+        Value::Tagged(t) if t.tag == "If" => t
+            .value
+            .as_sequence()
+            .and_then(|branches| branches.get(1))
+            .filter(|granted| granted.is_mapping())
+            .cloned(),
+        other => Some(other.clone()),
     }
 }
 
@@ -199,7 +240,7 @@ fn role_statements(template: &Value, role_id: &str) -> (Vec<Value>, Vec<String>)
                 .and_then(Value::as_sequence)
         })
         .flatten()
-        .cloned()
+        .filter_map(when_granted)
         .collect();
     (statements, broad)
 }
@@ -496,12 +537,12 @@ fn iam_problems(template: &Value) -> Vec<String> {
                 vec!["phones".into()]
             } else {
                 let listed = resource_list(statement.get("Resource"));
-                // The only `*` allowed: the end of one of the evidence bucket's two prefixes.
+                // The only `*` allowed: the end of one of the evidence bucket's prefixes.
                 let wildcard = listed.iter().any(|r| {
                     format!("{r:?}").contains('*')
                         && !matches!(
                             resource_name(r, prefix).as_str(),
-                            "quarantine/*" | "evidence/*"
+                            "quarantine/*" | "evidence/*" | "staging/*"
                         )
                 });
                 if listed.is_empty() || wildcard || statement.get("NotResource").is_some() {
@@ -549,6 +590,29 @@ fn a_role_missing_one_index_is_caught() {
         problems
             .iter()
             .any(|p| p.contains("OfficerFunction") && p.contains("index/inbox")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_role_missing_the_mail_grant_is_caught() {
+    let mut t = template();
+    let statements = t["Resources"]["NotifyRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_sequence_mut()
+        .expect("NotifyRole statements");
+    let before = statements.len();
+    statements.retain(|s| !matches!(s, Value::Tagged(tagged) if tagged.tag == "If"));
+    assert_eq!(
+        statements.len() + 1,
+        before,
+        "notify's e-mail grant is conditional"
+    );
+    let problems = iam_problems(&t);
+    assert!(
+        problems.iter().any(|p| p.contains("NotifyFunction")
+            && p.contains("ses:SendEmail")
+            && p.contains("may not")),
         "{problems:#?}"
     );
 }
@@ -602,6 +666,66 @@ fn the_table_has_the_keys_and_ttl_the_store_uses() {
         str_at(table, &["StreamSpecification", "StreamViewType"]),
         Some("NEW_AND_OLD_IMAGES")
     );
+    // The indexes the store queries, with the keys it writes (create_table_if_missing builds the
+    // same ones for lapor-local and the tests).
+    let indexes: BTreeMap<String, (Vec<String>, String)> = table
+        .get("GlobalSecondaryIndexes")
+        .and_then(Value::as_sequence)
+        .expect("GlobalSecondaryIndexes")
+        .iter()
+        .map(|index| {
+            let keys = index
+                .get("KeySchema")
+                .and_then(Value::as_sequence)
+                .map(|keys| {
+                    keys.iter()
+                        .filter_map(|k| str_at(k, &["AttributeName"]).map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                str_at(index, &["IndexName"]).unwrap_or_default().into(),
+                (
+                    keys,
+                    str_at(index, &["Projection", "ProjectionType"])
+                        .unwrap_or_default()
+                        .into(),
+                ),
+            )
+        })
+        .collect();
+    let expected = |keys: [&str; 2], projection: &str| {
+        (keys.map(String::from).to_vec(), projection.to_string())
+    };
+    assert_eq!(
+        indexes,
+        BTreeMap::from([
+            (
+                TableSpec::INBOX_INDEX.to_string(),
+                expected(TableSpec::INBOX_KEYS, "ALL")
+            ),
+            (
+                TableSpec::DUE_INDEX.to_string(),
+                expected(TableSpec::DUE_KEYS, "ALL")
+            ),
+            (
+                TableSpec::FEED_INDEX.to_string(),
+                expected(TableSpec::FEED_KEYS, "KEYS_ONLY")
+            ),
+        ])
+    );
+    let defined: BTreeSet<&str> = table
+        .get("AttributeDefinitions")
+        .and_then(Value::as_sequence)
+        .expect("AttributeDefinitions")
+        .iter()
+        .filter_map(|a| str_at(a, &["AttributeName"]))
+        .collect();
+    for (keys, _) in indexes.values() {
+        for key in keys {
+            assert!(defined.contains(key.as_str()), "{key} is not defined");
+        }
+    }
 }
 
 /// Each function's calls on the wire, recorded through its own clients while it does its work
@@ -676,6 +800,7 @@ mod recorded {
             "escalation",
             "sms",
             "evidence",
+            "web",
         ]
         .into_iter()
         .map(|name| (name, CallLog::default()))
@@ -739,6 +864,7 @@ mod recorded {
             .is_empty());
         let modified = stream.next_event().await;
         let stats = lapor_stats::Deps::new(&stores("stats"), clock.clone());
+        let sender = lapor_tests::verified_sender(&config).await;
         let notify = lapor_notify::Deps::new(
             &stores("notify"),
             notifier("notify"),
@@ -746,7 +872,11 @@ mod recorded {
             AgencyId::parse("kemenpanrb").expect("id"),
             AgencyId::parse("ombudsman-ri").expect("id"),
             lapor_core::KeyPepper::new(vec![7; 32]).expect("pepper"),
-        );
+        )
+        .with_mailer(Arc::new(lapor_notifier::SesMailer::with_client(
+            logs["notify"].sesv2(&config),
+            sender,
+        )));
         for event in [&inserted, &modified] {
             assert!(lapor_stats::handle_event(&stats, event)
                 .await
@@ -806,6 +936,20 @@ mod recorded {
             let (status, answer) = send(&officers, as_officer(request, agency, role)).await;
             assert_eq!(status, 200, "{answer}");
         }
+
+        // Notify on the officers' changes: the follow-up's e-mail reads its words from the
+        // timeline and goes out through SES.
+        let answered = stream.next_event().await;
+        assert!(lapor_notify::handle_event(&notify, &answered)
+            .await
+            .batch_item_failures
+            .is_empty());
+        assert!(
+            logs["notify"]
+                .calls()
+                .contains(&("ses:SendEmail".to_string(), "mail-from".to_string())),
+            "the receipt and the answer were e-mailed"
+        );
 
         // The sweep, long after every deadline.
         let later = now + chrono::Duration::days(90);
@@ -958,6 +1102,119 @@ mod recorded {
             assert!(got.status().is_success(), "{}", got.status());
             logs[name].presigned("s3:GetObject", url);
         }
+
+        // The portal: the home page's feed, a form refused with its photo kept, the corrected
+        // form filed with the photo uploaded, tracking, the key by e-mail, statistics, the public
+        // page.
+        let web = lapor_web::router(
+            lapor_web::Deps::new(
+                lapor_intake::Deps::new(
+                    &stores("web"),
+                    today.clone(),
+                    Deadlines::indonesia(),
+                    pepper_for_evidence(),
+                )
+                .with_client_limit(lapor_intake::ClientLimit::per_hour(100))
+                .with_files(files("web"), max),
+                true,
+            )
+            .with_directory(stores("web").directory.clone())
+            .with_mailer(Some(Arc::new(lapor_notifier::SesMailer::with_client(
+                logs["web"].sesv2(&config),
+                lapor_tests::verified_sender(&config).await,
+            )))),
+        );
+        let page = |request: Request<Body>| {
+            let web = web.clone();
+            async move {
+                let response = web.oneshot(request).await.expect("response");
+                let status = response.status().as_u16();
+                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .expect("body");
+                (status, String::from_utf8_lossy(&bytes).into_owned())
+            }
+        };
+        assert_eq!(page(get("/")).await.0, 200);
+        let token = "0123456789abcdef0123456789abcdef";
+        let form = |fields: &[(&str, &str)], file: bool| {
+            let boundary = "calls-boundary";
+            let mut body = Vec::new();
+            for (name, value) in fields {
+                body.extend_from_slice(
+                    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+                );
+            }
+            if file {
+                body.extend_from_slice(
+                    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"evidence\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+                );
+                body.extend_from_slice(png);
+                body.extend_from_slice(b"\r\n");
+            }
+            body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+            Request::post("/lapor")
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .header("cookie", format!("__Host-csrf={token}"))
+                .body(Body::from(body))
+                .expect("request")
+        };
+        let mut fields = vec![
+            ("csrf", token),
+            ("idempotency_key", "calls-web-1"),
+            ("type", "pengaduan"),
+            ("category", "infrastruktur"),
+            ("region", "32.74"),
+            (
+                "description",
+                "Lampu jalan di depan sekolah mati sejak seminggu, jalan gelap.",
+            ),
+            ("privacy", "publik"),
+            ("email", "siti.aminah@example.id"),
+        ];
+        let (status, refused) = page(form(&fields, true)).await;
+        assert_eq!(status, 422, "{refused}");
+        let kept = refused
+            .split("name=\"kept\" id=\"kept-0\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the photo is kept")
+            .to_string();
+        fields.push(("title", "Lampu jalan mati di depan sekolah"));
+        fields.push(("kept", &kept));
+        let (status, receipt) = page(form(&fields, false)).await;
+        assert_eq!(status, 200, "{receipt}");
+        // The portal sent the photo to the URL intake offered, signed with its own role.
+        logs["web"].presigned("s3:PutObject", "/quarantine/");
+        let shown = |id: &str| {
+            receipt
+                .split(&format!("id=\"{id}\">"))
+                .nth(1)
+                .and_then(|rest| rest.split('<').next())
+                .expect("shown on the receipt")
+                .to_string()
+        };
+        let (web_code, web_key) = (shown("tracking-code"), shown("access-key"));
+        let urlencoded = |path: &str, fields: &[(&str, &str)]| {
+            let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            Request::post(path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", format!("__Host-csrf={token}"))
+                .body(Body::from(body.join("&")))
+                .expect("request")
+        };
+        let unlock = [
+            ("csrf", token),
+            ("tracking_code", web_code.as_str()),
+            ("access_key", web_key.as_str()),
+        ];
+        assert_eq!(page(urlencoded("/lacak", &unlock)).await.0, 200);
+        assert_eq!(page(urlencoded("/lapor/kunci", &unlock)).await.0, 200);
+        assert_eq!(page(get("/statistik?region=32.74")).await.0, 200);
+        assert_eq!(page(get(&format!("/laporan/{code}"))).await.0, 200);
 
         let mut problems = Vec::new();
         for (name, log) in &logs {
@@ -1277,6 +1534,92 @@ fn hardening_problems(template: &Value) -> Vec<String> {
             "SmsDeadLetterQueue holds numbers and texts: keep them 4 days at most, found {sms_dlq_retention:?}"
         ));
     }
+
+    problems.extend(mail_problems(template));
+    problems
+}
+
+fn is_ref_to(v: Option<&Value>, name: &str) -> bool {
+    matches!(v, Some(Value::Tagged(t)) if t.tag == "Ref" && t.value.as_str() == Some(name))
+}
+
+/// Issue 17: e-mail through SES. Sending is on only with `MailFrom`, from its own identity, and
+/// only with it as the From address; notify knows the address from `MAIL_FROM`.
+fn mail_problems(template: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let resources = template.get("Resources").cloned().unwrap_or(Value::Null);
+    let identity = resources
+        .get("MailFromIdentity")
+        .cloned()
+        .unwrap_or(Value::Null);
+    if identity.get("Type").and_then(Value::as_str) != Some("AWS::SES::EmailIdentity")
+        || identity.get("Condition").and_then(Value::as_str) != Some("SendsMail")
+        || !is_ref_to(
+            identity
+                .get("Properties")
+                .and_then(|p| p.get("EmailIdentity")),
+            "MailFrom",
+        )
+    {
+        problems.push(
+            "MailFromIdentity must be the SES identity of MailFrom, made only when SendsMail"
+                .into(),
+        );
+    }
+    for (id, resource) in resources.as_mapping().into_iter().flatten() {
+        if resource.get("Type").and_then(Value::as_str) != Some("AWS::IAM::Role") {
+            continue;
+        }
+        let id = id.as_str().unwrap_or("?");
+        let statements = resource
+            .get("Properties")
+            .and_then(|p| p.get("Policies"))
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                p.get("PolicyDocument")
+                    .and_then(|d| d.get("Statement"))
+                    .and_then(Value::as_sequence)
+            })
+            .flatten();
+        for statement in statements {
+            let conditional = matches!(statement, Value::Tagged(t) if t.tag == "If"
+                && t.value.get(0).and_then(Value::as_str) == Some("SendsMail"));
+            let Some(granted) = when_granted(statement) else {
+                continue;
+            };
+            if !strings(granted.get("Action"))
+                .iter()
+                .any(|a| a.starts_with("ses:"))
+            {
+                continue;
+            }
+            if !conditional {
+                problems.push(format!(
+                    "{id}: an SES grant must exist only when SendsMail (MailFrom set)"
+                ));
+            }
+            let from = granted
+                .get("Condition")
+                .and_then(|c| c.get("StringEquals"))
+                .and_then(|c| c.get("ses:FromAddress"));
+            if !is_ref_to(from, "MailFrom") {
+                problems.push(format!(
+                    "{id}: SES sending must be limited to ses:FromAddress = MailFrom"
+                ));
+            }
+        }
+    }
+    let notify_from = resources
+        .get("NotifyFunction")
+        .and_then(|f| f.get("Properties"))
+        .and_then(|p| p.get("Environment"))
+        .and_then(|e| e.get("Variables"))
+        .and_then(|v| v.get("MAIL_FROM"));
+    if !is_ref_to(notify_from, "MailFrom") {
+        problems.push("NotifyFunction must get MAIL_FROM from MailFrom".into());
+    }
     problems
 }
 
@@ -1292,7 +1635,7 @@ type Weakening = (&'static str, &'static str, fn(&mut Value));
 
 #[test]
 fn weakening_any_of_them_is_caught() {
-    let weakened: [Weakening; 11] = [
+    let weakened: [Weakening; 15] = [
         ("MfaConfiguration", "MFA", |t| {
             t["Resources"]["OfficerPool"]["Properties"]["MfaConfiguration"] = "OPTIONAL".into()
         }),
@@ -1337,6 +1680,26 @@ fn weakening_any_of_them_is_caught() {
             let text = serde_yaml_ng::to_string(&*t).expect("yaml");
             let widened = text.replacen("ForAllValues:StringLike", "ForAnyValue:StringLike", 1);
             *t = serde_yaml_ng::from_str(&widened).expect("yaml");
+        }),
+        ("mail from any address", "ses:FromAddress", |t| {
+            let text = serde_yaml_ng::to_string(&*t).expect("yaml");
+            let widened = text.replacen("ses:FromAddress:", "ses:FromDisplayName:", 1);
+            *t = serde_yaml_ng::from_str(&widened).expect("yaml");
+        }),
+        ("mail grant without MailFrom", "only when SendsMail", |t| {
+            let text = serde_yaml_ng::to_string(&*t).expect("yaml");
+            let widened = text.replacen("- SendsMail\n", "- HasAlarmEmail\n", 1);
+            assert_ne!(text, widened, "the grant names its condition");
+            *t = serde_yaml_ng::from_str(&widened).expect("yaml");
+        }),
+        ("an identity for another address", "MailFromIdentity", |t| {
+            t["Resources"]["MailFromIdentity"]["Properties"]["EmailIdentity"] =
+                "lapor.example.go.id".into()
+        }),
+        ("notify without its sender", "MAIL_FROM", |t| {
+            t["Resources"]["NotifyFunction"]["Properties"]["Environment"]["Variables"]
+                .as_mapping_mut()
+                .map(|m| m.remove("MAIL_FROM"));
         }),
     ];
     for (what, needle, weaken) in weakened {

@@ -1,0 +1,169 @@
+//! The intake routes, called in-process. A page turns its form into the JSON request an app
+//! would send and reads the JSON answer, so every rule (validation, idempotency, limits, privacy
+//! of each view) is the API's own.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use lambda_http::request::RequestContext;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::session::Lang;
+
+/// The largest JSON answer read back (a report view with its timeline).
+const ANSWER_MAX_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct Api {
+    routes: Router,
+}
+
+/// Who sent the page request, passed on so the API's per-client limit counts the citizen, not
+/// the portal.
+#[derive(Clone, Default)]
+pub struct Caller {
+    gateway: Option<RequestContext>,
+    peer: Option<ConnectInfo<SocketAddr>>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Caller {
+            gateway: parts.extensions.get::<RequestContext>().cloned(),
+            peer: parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned(),
+        })
+    }
+}
+
+/// The API's answer.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+/// An error the API gave, as its body says it: `{"error": {"code", "message", "message_en",
+/// "field"}}`.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub code: String,
+    pub message: String,
+    pub message_en: String,
+    /// The form field it belongs to (the API's field name without its object, so
+    /// `reporter.phone` is `phone`).
+    pub field: Option<String>,
+}
+
+impl Problem {
+    pub fn text(&self, lang: Lang) -> &str {
+        lang.t(&self.message, &self.message_en)
+    }
+
+    pub fn new(code: &str, id: &str, en: &str, field: Option<&str>) -> Problem {
+        Problem {
+            code: code.into(),
+            message: id.into(),
+            message_en: en.into(),
+            field: field.map(str::to_string),
+        }
+    }
+}
+
+impl Answer {
+    pub fn ok(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// The API's error, when it refused.
+    pub fn problem(&self) -> Option<Problem> {
+        if self.ok() {
+            return None;
+        }
+        let error = &self.body["error"];
+        let text = |k: &str| error[k].as_str().unwrap_or_default().to_string();
+        Some(Problem {
+            code: text("code"),
+            message: text("message"),
+            message_en: text("message_en"),
+            field: error["field"]
+                .as_str()
+                .map(|f| f.rsplit('.').next().unwrap_or(f).to_string()),
+        })
+    }
+
+    /// A backend failure (the API answered 5xx): the page says "try again", never the cause.
+    pub fn failed(&self) -> bool {
+        self.status.is_server_error()
+    }
+}
+
+impl Api {
+    pub fn new(intake: lapor_intake::Deps) -> Self {
+        Api {
+            routes: lapor_intake::routes(intake),
+        }
+    }
+
+    /// One request to the intake routes.
+    pub async fn call(
+        &self,
+        caller: &Caller,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = match body {
+            Some(json) => {
+                request = request.header("content-type", "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let mut request = match request.body(body) {
+            Ok(request) => request,
+            Err(e) => return internal(&e),
+        };
+        if let Some(context) = &caller.gateway {
+            request.extensions_mut().insert(context.clone());
+        }
+        if let Some(peer) = &caller.peer {
+            request.extensions_mut().insert(*peer);
+        }
+        let response = match self.routes.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(e) => match e {},
+        };
+        let (parts, body) = response.into_parts();
+        let body = match axum::body::to_bytes(body, ANSWER_MAX_BYTES).await {
+            Ok(bytes) if bytes.is_empty() => Value::Null,
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            Err(e) => return internal(&e),
+        };
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+}
+
+fn internal(cause: &dyn std::fmt::Display) -> Answer {
+    tracing::error!(error = %cause, "in-process API call failed");
+    Answer {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        headers: HeaderMap::new(),
+        body: Value::Null,
+    }
+}
