@@ -63,6 +63,7 @@ fn main() {
         read("stats_lag"),
         read("evidence"),
     );
+    let pages = read("pages");
     let mut doc = String::new();
     let date = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     let _ = writeln!(doc, "# Benchmarks\n");
@@ -75,6 +76,7 @@ fn main() {
     );
     cold_section(&mut doc, cold.as_ref());
     warm_section(&mut doc, warm.as_ref(), http.as_ref());
+    pages_section(&mut doc, pages.as_ref());
     requests_section(&mut doc, requests.as_ref());
     lag_section(&mut doc, lag.as_ref());
     evidence_section(&mut doc, evidence.as_ref());
@@ -239,6 +241,53 @@ fn warm_section(doc: &mut String, warm: Option<&Value>, http: Option<&Value>) {
         }
         None => missing(doc, "http_load"),
     }
+}
+
+fn pages_section(doc: &mut String, pages: Option<&Value>) {
+    let _ = writeln!(doc, "## Portal pages: weight and render time\n");
+    let Some((pages, rows)) = pages.and_then(|p| Some((p, p.get("pages")?.as_array()?))) else {
+        return missing(doc, "pages");
+    };
+    let _ = writeln!(
+        doc,
+        "{}\n",
+        pages.get("method").and_then(Value::as_str).unwrap_or("")
+    );
+    let _ = writeln!(
+        doc,
+        "| page | path | status | bytes | gzip bytes | render p50 (µs) | p90 (µs) | p50 ÷ baseline p50 |\n|---|---|---:|---:|---:|---:|---:|---:|"
+    );
+    for row in rows {
+        let render = row.get("render_us");
+        let _ = writeln!(
+            doc,
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
+            row.get("name").and_then(Value::as_str).unwrap_or("?"),
+            row.get("path").and_then(Value::as_str).unwrap_or("?"),
+            fmt(num(row.get("status")), 0),
+            fmt(num(row.get("bytes")), 0),
+            fmt(num(row.get("gzip_bytes")), 0),
+            fmt(num(render.and_then(|r| r.get("median"))), 0),
+            fmt(num(render.and_then(|r| r.get("p90"))), 0),
+            fmt(num(row.get("ratio_to_baseline")), 2),
+        );
+    }
+    let first = pages.get("first_load");
+    let gzip = num(first.and_then(|f| f.get("gzip_bytes")));
+    let budget = num(first.and_then(|f| f.get("budget_bytes")));
+    let _ = writeln!(
+        doc,
+        "\nThe report form's first load (`/lapor`, `portal.css`, `portal.js`): {} bytes as sent, \
+         **{} bytes gzipped**; budget {} bytes compressed: {}.\n",
+        fmt(num(first.and_then(|f| f.get("bytes"))), 0),
+        fmt(gzip, 0),
+        fmt(budget, 0),
+        match gzip.zip(budget) {
+            Some((g, b)) if g <= b => "within",
+            Some(_) => "**over**",
+            None => "–",
+        }
+    );
 }
 
 fn lag_section(doc: &mut String, lag: Option<&Value>) {
