@@ -66,6 +66,21 @@ impl Problem {
         lang.t(&self.message, &self.message_en)
     }
 
+    /// One of the core's refusals, in a form's words.
+    pub fn from_invalid(invalid: lapor_core::Invalid) -> Problem {
+        let field = invalid
+            .field
+            .as_deref()
+            .map(|f| f.rsplit('.').next().unwrap_or(f).to_string());
+        Problem {
+            code: invalid.code.to_string(),
+            message: invalid.message.id,
+            message_en: invalid.message.en,
+            field,
+        }
+        .in_form_words()
+    }
+
     pub fn new(code: &str, id: &str, en: &str, field: Option<&str>) -> Problem {
         Problem {
             code: code.into(),
@@ -73,6 +88,51 @@ impl Problem {
             message_en: en.into(),
             field: field.map(str::to_string),
         }
+    }
+}
+
+/// A form field as the reader knows it: the label beside it, not the API's field name.
+fn field_label(field: &str) -> Option<(&'static str, &'static str)> {
+    Some(match field {
+        "type" => ("Jenis laporan", "Type of report"),
+        "category" => ("Kategori", "Category"),
+        "region" => ("Wilayah", "Region"),
+        "title" => ("Judul", "Title"),
+        "description" => ("Isi laporan", "Description"),
+        "address" => ("Alamat atau lokasi", "Address or place"),
+        "lat" | "lon" => ("Lokasi", "Location"),
+        "privacy" => ("Siapa yang boleh melihat", "Who may see it"),
+        "name" => ("Nama", "Name"),
+        "phone" => ("Nomor HP", "Mobile number"),
+        "email" => ("E-mail", "E-mail"),
+        "message" => ("Pesan", "Message"),
+        "stars" => ("Bintang", "Stars"),
+        "comment" => ("Komentar", "Comment"),
+        "tracking_code" => ("Kode pelacakan", "Tracking code"),
+        "access_key" => ("Kunci akses", "Access key"),
+        _ => return None,
+    })
+}
+
+impl Problem {
+    /// The API's message in a form's words: "`title`" becomes "“Judul”", and a missing field
+    /// says so by its label.
+    fn in_form_words(mut self) -> Problem {
+        let Some(field) = self.field.clone() else {
+            return self;
+        };
+        let Some((id, en)) = field_label(&field) else {
+            return self;
+        };
+        if self.code == "missing_field" {
+            self.message = format!("{id} wajib diisi.");
+            self.message_en = format!("{en} is required.");
+            return self;
+        }
+        let quoted = format!("`{field}`");
+        self.message = self.message.replace(&quoted, &format!("“{id}”"));
+        self.message_en = self.message_en.replace(&quoted, &format!("“{en}”"));
+        self
     }
 }
 
@@ -88,14 +148,15 @@ impl Answer {
         }
         let error = &self.body["error"];
         let text = |k: &str| error[k].as_str().unwrap_or_default().to_string();
-        Some(Problem {
+        let problem = Problem {
             code: text("code"),
             message: text("message"),
             message_en: text("message_en"),
             field: error["field"]
                 .as_str()
                 .map(|f| f.rsplit('.').next().unwrap_or(f).to_string()),
-        })
+        };
+        Some(problem.in_form_words())
     }
 
     /// A backend failure (the API answered 5xx): the page says "try again", never the cause.
@@ -165,5 +226,29 @@ fn internal(cause: &dyn std::fmt::Display) -> Answer {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         headers: HeaderMap::new(),
         body: Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_the_field_by_its_label_not_its_json_name() {
+        let missing = Problem::from_invalid(lapor_core::Invalid::missing("title"));
+        assert_eq!(missing.message, "Judul wajib diisi.");
+        assert_eq!(missing.message_en, "Title is required.");
+        let long = Problem::new(
+            "too_long",
+            "Kolom `description` harus 20–4000 karakter.",
+            "The field `description` must be 20–4000 characters.",
+            Some("description"),
+        )
+        .in_form_words();
+        assert_eq!(long.message, "Kolom “Isi laporan” harus 20–4000 karakter.");
+        assert_eq!(
+            long.message_en,
+            "The field “Description” must be 20–4000 characters."
+        );
     }
 }

@@ -186,16 +186,7 @@ fn try_again() -> Problem {
 }
 
 pub(crate) fn from_invalid(invalid: Invalid) -> Problem {
-    let field = invalid
-        .field
-        .as_deref()
-        .map(|f| f.rsplit('.').next().unwrap_or(f).to_string());
-    Problem {
-        code: invalid.code.to_string(),
-        message: invalid.message.id,
-        message_en: invalid.message.en,
-        field,
-    }
+    Problem::from_invalid(invalid)
 }
 
 /// Reads the form: text fields, kept files, new files. What cannot be read (a body over the
@@ -709,7 +700,7 @@ fn render_form(ctx: &Ctx, input: &Input, problems: &[Problem]) -> Markup {
                 }
             }
             div class="field" {
-                label for="region" { (lang.t("Provinsi, lalu kabupaten/kota", "Province, then regency or city")) }
+                label for="region" { (lang.t("Kabupaten/kota", "Regency or city")) }
                 p class="hint" id="region-hint" { (lang.t(
                     "Pilih kabupaten/kota tempat masalahnya; pilih provinsinya jika tidak ada dalam daftar.",
                     "Choose the regency or city where the problem is; choose its province if it is not listed."
