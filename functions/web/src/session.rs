@@ -178,24 +178,30 @@ fn valid_token(token: &str) -> bool {
     token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Whether a POST comes from another site: its `Origin` (or, failing that, `Sec-Fetch-Site`)
-/// says so. Requests without either (old browsers, curl) still need the token.
+/// Whether a POST comes from another site. `Sec-Fetch-Site` says so when the browser sends it;
+/// otherwise an `Origin` naming another host does. `Origin: null` proves nothing either way:
+/// under our own `Referrer-Policy: no-referrer` browsers send it on same-origin form posts too.
+/// Requests with neither (old browsers, curl) still need the token.
 fn cross_site(headers: &HeaderMap) -> bool {
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let origin_host = origin
-            .split_once("://")
-            .map_or(origin, |(_, rest)| rest)
-            .trim_end_matches('/');
-        return origin == "null" || !origin_host.eq_ignore_ascii_case(host);
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site != "same-origin" && site != "none";
     }
-    headers
-        .get("sec-fetch-site")
+    let Some(origin) = headers
+        .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|site| site == "cross-site")
+        .filter(|o| *o != "null")
+    else {
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin
+        .split_once("://")
+        .map_or(origin, |(_, rest)| rest)
+        .trim_end_matches('/');
+    !origin_host.eq_ignore_ascii_case(host)
 }
 
 /// Reads (or starts) the visitor's session cookies, refuses cross-site POSTs, and adds the
@@ -320,11 +326,22 @@ mod tests {
             ("host", "lapor.example"),
         ]);
         assert!(cross_site(&theirs));
-        assert!(cross_site(&headers(&[
+        // What Chromium sends on our own form under `Referrer-Policy: no-referrer`.
+        assert!(!cross_site(&headers(&[
             ("origin", "null"),
+            ("sec-fetch-site", "same-origin"),
             ("host", "lapor.example")
         ])));
-        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(cross_site(&headers(&[
+            ("origin", "null"),
+            ("sec-fetch-site", "cross-site"),
+            ("host", "lapor.example")
+        ])));
+        assert!(cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(
+            !cross_site(&headers(&[("origin", "null")])),
+            "the token decides"
+        );
         assert!(!cross_site(&headers(&[])));
     }
 
