@@ -67,3 +67,32 @@ stop_started() {
 free_port() {
   "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# The browser tests' tools: Debian's chromium and chromium-driver (Playwright drives
+# /usr/bin/chromium; its own browser download cannot work here) with a font for legible
+# screenshots, and axe-core from npm into .tools/npm (gitignored). Prints the versions in use.
+axe_core_version=4.14.1
+axe_js="$root/.tools/npm/node_modules/axe-core/axe.min.js"
+ensure_browser_tools() {
+  local missing=() pkg
+  for pkg in chromium chromium-driver fonts-liberation; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "installing ${missing[*]} (Debian packages)"
+    local apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}")
+    "${apt[@]}" || { apt-get update && "${apt[@]}"; }
+  fi
+  local installed
+  installed=$(node -p "require('$root/.tools/npm/node_modules/axe-core/package.json').version" 2>/dev/null || true)
+  if [ "$installed" != "$axe_core_version" ]; then
+    step "installing axe-core@$axe_core_version into .tools/npm"
+    npm install --prefix "$root/.tools/npm" --no-audit --no-fund --save-exact "axe-core@$axe_core_version"
+  fi
+  export LAPOR_AXE_JS="$axe_js"
+  printf 'browser tools: %s, %s, playwright %s, axe-core %s\n' \
+    "$(dpkg-query -W -f='chromium ${Version}' chromium)" \
+    "$(dpkg-query -W -f='chromium-driver ${Version}' chromium-driver)" \
+    "$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("playwright"))')" \
+    "$axe_core_version"
+}

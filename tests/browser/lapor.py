@@ -1,0 +1,404 @@
+"""What the browser tests share: a lapor-local of their own, its JSON API for the officer's side,
+the report form as a citizen fills it, axe-core, screenshots and the security headers."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EVIDENCE_SAMPLE = ROOT / "tests" / "data" / "evidence-sample.png"
+SCREENSHOTS = Path(os.environ.get("LAPOR_SCREENSHOTS", ROOT / "docs" / "screenshots"))
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+DPUPR = "kota-cirebon-dpupr"
+CIREBON = "32.74"
+YEAR = time.gmtime().tm_year
+
+
+def lapor_local_binary() -> Path:
+    return Path(os.environ.get("LAPOR_LOCAL_BIN", ROOT / "target" / "debug" / "lapor-local"))
+
+
+def axe_script() -> Path:
+    default = ROOT / ".tools" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+    return Path(os.environ.get("LAPOR_AXE_JS", default))
+
+
+def chromium_path() -> str:
+    return os.environ.get("LAPOR_CHROMIUM", "/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LaporLocal:
+    """A lapor-local of the tests' own on a free loopback port, in a fresh data folder.
+
+    Not `--ephemeral`: an ephemeral lapor-local signs officer tokens with a secret nobody else
+    can read, so `lapor-local token` could not issue one it accepts. A fresh temporary data
+    folder, removed at the end, is just as forgetful and lets `token --data-dir` share the secret.
+    """
+
+    def __init__(self, binary: Path):
+        if not binary.is_file():
+            raise RuntimeError(f"{binary} is missing: run `cargo build -p lapor-local` first")
+        self.binary = binary
+        self.data_dir = Path(tempfile.mkdtemp(prefix="lapor-browser-"))
+        self.log_path = self.data_dir / "lapor-local.log"
+        self._tokens: dict[tuple[str, str], str] = {}
+        for attempt in range(5):
+            port = free_port()
+            self.url = f"http://127.0.0.1:{port}"
+            if self._start(port):
+                return
+        raise RuntimeError(f"lapor-local did not start: {self.log()}")
+
+    def _start(self, port: int) -> bool:
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [str(self.binary), "--addr", f"127.0.0.1:{port}", "--data-dir", str(self.data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info")},
+        )
+        banner: list[str] = []
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace")
+            banner.append(line)
+            found = re.search(r"http://[0-9.:]+", line)
+            if found:
+                served = found.group(0)
+                if served != self.url:
+                    raise RuntimeError(f"lapor-local serves {served}, not {self.url}")
+                # Keep reading so a full pipe never blocks lapor-local.
+                threading.Thread(target=self._drain, daemon=True).start()
+                return True
+        self.proc.wait()
+        self._log.close()
+        if "cannot listen" in self.log():
+            return False
+        raise RuntimeError(f"lapor-local exited: {''.join(banner)}\n{self.log()}")
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for _ in self.proc.stdout:
+            pass
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text("utf-8", "replace")
+        except OSError:
+            return ""
+
+    # --- the JSON API -------------------------------------------------------------------------
+
+    def token(self, agency: str = DPUPR, role: str = "officer") -> str:
+        key = (agency, role)
+        if key not in self._tokens:
+            self._tokens[key] = subprocess.run(
+                [str(self.binary), "token", "--agency", agency, "--role", role,
+                 "--data-dir", str(self.data_dir)],
+                check=True, capture_output=True, text=True,
+            ).stdout.strip()
+        return self._tokens[key]
+
+    def request(self, method: str, path: str, body=None, headers=None) -> tuple[int, dict, bytes]:
+        data = None
+        headers = dict(headers or {})
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers.setdefault("Content-Type", "application/json")
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def json(self, method: str, path: str, body=None, headers=None) -> tuple[int, dict]:
+        status, _, raw = self.request(method, path, body, headers)
+        try:
+            return status, json.loads(raw or b"null")
+        except ValueError:
+            return status, {"raw": raw.decode("utf-8", "replace")}
+
+    def officer(self, method: str, path: str, body=None, agency: str = DPUPR, role: str = "officer"):
+        auth = {"Authorization": f"Bearer {self.token(agency, role)}"}
+        return self.json(method, path, body, auth)
+
+    def public_view(self, code: str) -> tuple[int, dict]:
+        return self.json("GET", f"/reports/{code}")
+
+    def own_view(self, code: str, key: str) -> dict:
+        status, view = self.json("GET", f"/reports/{code}", headers={"X-Access-Key": key})
+        assert status == 200, view
+        return view
+
+    def wait_routed(self, code: str, agency: str = DPUPR, timeout: float = 10) -> dict:
+        """The in-process routing consumer forwards a Kota Cirebon report moments after it is
+        received."""
+        deadline = time.monotonic() + timeout
+        view: dict = {}
+        while time.monotonic() < deadline:
+            _, view = self.public_view(code)
+            if view.get("status") == "terdisposisi" and view.get("agency") == agency:
+                return view
+            time.sleep(0.1)
+        raise AssertionError(f"{code} was not forwarded to {agency}: {view}")
+
+    def follow_up(self, code: str, status: str, message: str, agency: str = DPUPR) -> dict:
+        code_, body = self.officer(
+            "POST", f"/reports/{code}/followups", {"status": status, "message": message}, agency
+        )
+        assert code_ == 200, body
+        return body
+
+    def outbox(self) -> list:
+        status, body = self.json("GET", "/dev/outbox")
+        assert status == 200, body
+        return body["sent"]
+
+    def inbox(self, agency: str = DPUPR, role: str = "officer") -> list:
+        status, body = self.officer("GET", "/agency/reports?limit=100", agency=agency, role=role)
+        assert status == 200, body
+        return body["reports"]
+
+    def triage(self) -> list:
+        status, body = self.officer(
+            "GET", "/admin/triage?limit=100", agency="kemenpanrb", role="admin_pusat"
+        )
+        assert status == 200, body
+        return body["reports"]
+
+
+# --- the citizen's side -----------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """What a citizen types into the report form."""
+
+    title: str
+    description: str = (
+        "Lubang besar di depan Pasar Kanoman sudah dua minggu, membahayakan pengendara motor."
+    )
+    type: str = "pengaduan"
+    category: str = "infrastruktur"
+    region: str = CIREBON
+    address: str = "Jl. Dr. Cipto Mangunkusumo, Kota Cirebon"
+    privacy: str = "publik"
+    name: str = "Siti Aminah"
+    phone: str = "0812-3456-7890"
+    email: str = "siti.aminah@example.id"
+    notifications: bool = True
+    files: list = field(default_factory=list)
+
+
+def fill_report(page, report: Report) -> None:
+    form = report_form(page)
+    form.locator(f'input[name="type"][value="{report.type}"]').check()
+    form.locator('select[name="category"]').select_option(report.category)
+    form.locator('select[name="region"]').select_option(report.region)
+    form.locator('[name="title"]').fill(report.title)
+    form.locator('[name="description"]').fill(report.description)
+    form.locator('[name="address"]').fill(report.address)
+    privacy = form.locator(f'input[name="privacy"][value="{report.privacy}"]')
+    # Whistleblowing forces secrecy: the form may fix the choice for the reporter.
+    if privacy.is_enabled():
+        privacy.check()
+    form.locator('[name="name"]').fill(report.name)
+    form.locator('[name="phone"]').fill(report.phone)
+    form.locator('[name="email"]').fill(report.email)
+    notifications = form.locator('input[name="notifications"]')
+    if report.notifications:
+        notifications.check()
+    else:
+        notifications.uncheck()
+    if report.files:
+        form.locator('input[name="evidence"]').set_input_files([str(f) for f in report.files])
+
+
+def report_form(page):
+    return page.locator('form:has([name="title"])')
+
+
+def submit(page, form, path: str):
+    """Clicks the form's submit button and waits for the page its POST answers with: a plain
+    form post, or (the report form with files, when scripts run) the same POST sent by the
+    page's script to show upload progress, whose answer it writes into the page."""
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.split("?")[0].endswith(path)
+        and r.request.resource_type in ("document", "xhr", "fetch")
+    ) as answer:
+        form.locator('button[type="submit"]').first.click()
+    response = answer.value
+    if response.request.resource_type != "document":
+        response.body()  # the whole answer, before the script writes it into the page
+    page.wait_for_load_state("load")
+    return response
+
+
+def submit_report(page, report: Report):
+    fill_report(page, report)
+    return submit(page, report_form(page), "/lapor")
+
+
+def receipt_of(page) -> tuple[str, str]:
+    code = page.locator("#tracking-code").inner_text().strip()
+    key = page.locator("#access-key").inner_text().strip()
+    assert re.fullmatch(r"[0-9A-Z]{6,16}", code), code
+    assert len(key) >= 16, key
+    return code, key
+
+
+def track(page, base: str, code: str, key: str):
+    page.goto(f"{base}/lacak")
+    form = page.locator('form:has([name="access_key"])')
+    form.locator('[name="tracking_code"]').fill(code)
+    form.locator('[name="access_key"]').fill(key)
+    return submit(page, form, "/lacak")
+
+
+def colour(page) -> str:
+    return page.locator("#status").get_attribute("data-color") or ""
+
+
+# --- axe-core, screenshots, headers -----------------------------------------------------------
+
+
+def axe_violations(page) -> list[dict]:
+    """Runs axe-core on the page (its context must bypass the CSP) and returns the serious and
+    critical violations."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(axe_script()))
+    result = page.evaluate("axe.run()")
+    return [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+
+
+def describe_violations(name: str, violations: list[dict]) -> str:
+    lines = [f"{name}:"]
+    for v in violations:
+        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} ({v.get('helpUrl', '')})")
+        for node in v.get("nodes", [])[:5]:
+            lines.append(f"      {' '.join(map(str, node.get('target', [])))}: "
+                         f"{(node.get('failureSummary') or '').splitlines()[-1:]}")
+    return "\n".join(lines)
+
+
+def screenshot(page, name: str, size: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{size}.png"
+    page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+    return path
+
+
+def security_header_problems(url: str, headers: dict) -> list[str]:
+    """What the portal's security headers miss on one page response."""
+    h = {k.lower(): v for k, v in headers.items()}
+    problems = []
+    csp = h.get("content-security-policy", "")
+    if not csp:
+        problems.append(f"{url}: no Content-Security-Policy")
+    else:
+        directives = {}
+        for part in csp.split(";"):
+            words = part.split()
+            if words:
+                directives[words[0].lower()] = words[1:]
+        if directives.get("frame-ancestors") != ["'none'"]:
+            problems.append(f"{url}: CSP frame-ancestors is {directives.get('frame-ancestors')}")
+        script = directives.get("script-src", directives.get("default-src"))
+        if script is None:
+            problems.append(f"{url}: CSP has neither script-src nor default-src")
+        elif "'unsafe-inline'" in script or "'unsafe-eval'" in script or "*" in script:
+            problems.append(f"{url}: CSP script-src allows {script}")
+    if h.get("referrer-policy", "").lower() != "no-referrer":
+        problems.append(f"{url}: Referrer-Policy is {h.get('referrer-policy')!r}")
+    return problems
+
+
+# --- every page, in order ---------------------------------------------------------------------
+
+PAGES = [
+    "home",
+    "report-form",
+    "report-form-errors",
+    "receipt",
+    "track-form",
+    "track",
+    "public-report",
+    "statistics",
+    "not-found",
+]
+
+
+def visit_every_page(page, lapor: LaporLocal, lang: str, on_page) -> None:
+    """Walks a citizen through every page in `lang` (chosen once on the home page, then kept by
+    the cookie), calling `on_page(name, response)` on each: the report form, its errors, the
+    receipt of a report with a photo, its track page once the agency answered, its public page,
+    the statistics and a 404."""
+    base = lapor.url
+
+    def seen(name, response):
+        assert response is not None, name
+        lang_attr = page.locator("html").get_attribute("lang")
+        assert lang_attr == lang, f"{name}: <html lang={lang_attr!r}>, chose {lang!r}"
+        on_page(name, response)
+
+    seen("home", page.goto(f"{base}/?lang={lang}"))
+    seen("report-form", page.goto(f"{base}/lapor"))
+    report = Report(
+        title="Jalan berlubang di depan Pasar Kanoman",
+        files=[EVIDENCE_SAMPLE],
+    )
+    fill_report(page, Report(title="", files=[]))
+    answer = submit(page, report_form(page), "/lapor")
+    assert answer.status == 422, answer.status
+    seen("report-form-errors", answer)
+    page.goto(f"{base}/lapor")
+    answer = submit_report(page, report)
+    assert answer.status == 200, answer.status
+    code, key = receipt_of(page)
+    seen("receipt", answer)
+    lapor.wait_routed(code)
+    lapor.follow_up(code, "diproses", "Tim sudah meninjau lokasi; penambalan dijadwalkan Kamis.")
+    seen("track-form", page.goto(f"{base}/lacak"))
+    answer = track(page, base, code, key)
+    assert answer.status == 200, answer.status
+    seen("track", answer)
+    response = page.goto(f"{base}/laporan/{code}")
+    assert response.status == 200, response.status
+    seen("public-report", response)
+    response = page.goto(f"{base}/statistik?region={CIREBON}&year={YEAR}")
+    assert response.status == 200, response.status
+    seen("statistics", response)
+    response = page.goto(f"{base}/laporan/ZZZZZZZZZZ")
+    assert response.status == 404, response.status
+    seen("not-found", response)
