@@ -92,6 +92,28 @@ impl Deps {
     }
 }
 
+impl Deps {
+    /// Intake's dependencies as its Lambda function (and the portal's, which calls its routes)
+    /// reads them: the table, the pepper, the evidence bucket, the limits from the environment.
+    pub async fn from_environment(
+        aws: &lapor_lambda::Bootstrap,
+    ) -> Result<Self, lambda_http::Error> {
+        let (files, max_file_bytes) = aws.evidence()?;
+        Ok(Deps::new(
+            &aws.stores()?,
+            Arc::new(lapor_core::SystemClock),
+            Deadlines::indonesia(),
+            aws.pepper().await?,
+        )
+        .with_replies_per_day(lapor_lambda::replies_per_day()?)
+        .with_client_limit(ClientLimit::per_hour(lapor_lambda::number(
+            "CLIENT_WRITES_PER_HOUR",
+            0,
+        )?))
+        .with_files(files, max_file_bytes))
+    }
+}
+
 /// The intake routes, without fallbacks, so lapor-local can merge them with other functions'.
 pub fn routes(deps: Deps) -> Router {
     Router::new()

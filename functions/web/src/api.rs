@@ -220,6 +220,20 @@ impl Api {
     }
 }
 
+impl Api {
+    /// `GET /reports/{code}`: the reporter's view with their key, the public view without.
+    pub async fn report(&self, caller: &Caller, code: &str, key: Option<&str>) -> Answer {
+        let path = format!("/reports/{code}");
+        match key {
+            Some(key) => {
+                self.call(caller, Method::GET, &path, &[("x-access-key", key)], None)
+                    .await
+            }
+            None => self.call(caller, Method::GET, &path, &[], None).await,
+        }
+    }
+}
+
 fn internal(cause: &dyn std::fmt::Display) -> Answer {
     tracing::error!(error = %cause, "in-process API call failed");
     Answer {

@@ -3,7 +3,7 @@
 //! answers as a code that does not exist.
 
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use lapor_core::TrackingCode;
 use maud::html;
@@ -22,16 +22,7 @@ pub async fn report(
     let Ok(code) = TrackingCode::parse(&code) else {
         return pages::not_found(&ctx);
     };
-    let answer = web
-        .api
-        .call(
-            &caller,
-            Method::GET,
-            &format!("/reports/{}", code.as_str()),
-            &[],
-            None,
-        )
-        .await;
+    let answer = web.api.report(&caller, code.as_str(), None).await;
     if answer.failed() {
         return pages::unavailable(&ctx);
     }

@@ -458,16 +458,7 @@ async fn receipt(
 }
 
 async fn has_attachments(web: &Web, caller: &Caller, code: &str, key: &str) -> bool {
-    let answer = web
-        .api
-        .call(
-            caller,
-            Method::GET,
-            &format!("/reports/{code}"),
-            &[("x-access-key", key)],
-            None,
-        )
-        .await;
+    let answer = web.api.report(caller, code, Some(key)).await;
     answer.body["attachments"]
         .as_array()
         .is_some_and(|a| !a.is_empty())
@@ -631,7 +622,7 @@ fn render_receipt(
 
 fn render_form(ctx: &Ctx, input: &Input, problems: &[Problem]) -> Markup {
     let lang = ctx.lang;
-    let types = [
+    let types: [Choice; 4] = [
         (
             "pengaduan",
             "Pengaduan",
@@ -661,7 +652,7 @@ fn render_form(ctx: &Ctx, input: &Input, problems: &[Problem]) -> Markup {
             "Suspected wrongdoing or corruption by officials. Always confidential and anonymous.",
         ),
     ];
-    let privacies = [
+    let privacies: [Choice; 3] = [
         ("publik", "Publik", "Public", "Siapa saja dapat membaca laporan; identitas Anda tidak ditampilkan.", "Anyone can read the report; your identity is not shown."),
         ("anonim", "Anonim", "Anonymous", "Siapa saja dapat membaca laporan; nama dan kontak Anda disembunyikan juga dari instansi.", "Anyone can read the report; your name and contact are hidden from the agency too."),
         ("rahasia", "Rahasia", "Confidential", "Laporan tidak tampil di halaman publik.", "The report never appears on a public page."),
@@ -676,18 +667,7 @@ fn render_form(ctx: &Ctx, input: &Input, problems: &[Problem]) -> Markup {
         form id="report" method="post" action="/lapor" enctype="multipart/form-data" novalidate {
             input type="hidden" name="csrf" value=(ctx.csrf);
             input type="hidden" name="idempotency_key" value=(input.get("idempotency_key"));
-            fieldset id="type" aria-invalid=[invalid(problems, "type")] aria-describedby=[described_by(problems, "type")] {
-                legend { (lang.t("Jenis laporan", "Type of report")) }
-                (field_error(lang, problems, "type"))
-                @for (value, id, en, hint_id, hint_en) in types {
-                    div class="choice" {
-                        input type="radio" name="type" id={ "type-" (value) } value=(value)
-                            checked[input.get("type") == value] aria-describedby={ "type-" (value) "-hint" };
-                        label for={ "type-" (value) } { (lang.t(id, en)) }
-                        p class="hint" id={ "type-" (value) "-hint" } { (lang.t(hint_id, hint_en)) }
-                    }
-                }
-            }
+            (radio_group(lang, problems, "type", ("Jenis laporan", "Type of report"), &types, input.get("type"), html! {}))
             div class="field" {
                 label for="category" { (lang.t("Kategori", "Category")) }
                 (field_error(lang, problems, "category"))
@@ -739,22 +719,12 @@ fn render_form(ctx: &Ctx, input: &Input, problems: &[Problem]) -> Markup {
                     " " span id="location-status" role="status" {}
                 }
             }
-            fieldset id="privacy" {
-                legend { (lang.t("Siapa yang boleh melihat laporan ini", "Who may see this report")) }
-                (field_error(lang, problems, "privacy"))
-                @for (value, id, en, hint_id, hint_en) in privacies {
-                    div class="choice" {
-                        input type="radio" name="privacy" id={ "privacy-" (value) } value=(value)
-                            checked[input.get("privacy") == value] aria-describedby={ "privacy-" (value) "-hint" };
-                        label for={ "privacy-" (value) } { (lang.t(id, en)) }
-                        p class="hint" id={ "privacy-" (value) "-hint" } { (lang.t(hint_id, hint_en)) }
-                    }
-                }
+            (radio_group(lang, problems, "privacy", ("Siapa yang boleh melihat laporan ini", "Who may see this report"), &privacies, input.get("privacy"), html! {
                 p class="hint" id="whistleblowing-note" { (lang.t(
                     "Laporan whistleblowing selalu rahasia dan anonim, apa pun pilihan di atas.",
                     "Whistleblowing reports are always confidential and anonymous, whatever is chosen above."
                 )) }
-            }
+            }))
             fieldset {
                 legend { (lang.t("Kontak Anda (tidak wajib)", "Your contact (optional)")) }
                 p class="hint" { (lang.t(
@@ -812,6 +782,43 @@ fn render_form(ctx: &Ctx, input: &Input, problems: &[Problem]) -> Markup {
         }
     };
     pages::page(ctx, lang.t("Buat laporan", "Make a report"), main)
+}
+
+/// One choice of a radio group: its value, then its label and its hint in both languages.
+type Choice = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// A fieldset of radio buttons, each with its hint, the group's error beside its legend, and
+/// `after` (a note on the whole group) at its end.
+fn radio_group(
+    lang: Lang,
+    problems: &[Problem],
+    name: &str,
+    legend: (&str, &str),
+    choices: &[Choice],
+    chosen: &str,
+    after: Markup,
+) -> Markup {
+    html! {
+        fieldset id=(name) aria-invalid=[invalid(problems, name)] aria-describedby=[described_by(problems, name)] {
+            legend { (lang.t(legend.0, legend.1)) }
+            (field_error(lang, problems, name))
+            @for (value, id, en, hint_id, hint_en) in choices {
+                div class="choice" {
+                    input type="radio" name=(name) id={ (name) "-" (value) } value=(value)
+                        checked[chosen == *value] aria-describedby={ (name) "-" (value) "-hint" };
+                    label for={ (name) "-" (value) } { (lang.t(id, en)) }
+                    p class="hint" id={ (name) "-" (value) "-hint" } { (lang.t(hint_id, hint_en)) }
+                }
+            }
+            (after)
+        }
+    }
 }
 
 fn kb(bytes: u64) -> String {

@@ -85,16 +85,7 @@ async fn show(
         Ok(unlocked) => unlocked,
         Err(problem) => return refused_form(ctx, fields, problem),
     };
-    let answer = web
-        .api
-        .call(
-            caller,
-            Method::GET,
-            &format!("/reports/{}", code.as_str()),
-            &[("x-access-key", &key)],
-            None,
-        )
-        .await;
+    let answer = web.api.report(caller, code.as_str(), Some(&key)).await;
     if answer.failed() {
         return pages::unavailable(ctx);
     }
@@ -573,16 +564,7 @@ pub async fn send_key(
         Ok(unlocked) => unlocked,
         Err(problem) => return refused_form(&ctx, &fields, problem),
     };
-    let answer = web
-        .api
-        .call(
-            &caller,
-            Method::GET,
-            &format!("/reports/{}", code.as_str()),
-            &[("x-access-key", &key)],
-            None,
-        )
-        .await;
+    let answer = web.api.report(&caller, code.as_str(), Some(&key)).await;
     if answer.failed() {
         return pages::unavailable(&ctx);
     }
