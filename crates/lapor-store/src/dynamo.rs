@@ -737,53 +737,66 @@ impl DynamoStore {
         }
     }
 
-    /// The reports whose items have these partition keys, by key; BatchGetItem in chunks,
-    /// resending what DynamoDB leaves unprocessed.
+    /// The reports whose items have these partition keys, by key; BatchGetItem in chunks.
     async fn reports_by_pk(&self, pks: &[String]) -> Result<HashMap<String, Report>, StoreError> {
         let mut found = HashMap::new();
         for chunk in pks.chunks(BATCH_GET) {
-            let mut keys = KeysAndAttributes::builder();
-            for pk in chunk {
-                keys = keys.keys(HashMap::from([
-                    (PK.to_string(), s(pk.as_str())),
-                    (SK.to_string(), s(META)),
-                ]));
-            }
-            let mut pending = Some(
-                keys.build()
-                    .map_err(|e| StoreError::Backend(e.to_string()))?,
-            );
-            for attempt in 0..BATCH_ATTEMPTS {
-                let Some(request) = pending.take() else { break };
-                pause_before(attempt).await;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(backend)?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
-                {
-                    let pk = match item.get(PK) {
-                        Some(AttributeValue::S(pk)) => pk.clone(),
-                        _ => continue,
-                    };
-                    found.insert(pk, from_item::<Report>(item)?);
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut m| m.remove(&self.table))
-                    .filter(|k| !k.keys().is_empty());
-            }
-            if pending.is_some() {
+            let keys = chunk
+                .iter()
+                .map(|pk| {
+                    HashMap::from([(PK.to_string(), s(pk.as_str())), (SK.to_string(), s(META))])
+                })
+                .collect();
+            let (items, left) = self.batch_get(keys).await?;
+            if left {
                 return Err(StoreError::Busy("batch read left keys unprocessed".into()));
+            }
+            for item in items {
+                let pk = match item.get(PK) {
+                    Some(AttributeValue::S(pk)) => pk.clone(),
+                    _ => continue,
+                };
+                found.insert(pk, from_item::<Report>(item)?);
             }
         }
         Ok(found)
+    }
+
+    /// One BatchGetItem of at most `BATCH_GET` keys, resending what DynamoDB leaves unprocessed
+    /// (after a pause) up to `BATCH_ATTEMPTS` times: the items read, and whether keys were still
+    /// left unprocessed at the end.
+    async fn batch_get(
+        &self,
+        keys: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<(Vec<HashMap<String, AttributeValue>>, bool), StoreError> {
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?,
+        );
+        let mut items = Vec::new();
+        for attempt in 0..BATCH_ATTEMPTS {
+            let Some(request) = pending.take() else { break };
+            pause_before(attempt).await;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(backend)?;
+            items.extend(
+                out.responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default(),
+            );
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut m| m.remove(&self.table))
+                .filter(|k| !k.keys().is_empty());
+        }
+        Ok((items, pending.is_some()))
     }
 }
 
@@ -853,48 +866,26 @@ impl AgencyDirectory for DynamoStore {
         category: Category,
     ) -> Result<Option<AgencyId>, StoreError> {
         let scopes = Scope::fallbacks(region);
-        let mut keys = KeysAndAttributes::builder();
-        for scope in &scopes {
-            let (pk, sk) = rule_key(scope, category);
-            keys = keys.keys(HashMap::from([
-                (PK.to_string(), s(pk)),
-                (SK.to_string(), s(sk)),
-            ]));
-        }
-        let mut request = Some(
-            keys.build()
-                .map_err(|e| StoreError::Backend(e.to_string()))?,
-        );
+        let keys = scopes
+            .iter()
+            .map(|scope| {
+                let (pk, sk) = rule_key(scope, category);
+                HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+            })
+            .collect();
+        // What stays unprocessed after the retries is routed as if it had no rule (as before).
+        let (items, _) = self.batch_get(keys).await?;
         let mut found: HashMap<String, AgencyId> = HashMap::new();
-        for attempt in 0..BATCH_ATTEMPTS {
-            let Some(pending) = request.take() else { break };
-            pause_before(attempt).await;
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, pending)
-                .send()
-                .await
-                .map_err(backend)?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                let text = |name: &str| match item.get(name) {
-                    Some(AttributeValue::S(v)) => Some(v.clone()),
-                    _ => None,
-                };
-                if let (Some(pk), Some(agency)) = (text(PK), text("agency")) {
-                    let id = AgencyId::parse(&agency)
-                        .map_err(|e| StoreError::Backend(format!("bad rule item: {e}")))?;
-                    found.insert(pk, id);
-                }
+        for item in items {
+            let text = |name: &str| match item.get(name) {
+                Some(AttributeValue::S(v)) => Some(v.clone()),
+                _ => None,
+            };
+            if let (Some(pk), Some(agency)) = (text(PK), text("agency")) {
+                let id = AgencyId::parse(&agency)
+                    .map_err(|e| StoreError::Backend(format!("bad rule item: {e}")))?;
+                found.insert(pk, id);
             }
-            request = out
-                .unprocessed_keys
-                .and_then(|mut m| m.remove(&self.table))
-                .filter(|k| !k.keys().is_empty());
         }
         Ok(scopes
             .iter()
