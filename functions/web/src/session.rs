@@ -7,7 +7,9 @@
 //! cookie nor make the browser send it, so it cannot forge a form that matches. On top of that,
 //! a POST whose `Origin` names another site is refused before any handler runs.
 
-use axum::extract::{FromRequestParts, Request};
+use std::collections::HashMap;
+
+use axum::extract::{Form, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -120,6 +122,29 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             .get::<Ctx>()
             .cloned()
             .ok_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+/// A plain (urlencoded) form whose CSRF token matched this visitor's: the form handlers take it
+/// instead of each checking the token. A form without the token, with another one, or that
+/// cannot be read is refused with the "form expired" page before the handler runs.
+pub struct Posted(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequest<S> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Some(ctx) = request.extensions().get::<Ctx>().cloned() else {
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        };
+        let fields = Form::<HashMap<String, String>>::from_request(request, state)
+            .await
+            .map(|Form(fields)| fields)
+            .unwrap_or_default();
+        if !ctx.csrf_matches(fields.get("csrf").map(String::as_str)) {
+            return Err(crate::pages::forbidden(&ctx));
+        }
+        Ok(Posted(fields))
     }
 }
 

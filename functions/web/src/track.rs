@@ -6,8 +6,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use lapor_core::TrackingCode;
@@ -16,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::api::{Caller, Problem};
 use crate::pages::{self, described_by, field_error, invalid, Caching};
-use crate::session::{Ctx, Lang};
+use crate::session::{Ctx, Lang, Posted};
 use crate::Web;
 
 type Fields = HashMap<String, String>;
@@ -63,12 +62,8 @@ pub async fn track(
     State(web): State<Web>,
     ctx: Ctx,
     caller: Caller,
-    form: Result<Form<Fields>, FormRejection>,
+    Posted(fields): Posted,
 ) -> Response {
-    let fields = form.map(|Form(f)| f).unwrap_or_default();
-    if !ctx.csrf_matches(fields.get("csrf").map(String::as_str)) {
-        return pages::forbidden(&ctx);
-    }
     show(&web, &ctx, &caller, &fields, None, &[]).await
 }
 
@@ -117,9 +112,8 @@ pub async fn reply(
     State(web): State<Web>,
     ctx: Ctx,
     caller: Caller,
-    form: Result<Form<Fields>, FormRejection>,
+    Posted(fields): Posted,
 ) -> Response {
-    let fields = form.map(|Form(f)| f).unwrap_or_default();
     let not_solved = get(&fields, "not_solved") == "1";
     let body = json!({"message": get(&fields, "message"), "not_solved": not_solved});
     let done = if not_solved {
@@ -140,9 +134,8 @@ pub async fn rate(
     State(web): State<Web>,
     ctx: Ctx,
     caller: Caller,
-    form: Result<Form<Fields>, FormRejection>,
+    Posted(fields): Posted,
 ) -> Response {
-    let fields = form.map(|Form(f)| f).unwrap_or_default();
     let stars = get(&fields, "stars");
     // A missing or unreadable choice is sent as it is, so the API names the problem.
     let stars = stars
@@ -170,9 +163,6 @@ async fn act(
     body: Value,
     done: (&str, &str),
 ) -> Response {
-    if !ctx.csrf_matches(fields.get("csrf").map(String::as_str)) {
-        return pages::forbidden(ctx);
-    }
     let (code, key) = match unlock(fields) {
         Ok(unlocked) => unlocked,
         Err(problem) => return refused_form(ctx, fields, problem),
@@ -554,12 +544,8 @@ pub async fn send_key(
     State(web): State<Web>,
     ctx: Ctx,
     caller: Caller,
-    form: Result<Form<Fields>, FormRejection>,
+    Posted(fields): Posted,
 ) -> Response {
-    let fields = form.map(|Form(f)| f).unwrap_or_default();
-    if !ctx.csrf_matches(fields.get("csrf").map(String::as_str)) {
-        return pages::forbidden(&ctx);
-    }
     let (code, key) = match unlock(&fields) {
         Ok(unlocked) => unlocked,
         Err(problem) => return refused_form(&ctx, &fields, problem),
