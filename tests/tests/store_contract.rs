@@ -1,7 +1,9 @@
 //! One contract for every store: each case runs on MemStore and on DynamoStore over moto.
 
-use chrono::{DateTime, Datelike, Duration, Utc};
-use lapor_core::stats::{CountedChange, GroupBy};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use lapor_core::stats::{AgencyFigures, ColorCounts, CountedChange, FollowUps, GroupBy};
 use lapor_core::{
     AccessKey, Actor, AgencyId, Category, Channel, Deadlines, Directory, Event, EventKind, Hop,
     Privacy, RegionCode, Report, ReportDraft, ReportType, Status, TrackingCode,
@@ -314,6 +316,17 @@ async fn the_directory_gives_children_and_routes(store: &dyn Store) {
     assert_eq!(dpupr.parent, Some(id("kota-cirebon")));
 }
 
+async fn the_directory_lists_every_agency_by_id(store: &dyn Store) {
+    let directory = Directory::parse(Directory::bundled_sample()).expect("directory");
+    assert!(store.agencies().await.expect("list").is_empty());
+    store.put_directory(&directory).await.expect("import");
+    store.put_directory(&directory).await.expect("import again");
+    let listed = store.agencies().await.expect("list");
+    let expected: Vec<_> = directory.agencies().cloned().collect();
+    assert_eq!(listed, expected, "every agency once, by id, as imported");
+    assert!(listed.iter().any(|a| !a.handles_reports()));
+}
+
 /// A new report created `minutes` after the others' time and forwarded to `to`, with `adjust`
 /// applied to the forwarded version before it is written.
 async fn forwarded(
@@ -461,6 +474,121 @@ async fn statistics_count_each_change_once(store: &dyn Store) {
     assert_eq!(rows[0].total, 5);
     assert_eq!(rows[0].colors.get("yellow"), Some(&2));
     assert_eq!(rows[0].colors.get("grey"), Some(&3));
+}
+
+/// Dashboards count what each agency holds now and its first follow-ups per local day, once per
+/// change however often a batch is delivered or split, `rahasia` reports included; the
+/// published statistics still never show a `rahasia` report in an agency's row.
+async fn dashboards_follow_the_holder_once(store: &dyn Store) {
+    let id = |prefix: &str| AgencyId::parse(&unique_name(prefix)).expect("id");
+    let (a, b, idle) = (id("dinas-a"), id("dinas-b"), id("dinas-c"));
+    let region = RegionCode::parse("32.72").expect("Kota Sukabumi");
+    let deadlines = Deadlines::indonesia();
+    let hop = || Hop {
+        actor: Actor::Officer,
+        by: None,
+        message: None,
+    };
+    let open = |privacy| {
+        let mut report = submission(None).report;
+        report.region = region.clone();
+        report.privacy = privacy;
+        report
+    };
+    let forward = |report: &Report, to: &AgencyId, hours| {
+        report
+            .forward(to, hop(), now() + Duration::hours(hours), &deadlines)
+            .expect("forward")
+            .0
+    };
+    // Forwarded to A, then on to B.
+    let moved = open(Privacy::Publik);
+    let moved_a = forward(&moved, &a, 0);
+    let moved_b = forward(&moved_a, &b, 2);
+    // Rahasia, forwarded to A and answered on time, 10:00 WIB on 30 November.
+    let secret = open(Privacy::Rahasia);
+    let secret_a = forward(&secret, &a, 0);
+    let (answered, _) = secret_a
+        .follow_up(
+            Status::Diproses,
+            hop(),
+            None,
+            now() + Duration::hours(1),
+            &deadlines,
+        )
+        .expect("follow up");
+    // Forwarded to A and left until the sweep flags it red.
+    let ignored = open(Privacy::Publik);
+    let ignored_a = forward(&ignored, &a, 0);
+    let (late, _) = ignored_a.escalate(now() + Duration::days(30), &deadlines);
+    let changes = vec![
+        CountedChange::of(None, &moved),
+        CountedChange::of(Some(&moved), &moved_a),
+        CountedChange::of(Some(&moved_a), &moved_b),
+        CountedChange::of(None, &secret),
+        CountedChange::of(Some(&secret), &secret_a),
+        CountedChange::of(Some(&secret_a), &answered),
+        CountedChange::of(None, &ignored),
+        CountedChange::of(Some(&ignored), &ignored_a),
+        CountedChange::of(Some(&ignored_a), &late),
+    ];
+    let t = now().timestamp();
+    store.count(&changes, t).await.expect("count");
+    store.count(&changes, t).await.expect("delivered again");
+    let (first, second) = changes.split_at(4);
+    store.count(first, t).await.expect("first half");
+    store.count(second, t).await.expect("second half");
+
+    let day = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    let since = NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+    let asked = [a.clone(), b.clone(), idle.clone()];
+    let figures = store.agency_figures(&asked, since).await.expect("figures");
+    let expected_a = AgencyFigures {
+        agency: a.clone(),
+        colors: ColorCounts {
+            grey: 0,
+            yellow: 1,
+            green: 0,
+            red: 1,
+        },
+        days: BTreeMap::from([(
+            day,
+            FollowUps {
+                followed_up: 1,
+                on_time: 1,
+            },
+        )]),
+    };
+    let expected_b = AgencyFigures {
+        colors: ColorCounts {
+            grey: 1,
+            ..ColorCounts::default()
+        },
+        ..AgencyFigures::empty(b.clone())
+    };
+    assert_eq!(
+        figures,
+        [expected_a, expected_b, AgencyFigures::empty(idle.clone())]
+    );
+    assert_eq!(figures[0].overdue(), 1);
+
+    // Days before `since` are not read; what the agency holds is.
+    let later = store
+        .agency_figures(std::slice::from_ref(&a), day + Duration::days(1))
+        .await
+        .expect("figures");
+    assert!(later[0].days.is_empty(), "{later:?}");
+    assert_eq!(later[0].colors.yellow, 1);
+
+    let published = store
+        .stats(&region, 2026, GroupBy::Agency)
+        .await
+        .expect("stats");
+    let per_agency: i64 = published.iter().map(|row| row.total).sum();
+    assert_eq!(
+        per_agency, 2,
+        "the rahasia report is in no agency's row: {published:?}"
+    );
 }
 
 async fn the_due_index_finds_exactly_the_overdue(store: &dyn Store) {
@@ -720,10 +848,12 @@ contract!(
     updates_need_the_version_they_read,
     timelines_come_back_in_order,
     the_directory_gives_children_and_routes,
+    the_directory_lists_every_agency_by_id,
     queues_page_newest_first,
     queues_merge_and_filter_across_pages,
     statistics_follow_every_change,
     statistics_count_each_change_once,
+    dashboards_follow_the_holder_once,
     marks_are_taken_once,
     hits_are_counted_per_key,
     the_due_index_finds_exactly_the_overdue,

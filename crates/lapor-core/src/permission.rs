@@ -69,10 +69,15 @@ pub enum Action {
     SeeIdentity,
     /// Run the overdue sweep by hand.
     RunSweep,
+    /// See an agency's dashboard figures (`relation`: the agency to the caller's): its reports
+    /// by colour and its on-time follow-up share.
+    ViewDashboard,
+    /// Rank every agency by overdue reports and on-time share.
+    RankAgencies,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 11] = [
         Action::View,
         Action::ListTriage,
         Action::FollowUp,
@@ -82,6 +87,8 @@ impl Action {
         Action::Archive,
         Action::SeeIdentity,
         Action::RunSweep,
+        Action::ViewDashboard,
+        Action::RankAgencies,
     ];
 }
 
@@ -107,6 +114,10 @@ impl Refusal {
                 "Penyapuan tenggat hanya untuk admin pusat.",
                 "Only the central admin may run the deadline sweep.",
             ),
+            Refusal::CentralOnly(Action::RankAgencies) => Message::new(
+                "Peringkat seluruh instansi hanya untuk admin pusat.",
+                "Only the central admin may see every agency ranked.",
+            ),
             Refusal::CentralOnly(_) => Message::new(
                 "Antrean verifikasi hanya untuk admin pusat.",
                 "The triage queue is for the central admin only.",
@@ -126,11 +137,15 @@ pub fn check(role: Role, action: Action, relation: Relation) -> Result<(), Refus
         // The central admin verifies and forwards; answering is the agency's job.
         (Role::AdminPusat, Action::FollowUp | Action::Return) => false,
         (Role::AdminPusat, _) => true,
-        (_, Action::ListTriage | Action::RunSweep) => return Err(Refusal::CentralOnly(action)),
-        (Role::AgencyAdmin, Action::View | Action::SeeIdentity) => {
+        (_, Action::ListTriage | Action::RunSweep | Action::RankAgencies) => {
+            return Err(Refusal::CentralOnly(action))
+        }
+        (Role::AgencyAdmin, Action::View | Action::SeeIdentity | Action::ViewDashboard) => {
             matches!(relation, Own | Department)
         }
-        (Role::Officer, Action::View | Action::SeeIdentity) => relation == Own,
+        (Role::Officer, Action::View | Action::SeeIdentity | Action::ViewDashboard) => {
+            relation == Own
+        }
         (Role::AgencyAdmin | Role::Officer, Action::FollowUp | Action::Return) => relation == Own,
         (Role::AgencyAdmin, Action::Archive) => relation == Own,
         (Role::AgencyAdmin, Action::Forward(ForwardTo::OwnDepartment)) => relation == Own,
@@ -173,7 +188,7 @@ mod tests {
 
     /// The whole policy as a table: for each action, the relations each role may act on.
     /// `O` own, `D` department, `X` other agency, `C` central triage.
-    const TABLE: [(Action, &str, &str, &str); 9] = [
+    const TABLE: [(Action, &str, &str, &str); 11] = [
         //                                          admin_pusat  agency_admin  officer
         (Action::View, "ODXC", "OD", "O"),
         (Action::ListTriage, "ODXC", "", ""),
@@ -184,6 +199,8 @@ mod tests {
         (Action::Archive, "ODXC", "O", ""),
         (Action::SeeIdentity, "ODXC", "OD", "O"),
         (Action::RunSweep, "ODXC", "", ""),
+        (Action::ViewDashboard, "ODXC", "OD", "O"),
+        (Action::RankAgencies, "ODXC", "", ""),
     ];
 
     fn letter(relation: Relation) -> char {
@@ -238,6 +255,14 @@ mod tests {
             .message()
             .en
             .contains("sweep"));
+        assert_eq!(
+            check(Role::AgencyAdmin, Action::RankAgencies, Relation::Central),
+            Err(Refusal::CentralOnly(Action::RankAgencies))
+        );
+        assert!(Refusal::CentralOnly(Action::RankAgencies)
+            .message()
+            .en
+            .contains("ranked"));
     }
 
     #[test]

@@ -84,6 +84,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Officer {
             _ => None,
         }
         .ok_or_else(unauthenticated)?;
+        Officer::from_claims(claims)
+    }
+}
+
+impl Officer {
+    /// The officer a verified token's claims name: `401` without a subject, `403` for an account
+    /// that has no agency and role yet.
+    pub fn from_claims(claims: &HashMap<String, String>) -> Result<Officer, ApiError> {
         let subject = claims.get("sub").cloned().ok_or_else(unauthenticated)?;
         let role = claims.get(CLAIM_ROLE).and_then(|r| Role::parse(r));
         let agency = claims

@@ -1,16 +1,27 @@
 //! Every port in one DynamoDB table. The key and index layout below is this module's own: no
 //! caller sees a key, a shard or a cursor's encoding. Key design (also in the README):
 //!
-//! | item            | pk                    | sk               |
-//! |-----------------|-----------------------|------------------|
-//! | report          | `REPORT#<code>`       | `META`           |
-//! | timeline event  | `REPORT#<code>`       | `EVENT#<seq:010>`|
-//! | reporter        | `REPORT#<code>`       | `REPORTER`       |
-//! | idempotency key | `IDEMP#<sha256>`      | `IDEMP`          |
-//! | consumer mark   | `MARK#<key>`          | `MARK`           |
-//! | agency          | `AGENCY#<id>`         | `META`           |
-//! | routing rule    | `RULE#<region or ID>` | `<category>`     |
-//! | statistics      | `STATS#<region>#<year>` | `<dimension>#<value>` |
+//! | item                  | pk                      | sk                    |
+//! |-----------------------|-------------------------|-----------------------|
+//! | report                | `REPORT#<code>`         | `META`                |
+//! | timeline event        | `REPORT#<code>`         | `EVENT#<seq:010>`     |
+//! | reporter              | `REPORT#<code>`         | `REPORTER`            |
+//! | idempotency key       | `IDEMP#<sha256>`        | `IDEMP`               |
+//! | consumer mark         | `MARK#<key>`            | `MARK`                |
+//! | agency                | `AGENCY#<id>`           | `META`                |
+//! | directory listing     | `DIRECTORY`             | `AGENCY#<id>`         |
+//! | routing rule          | `RULE#<region or ID>`   | `<category>`          |
+//! | statistics            | `STATS#<region>#<year>` | `<dimension>#<value>` |
+//! | agency day figures    | `FIGURES#<agency>`      | `DAY#<yyyy-mm-dd>`    |
+//! | agency held figures   | `FIGURES#<agency>`      | `HELD`                |
+//!
+//! The directory listing is a copy of each agency, written with it, so listing every agency is
+//! one Query. Agency figures are the dashboards' internal counters (`rahasia` and whistleblowing
+//! reports included), kept by the statistics consumer like the published ones but in partitions
+//! of their own, which `/stats` never reads: a day's first follow-ups (`followed_up`, `on_time`,
+//! by the report's local day) and the reports held now (`color_<c>`). Days sort before `HELD`,
+//! so an agency's dashboard is one Query, `sk BETWEEN DAY#<first day> AND HELD`: at most one
+//! item per day of the longest window, and one more.
 //!
 //! Reports in a queue carry `inbox` (`TRIAGE` or `AGENCY#<id>`) and `inbox_sk` (created time and
 //! code), the keys of the sparse `inbox` index that lists a queue newest first. Reports the
@@ -34,8 +45,10 @@ use aws_sdk_dynamodb::types::{
     Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
-use chrono::Datelike;
-use lapor_core::stats::{merged, CountedChange, CounterKey, Deltas, GroupBy, StatsRow};
+use chrono::{Datelike, NaiveDate};
+use lapor_core::stats::{
+    merged, AgencyFigures, CountedChange, CounterKey, Deltas, GroupBy, StatsRow,
+};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
 };
@@ -43,7 +56,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::keys::{
-    decode_cursor, due_bound, due_position, encode_cursor, feed_position, queue_position,
+    decode_cursor, due_bound, due_position, encode_cursor, feed_position, figures_cell,
+    figures_day, figures_position, queue_position, FIGURES_LAST,
 };
 use crate::paging::QueueIndex;
 use crate::{
@@ -163,6 +177,42 @@ fn queue_key(queue: &Queue) -> String {
         Queue::Agency(id) => format!("AGENCY#{id}"),
     }
 }
+
+/// The key of a counter item: a published cell, or an agency's dashboard item.
+fn counter_item(key: CounterKey) -> (String, String) {
+    match key {
+        CounterKey::Published {
+            region,
+            year,
+            dimension,
+        } => (format!("STATS#{region}#{year}"), dimension),
+        CounterKey::Agency { agency, cell } => (figures_pk(&agency), figures_position(cell)),
+    }
+}
+
+fn figures_pk(agency: &AgencyId) -> String {
+    format!("FIGURES#{agency}")
+}
+
+const DIRECTORY: &str = "DIRECTORY";
+
+fn listing_sk(id: &AgencyId) -> String {
+    format!("AGENCY#{id}")
+}
+
+/// An item's counters: its number attributes.
+fn counters_of(item: &Item) -> std::collections::BTreeMap<String, i64> {
+    item.iter()
+        .filter_map(|(name, value)| match value {
+            AttributeValue::N(n) => n.parse::<i64>().ok().map(|v| (name.clone(), v)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How many agencies' figures are read at once: enough that ranking hundreds of agencies takes
+/// a few round trips' time, few enough not to throttle an on-demand table's first minutes.
+const FIGURES_READS_AT_ONCE: usize = 16;
 
 /// How often a batch call is sent again for what DynamoDB left unprocessed.
 const BATCH_ATTEMPTS: u32 = 8;
@@ -438,10 +488,11 @@ impl DynamoStore {
         deltas
             .into_iter()
             .map(|(key, counters)| {
+                let (pk, sk) = counter_item(key);
                 let mut update = Update::builder()
                     .table_name(&self.table)
-                    .key(PK, s(format!("STATS#{}#{}", key.region, key.year)))
-                    .key(SK, s(key.dimension));
+                    .key(PK, s(pk))
+                    .key(SK, s(sk));
                 let mut adds = Vec::new();
                 for (i, (name, delta)) in counters.into_iter().enumerate() {
                     adds.push(format!("#c{i} :v{i}"));
@@ -824,6 +875,7 @@ impl AgencyDirectory for DynamoStore {
                 .collect();
             item.insert("children".into(), AttributeValue::L(children));
             items.push(item);
+            items.push(item_of(agency, DIRECTORY.into(), listing_sk(&agency.id))?);
         }
         for ((scope, category), agency) in directory.rules() {
             let (pk, sk) = rule_key(&scope, category);
@@ -858,6 +910,19 @@ impl AgencyDirectory for DynamoStore {
                 .collect(),
             _ => Ok(Vec::new()),
         }
+    }
+
+    async fn agencies(&self) -> Result<Vec<Agency>, StoreError> {
+        self.query_partition(
+            DIRECTORY.into(),
+            "begins_with(#sk, :v)",
+            s("AGENCY#"),
+            false,
+        )
+        .await?
+        .into_iter()
+        .map(from_item)
+        .collect()
     }
 
     async fn route(
@@ -999,19 +1064,80 @@ impl Statistics for DynamoStore {
                 Some(AttributeValue::S(sk)) => sk.trim_start_matches(group.prefix()).to_string(),
                 _ => continue,
             };
-            let counters = item
-                .iter()
-                .filter_map(|(name, value)| match value {
-                    AttributeValue::N(n) => n.parse::<i64>().ok().map(|v| (name.clone(), v)),
-                    _ => None,
-                })
-                .collect();
-            let row = StatsRow::from_counters(key, &counters);
+            let row = StatsRow::from_counters(key, &counters_of(&item));
             if row.total != 0 {
                 rows.push(row);
             }
         }
         Ok(rows)
+    }
+
+    /// One Query per agency, [`FIGURES_READS_AT_ONCE`] at a time.
+    async fn agency_figures(
+        &self,
+        agencies: &[AgencyId],
+        since: NaiveDate,
+    ) -> Result<Vec<AgencyFigures>, StoreError> {
+        let mut out = Vec::with_capacity(agencies.len());
+        for chunk in agencies.chunks(FIGURES_READS_AT_ONCE) {
+            let mut reads = tokio::task::JoinSet::new();
+            for (i, agency) in chunk.iter().enumerate() {
+                let (store, agency) = (self.clone(), agency.clone());
+                reads.spawn(async move { (i, store.figures_of(agency, since).await) });
+            }
+            let mut found: Vec<Option<AgencyFigures>> = vec![None; chunk.len()];
+            while let Some(read) = reads.join_next().await {
+                let (i, figures) =
+                    read.map_err(|e| StoreError::Backend(format!("figures read failed: {e}")))?;
+                if let Some(slot) = found.get_mut(i) {
+                    *slot = Some(figures?);
+                }
+            }
+            out.extend(found.into_iter().flatten());
+        }
+        Ok(out)
+    }
+}
+
+impl DynamoStore {
+    /// One agency's figures: its day items from `since` on and its `HELD` item, one Query
+    /// (paged, though a year of days fits one page).
+    async fn figures_of(
+        &self,
+        agency: AgencyId,
+        since: NaiveDate,
+    ) -> Result<AgencyFigures, StoreError> {
+        let mut figures = AgencyFigures::empty(agency);
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :last")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(figures_pk(&figures.agency)))
+                .expression_attribute_values(":from", s(figures_day(since)))
+                .expression_attribute_values(":last", s(FIGURES_LAST))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            for item in out.items.unwrap_or_default() {
+                let cell = match item.get(SK) {
+                    Some(AttributeValue::S(sk)) => figures_cell(sk),
+                    _ => None,
+                };
+                if let Some(cell) = cell {
+                    figures.add_cell(cell, &counters_of(&item));
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(figures);
+            }
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Sort positions and cursors, shared by both adapters and private to this crate: callers see
 //! only opaque cursor strings.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use lapor_core::stats::AgencyCell;
 use lapor_core::{Report, Status};
 
 use crate::{Conflict, StoreError};
@@ -40,6 +41,33 @@ pub(crate) fn due_position(report: &Report) -> Option<String> {
 pub(crate) fn due_bound(now: DateTime<Utc>) -> String {
     // '$' sorts after '#', so a deadline at exactly `now` is included.
     format!("{}$", instant(now))
+}
+
+/// Where an agency's dashboard item sorts among its others: `DAY#<yyyy-mm-dd>` for a day's
+/// follow-ups, then `HELD` (what it holds now). Days sort by date and before `HELD`, so the days
+/// from one on and the held counts are one range, up to [`FIGURES_LAST`].
+pub(crate) fn figures_position(cell: AgencyCell) -> String {
+    match cell {
+        AgencyCell::Held => FIGURES_LAST.to_string(),
+        AgencyCell::Day(day) => figures_day(day),
+    }
+}
+
+pub(crate) fn figures_day(day: NaiveDate) -> String {
+    format!("DAY#{}", day.format("%Y-%m-%d"))
+}
+
+pub(crate) const FIGURES_LAST: &str = "HELD";
+
+/// The dashboard item at `position`, if it is one.
+pub(crate) fn figures_cell(position: &str) -> Option<AgencyCell> {
+    if position == FIGURES_LAST {
+        return Some(AgencyCell::Held);
+    }
+    let day = position.strip_prefix("DAY#")?;
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .ok()
+        .map(AgencyCell::Day)
 }
 
 /// Cursors are opaque to clients: the position they continue after, hex-encoded.

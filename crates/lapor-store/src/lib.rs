@@ -6,7 +6,7 @@
 //! | [`ReporterIdentity`] | who sent a report | only the functions that show or contact the reporter |
 //! | [`AgencyDirectory`] | agencies, departments and routing rules | routing, officers, notify, sms |
 //! | [`WorkQueues`] | the triage and agency queues and the due index | officers, the sweep |
-//! | [`Statistics`] | the published counters | intake (reading), the stats consumer (counting) |
+//! | [`Statistics`] | the published counters, and agencies' internal dashboard figures | intake (published), officers (dashboards), the stats consumer (counting) |
 //! | [`Marks`] | done-marks and rate counters | stream consumers, sms |
 //!
 //! [`DynamoStore`] keeps everything in one DynamoDB table, with a key and index layout that is
@@ -26,8 +26,8 @@ mod submit;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, FixedOffset, Utc};
-use lapor_core::stats::{CountedChange, GroupBy, StatsRow};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use lapor_core::stats::{AgencyFigures, CountedChange, GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, TrackingCode,
 };
@@ -209,6 +209,10 @@ pub trait AgencyDirectory: Send + Sync {
     /// The agencies directly below `id` (its departments).
     async fn children(&self, id: &AgencyId) -> Result<Vec<AgencyId>, StoreError>;
 
+    /// Every agency of the directory, by id: one read of a listing kept beside the agencies,
+    /// never a scan of the table.
+    async fn agencies(&self) -> Result<Vec<Agency>, StoreError>;
+
     /// The agency for a category in a region, falling back to the province and then the
     /// national rules; `None` when no rule matches (the report goes to triage).
     async fn route(
@@ -241,7 +245,8 @@ pub trait WorkQueues: Send + Sync {
     ) -> Result<DuePage, StoreError>;
 }
 
-/// The published counters, kept by the statistics consumer from the table's stream.
+/// The published counters, and each agency's internal dashboard figures, kept by the statistics
+/// consumer from the table's stream.
 #[async_trait]
 pub trait Statistics: Send + Sync {
     /// Adds each change's deltas to the counters exactly once: a change already counted (by its
@@ -257,6 +262,17 @@ pub trait Statistics: Send + Sync {
         year: i32,
         group: GroupBy,
     ) -> Result<Vec<StatsRow>, StoreError>;
+
+    /// The dashboard figures of each of `agencies`, in the order asked (empty ones for agencies
+    /// nothing was counted for): the reports each holds now by colour, and its first follow-ups
+    /// per local day from `since` on. Internal figures that count `rahasia` and whistleblowing
+    /// reports: for officers' dashboards, never for [`Statistics::stats`]. A bounded read per
+    /// agency (at most one item per day since `since`, and one more), never a scan.
+    async fn agency_figures(
+        &self,
+        agencies: &[AgencyId],
+        since: NaiveDate,
+    ) -> Result<Vec<AgencyFigures>, StoreError>;
 }
 
 /// Marks of what a consumer has done, and rate-limit counters.

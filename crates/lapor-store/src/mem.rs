@@ -7,14 +7,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use lapor_core::stats::{merged, CountedChange, GroupBy, StatsRow};
+use chrono::NaiveDate;
+use lapor_core::stats::{merged, AgencyFigures, CountedChange, CounterKey, GroupBy, StatsRow};
 use lapor_core::{
     Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{
-    decode_cursor, due_bound, due_position, encode_cursor, feed_position, queue_position,
+    decode_cursor, due_bound, due_position, encode_cursor, feed_position, figures_cell,
+    figures_day, figures_position, queue_position, FIGURES_LAST,
 };
 use crate::paging::QueueIndex;
 use crate::{
@@ -46,6 +48,10 @@ struct State {
     /// Statistics counters: "region|year|dimension" → counter → value.
     #[serde(default)]
     stats: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Agencies' dashboard items, apart from the published ones: agency → position (as
+    /// `figures_position` files it) → counter → value.
+    #[serde(default)]
+    figures: BTreeMap<AgencyId, BTreeMap<String, BTreeMap<String, i64>>>,
     /// When expired idempotency records, marks and counters are next dropped (Unix seconds).
     /// Dropping them on every write scanned them all each time: a lapor-local that had handled
     /// 40k reports spent minutes catching up on its notifications.
@@ -119,10 +125,22 @@ impl State {
             }
         }
         for (key, counters) in merged(fresh) {
-            let entry = self
-                .stats
-                .entry(stats_key(&key.region, key.year, &key.dimension))
-                .or_default();
+            let entry = match key {
+                CounterKey::Published {
+                    region,
+                    year,
+                    dimension,
+                } => self
+                    .stats
+                    .entry(stats_key(&region, year, &dimension))
+                    .or_default(),
+                CounterKey::Agency { agency, cell } => self
+                    .figures
+                    .entry(agency)
+                    .or_default()
+                    .entry(figures_position(cell))
+                    .or_default(),
+            };
             for (name, delta) in counters {
                 *entry.entry(name).or_default() += delta;
             }
@@ -360,6 +378,10 @@ impl AgencyDirectory for MemStore {
             .collect())
     }
 
+    async fn agencies(&self) -> Result<Vec<Agency>, StoreError> {
+        Ok(self.lock().agencies.values().cloned().collect())
+    }
+
     async fn route(
         &self,
         region: &RegionCode,
@@ -396,6 +418,32 @@ impl Statistics for MemStore {
             .take_while(|(k, _)| k.starts_with(&prefix))
             .map(|(k, counters)| StatsRow::from_counters(k[prefix.len()..].to_string(), counters))
             .filter(|row| row.total != 0)
+            .collect())
+    }
+
+    async fn agency_figures(
+        &self,
+        agencies: &[AgencyId],
+        since: NaiveDate,
+    ) -> Result<Vec<AgencyFigures>, StoreError> {
+        let state = self.lock();
+        let window = figures_day(since)..=FIGURES_LAST.to_string();
+        Ok(agencies
+            .iter()
+            .map(|agency| {
+                let mut figures = AgencyFigures::empty(agency.clone());
+                let items = state
+                    .figures
+                    .get(agency)
+                    .into_iter()
+                    .flat_map(|items| items.range(window.clone()));
+                for (position, counters) in items {
+                    if let Some(cell) = figures_cell(position) {
+                        figures.add_cell(cell, counters);
+                    }
+                }
+                figures
+            })
             .collect())
     }
 }

@@ -2,6 +2,7 @@
 //! report as not the agency's authority (bukan wewenang). Callers are identified by the claims of
 //! their verified token ([`Officer`]); every hop is one versioned write with its timeline event.
 
+mod dashboard;
 mod evidence;
 mod inbox;
 
@@ -31,6 +32,8 @@ pub struct Deps {
     pub identity: Arc<dyn ReporterIdentity>,
     pub directory: Arc<dyn AgencyDirectory>,
     pub queues: Arc<dyn WorkQueues>,
+    /// Agencies' dashboard figures (read only: the statistics consumer counts them).
+    pub statistics: Arc<dyn lapor_store::Statistics>,
     pub clock: Arc<dyn Clock>,
     pub deadlines: Deadlines,
     /// Where evidence files go (`None`: attachments are not offered).
@@ -46,6 +49,7 @@ impl Deps {
             identity: stores.identity.clone(),
             directory: stores.directory.clone(),
             queues: stores.queues.clone(),
+            statistics: stores.statistics.clone(),
             clock,
             deadlines,
             files: None,
@@ -73,6 +77,8 @@ const TEXT_MAX: usize = 2_000;
 pub fn routes(deps: Deps) -> Router {
     Router::new()
         .route("/admin/triage", get(triage))
+        .route("/agency/dashboard", get(dashboard::agency))
+        .route("/admin/dashboard", get(dashboard::central))
         .route("/agency/reports", get(inbox::inbox))
         .route("/agency/reports/{code}", get(inbox::agency_view))
         .route("/agency/reports/{code}/attachments", post(evidence::attach))
@@ -126,10 +132,32 @@ async fn triage(
         .queues
         .queue(&[Queue::Triage], &|_| true, limit, page.cursor.as_deref())
         .await?;
-    let reports: Vec<Value> = page.reports.iter().map(officer_view).collect();
+    let mut reports = Vec::with_capacity(page.reports.len());
+    for report in &page.reports {
+        let mut view = officer_view(report);
+        view["suggestion"] = suggestion(&deps, report).await?;
+        reports.push(view);
+    }
     Ok(Json(
         json!({ "reports": reports, "next_cursor": page.next }),
     ))
+}
+
+/// What the classifier reads in a triaged report's text, and where a routing rule would send a
+/// report of that category from its region: a starting point for the central admin, who
+/// decides. `null` when the text names no category clearly enough.
+async fn suggestion(deps: &Deps, report: &Report) -> Result<Value, ApiError> {
+    let text = format!("{} {}", report.title, report.description);
+    let Some(found) = lapor_core::classify(&text) else {
+        return Ok(Value::Null);
+    };
+    let agency = deps.directory.route(&report.region, found.category).await?;
+    Ok(json!({
+        "category": found.category.id(),
+        "confidence": found.confidence,
+        "matched": found.matched,
+        "agency": agency,
+    }))
 }
 
 /// The report and what it is to the officer's agency, if the officer may see it. A report outside
@@ -228,9 +256,11 @@ async fn forward(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body = JsonObject::read_fields(&headers, body, &["agency", "message"]).await?;
+    let body = JsonObject::read_fields(&headers, body, &["agency", "message", "version"]).await?;
     let message = optional_text(&body, "message", TEXT_MAX, true)?;
+    let seen = seen_version(&body)?;
     let (report, relation) = load(&deps, &officer, &code).await?;
+    unchanged_since(&report, seen)?;
     let target = forward_target(&deps, &officer, relation, &body).await?;
     let hop = officer.hop(message);
     let (next, event) = report.forward(&target.id, hop, deps.clock.now(), &deps.deadlines)?;
@@ -246,15 +276,48 @@ async fn return_report(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body = JsonObject::read_fields(&headers, body, &["reason"]).await?;
+    let body = JsonObject::read_fields(&headers, body, &["reason", "version"]).await?;
     let reason = Some(text(&body, "reason", REASON_MIN, TEXT_MAX, true)?);
+    let seen = seen_version(&body)?;
     let (report, relation) = load(&deps, &officer, &code).await?;
+    unchanged_since(&report, seen)?;
     officer.may(Action::Return, relation)?;
     let hop = officer.hop(reason);
     let (next, event) = report.return_not_authority(hop, deps.clock.now(), &deps.deadlines)?;
     deps.reports.update_report(&report, &next, &[event]).await?;
     tracing::info!(tracking_code = %next.tracking_code, by = %officer.agency, "returned as not the agency's authority");
     Ok((StatusCode::OK, Json(officer_view(&next))))
+}
+
+/// The optional `version` of the report the officer was looking at when they decided.
+fn seen_version(body: &Map<String, Value>) -> Result<Option<u64>, ApiError> {
+    match body.get("version") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
+        Some(_) => Err(Invalid::field(
+            "version",
+            "invalid_type",
+            "Kolom `version` harus nomor versi laporan yang Anda lihat.",
+            "The field `version` must be the version of the report you looked at.",
+        )
+        .into()),
+    }
+}
+
+/// An action decided on an older view of the report is refused (`409`) rather than applied over
+/// what someone else did since: two officers answering at once must not both "win". The
+/// refusal carries the report as it is now, so the second officer sees what happened.
+fn unchanged_since(report: &Report, seen: Option<u64>) -> Result<(), ApiError> {
+    match seen {
+        Some(version) if version != report.version => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "version_conflict",
+            "Laporan ini sudah diubah oleh petugas lain sejak Anda membukanya. Periksa keadaannya sekarang sebelum bertindak lagi.",
+            "Another officer changed this report after you opened it. Check its current state before acting again.",
+        )
+        .with_extra(json!({ "current": officer_view(report) }))),
+        _ => Ok(()),
+    }
 }
 
 const FOLLOW_UP_STATUSES: [(Status, &str); 4] = [
@@ -324,11 +387,17 @@ async fn follow_up(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body =
-        JsonObject::read_fields(&headers, body, &["status", "message", "resume_date"]).await?;
+    let body = JsonObject::read_fields(
+        &headers,
+        body,
+        &["status", "message", "resume_date", "version"],
+    )
+    .await?;
     let to = follow_up_status(&body)?;
     let message = text(&body, "message", 1, TEXT_MAX, true)?;
+    let seen = seen_version(&body)?;
     let (report, relation) = load(&deps, &officer, &code).await?;
+    unchanged_since(&report, seen)?;
     let now = deps.clock.now();
     let hop = officer.hop(Some(message));
     let (next, event) = if to == Status::Arsip {
