@@ -210,6 +210,11 @@ pub async fn build(config: &Config) -> Result<Local, StartError> {
             .router
             .layer(axum::middleware::from_fn(refuse_dev_routes));
     }
+    if !config.addr.ip().is_loopback() {
+        local.router = local
+            .router
+            .layer(axum::middleware::from_fn(refuse_console));
+    }
     Ok(local)
 }
 
@@ -290,6 +295,27 @@ async fn refuse_dev_routes(
             "not_found",
             "Rute pengembangan (/dev/) hanya dilayani pada alamat loopback, atau dengan --dev-routes.",
             "Development routes (/dev/) are served only on a loopback address, or with --dev-routes.",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// `/console/…` answers 404 when lapor-local listens beyond loopback: its sign-in lets anyone
+/// who reaches it act as any agency and role, so it is served to this computer only (not even
+/// with `--dev-routes`).
+async fn refuse_console(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    if path == "/console" || path.starts_with("/console/") {
+        return lapor_http::ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "Konsol lokal (dengan halaman masuk lokal) hanya dilayani pada alamat loopback.",
+            "The local console (with its local sign-in page) is served only on a loopback address.",
         )
         .into_response();
     }
@@ -378,13 +404,6 @@ pub fn assemble_with_files(
             dead_letters: dead_letters.clone(),
         });
     }
-    // The portal calls the same intake routes in-process; plain HTTP here, so no Secure cookies.
-    let web = lapor_web::routes(
-        lapor_web::Deps::new(intake_deps.clone(), false)
-            .with_directory(stores.directory.clone())
-            .with_mailer(Some(outbox.clone())),
-    );
-    let intake = lapor_intake::routes(intake_deps);
     let mut officer_deps = lapor_officer::Deps::new(&stores, clock.clone(), deadlines.clone());
     if let Some(storage) = &evidence {
         officer_deps = officer_deps.with_files(
@@ -392,6 +411,19 @@ pub fn assemble_with_files(
             lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
         );
     }
+    // The portal and the console call the same intake and officer routes in-process; plain HTTP
+    // here, so no Secure cookies. The console's sign-in is local: see `refuse_beyond_loopback`.
+    let console = lapor_web::console::ConsoleDeps {
+        officer: officer_deps.clone(),
+        sign_in: lapor_web::console::SignIn::Local(Arc::new(tokens.clone())),
+    };
+    let web = lapor_web::routes(
+        lapor_web::Deps::new(intake_deps.clone(), false)
+            .with_directory(stores.directory.clone())
+            .with_mailer(Some(outbox.clone()))
+            .with_console(console),
+    );
+    let intake = lapor_intake::routes(intake_deps);
     let officer = lapor_officer::routes(officer_deps);
     let sweeper = lapor_escalation::Deps::new(&stores, clock, deadlines);
     tokio::spawn(sweep_every(sweeper.clone(), SWEEP_EVERY));
@@ -635,6 +667,7 @@ pub fn banner(addr: SocketAddr, config: &Config) -> String {
          -d '{{\"from\":\"081234567890\",\"text\":\"LAPOR Jalan berlubang di Jl. Cipto, Kota Cirebon, sudah dua minggu\"}}'\n  \
          curl -s http://{addr}/dev/outbox\n\
          Portal warga / citizen portal: http://{addr}/ (buka di peramban / open in a browser)\n\
+         Konsol petugas / officer console: http://{addr}/console/ (masuk lokal / local sign-in)\n\
          Token petugas / officer token: cargo run -p lapor-local -- token --agency kemenpanrb --role admin_pusat\n\
          Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop."
     )

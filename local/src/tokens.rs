@@ -77,6 +77,20 @@ impl LocalTokens {
     }
 }
 
+/// How long a console sign-in lasts: a working day; signing in again is one click.
+const CONSOLE_TOKEN_HOURS: i64 = 12;
+
+/// The console's local sign-in signs the same tokens `lapor-local token` prints.
+impl lapor_web::console::LocalSignIn for LocalTokens {
+    fn issue(&self, subject: &str, agency: &AgencyId, role: Role) -> Result<String, String> {
+        LocalTokens::issue(self, subject, agency, role, CONSOLE_TOKEN_HOURS)
+    }
+
+    fn verify(&self, token: &str) -> Option<HashMap<String, String>> {
+        LocalTokens::verify(self, token)
+    }
+}
+
 /// Verifies a bearer token when one is sent (like API Gateway, a bad token never reaches a
 /// handler); requests without one go on, and officer routes answer them 401.
 pub async fn authenticate(

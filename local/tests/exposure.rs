@@ -1,6 +1,6 @@
 //! What lapor-local exposes beyond its own user: the `/dev/` routes (any phone's SMS, the outbox)
-//! only on loopback unless asked for, and the store file (reporters' identities) readable by its
-//! owner only.
+//! only on loopback unless asked for, the console's local sign-in (any agency, any role) only on
+//! loopback, and the store file (reporters' identities) readable by its owner only.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -76,6 +76,48 @@ async fn dev_routes_are_served_on_loopback_and_refused_elsewhere_unless_asked_fo
         status_of(&asked.router, get("/dev/outbox")).await,
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn the_console_and_its_local_sign_in_are_served_on_loopback_only() {
+    let loopback = build(&config(&["--ephemeral", "--addr", "127.0.0.1:0"]))
+        .await
+        .expect("lapor-local");
+    assert_eq!(
+        status_of(&loopback.router, get("/console/masuk")).await,
+        StatusCode::OK
+    );
+    let sign_in = || {
+        Request::post("/console/masuk")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("agency=kemenpanrb&role=admin_pusat&csrf=x"))
+            .expect("request")
+    };
+    for args in [
+        &["--ephemeral", "--addr", "0.0.0.0:3000"][..],
+        &["--ephemeral", "--addr", "0.0.0.0:3000", "--dev-routes"][..],
+    ] {
+        let exposed = build(&config(args)).await.expect("lapor-local");
+        for path in [
+            "/console",
+            "/console/",
+            "/console/masuk",
+            "/console/kotak-masuk",
+        ] {
+            assert_eq!(
+                status_of(&exposed.router, get(path)).await,
+                StatusCode::NOT_FOUND,
+                "{args:?} {path}"
+            );
+        }
+        assert_eq!(
+            status_of(&exposed.router, sign_in()).await,
+            StatusCode::NOT_FOUND,
+            "{args:?}"
+        );
+        // The portal is still served there.
+        assert_eq!(status_of(&exposed.router, get("/")).await, StatusCode::OK);
+    }
 }
 
 #[cfg(unix)]

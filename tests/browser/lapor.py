@@ -402,3 +402,165 @@ def visit_every_page(page, lapor: LaporLocal, lang: str, on_page) -> None:
     response = page.goto(f"{base}/laporan/ZZZZZZZZZZ")
     assert response.status == 404, response.status
     seen("not-found", response)
+
+
+# --- the officer console ----------------------------------------------------------------------
+
+CENTRAL = "kemenpanrb"
+KOTA_CIREBON = "kota-cirebon"
+OTHER_AGENCY = "kab-cirebon-dpupr"
+
+
+def console_sign_in(page, base: str, agency: str, role: str, subject: str = "petugas-lokal"):
+    """Signs in on lapor-local's local sign-in page as `role` of `agency`; returns the answer
+    to the sign-in form (a redirect to the officer's first page, followed)."""
+    page.goto(f"{base}/console/masuk")
+    form = page.locator('form[action="/console/masuk"]')
+    form.locator('select[name="agency"]').select_option(agency)
+    form.locator(f'input[name="role"][value="{role}"]').check()
+    form.locator('[name="subject"]').fill(subject)
+    answer = submit(page, form, "/console/masuk")
+    expect_signed_in = page.locator("#signed-in-as")
+    assert expect_signed_in.count() == 1, page.content()[:2000]
+    return answer
+
+
+def console_submit(page, form_id: str, path_end: str):
+    """Sends one of the report page's action forms and returns the answer to its POST."""
+    return submit(page, page.locator(f"form#{form_id}"), path_end)
+
+
+def file_triaged_report(lapor: "LaporLocal", title: str, **extra) -> tuple[str, str]:
+    """A report no rule can route and whose text the classifier cannot place: it waits in the
+    central admin's triage queue. Returns its code and access key."""
+    body = {
+        "type": "pengaduan", "title": title,
+        "description": "Sudah tiga kali saya datang ke kantor tetapi belum ada kejelasan, mohon dibantu.",
+        "category": "lainnya", "region": CIREBON, "privacy": "publik",
+        "reporter": {"name": "Siti Aminah", "phone": "081234567890",
+                     "email": "siti.aminah@example.id"},
+    }
+    body.update(extra)
+    status, receipt = lapor.json("POST", "/reports", body)
+    assert status == 201, receipt
+    code = receipt["tracking_code"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if any(r["tracking_code"] == code for r in lapor.triage()):
+            return code, receipt["access_key"]
+        time.sleep(0.1)
+    raise AssertionError(f"{code} never reached triage: {lapor.public_view(code)}")
+
+
+CONSOLE_PAGES = [
+    "console-sign-in",
+    "console-triage",
+    "console-report-triaged",
+    "console-inbox",
+    "console-inbox-red-first",
+    "console-report",
+    "console-report-conflict",
+    "console-report-not-yours",
+    "console-dashboard-agency",
+    "console-dashboard-central",
+    "console-signed-out",
+]
+
+
+def seed_console(lapor: "LaporLocal") -> dict:
+    """Reports for the console's pages: one in triage, a few with Dinas PUPR in every colour
+    (red ones flagged by a sweep run as if two weeks had passed)."""
+    triaged, _ = file_triaged_report(lapor, "Keluhan pelayanan di kantor kelurahan")
+    codes = []
+    for title, privacy, answers in [
+        ("Lampu jalan mati di Jalan Siliwangi", "anonim", ["selesai"]),
+        ("Saluran air tersumbat di Jalan Pekiringan", "publik", ["diproses"]),
+        ("Trotoar rusak di depan SD Negeri Kebonbaru", "rahasia", []),
+        ("Lampu lalu lintas mati di simpang Gunungsari", "publik", []),
+    ]:
+        status, receipt = lapor.json("POST", "/reports", {
+            "type": "pengaduan", "title": title,
+            "description": f"{title}: sudah dua minggu dan membahayakan warga yang lewat.",
+            "category": "infrastruktur", "region": CIREBON, "privacy": privacy,
+            "reporter": {"name": "Budi Santoso", "phone": "081298765432"},
+        })
+        assert status == 201, receipt
+        code = receipt["tracking_code"]
+        wait_in_inbox(lapor, code)
+        for answer in answers:
+            lapor.follow_up(code, answer, "Sudah ditangani oleh tim lapangan.")
+        codes.append(code)
+    return {"triaged": triaged, "answered": codes[1], "waiting": codes[2]}
+
+
+def wait_in_inbox(lapor: "LaporLocal", code: str, agency: str = DPUPR, timeout: float = 10):
+    """Like `wait_routed`, through the officer API: it sees confidential reports too."""
+    deadline = time.monotonic() + timeout
+    body: dict = {}
+    while time.monotonic() < deadline:
+        status, body = lapor.officer("GET", f"/agency/reports/{code}", agency=agency)
+        if status == 200 and body.get("status") == "terdisposisi":
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"{code} did not reach {agency}: {body}")
+
+
+def visit_every_console_page(new_page, lapor: "LaporLocal", lang: str, seeded: dict, on_page) -> None:
+    """Walks the console's pages in `lang`, as the role each belongs to: the central admin's
+    triage, report and ranking; an agency admin's inbox and dashboard; an officer's report page
+    and a conflict; another agency's refusal; the sign-in and signed-out pages. `new_page()`
+    gives a page in a fresh browser context (one per officer, as their cookies differ)."""
+    base = lapor.url
+
+    refused = {"console-report-conflict": 409, "console-report-not-yours": 404}
+
+    def seen(page, name, response):
+        assert response is not None, name
+        assert response.status == refused.get(name, 200), f"{name}: {response.status}"
+        lang_attr = page.locator("html").get_attribute("lang")
+        assert lang_attr == lang, f"{name}: <html lang={lang_attr!r}>, chose {lang!r}"
+        on_page(page, name, response)
+
+    def signed_in(agency, role, subject="petugas-lokal"):
+        page = new_page()
+        page.goto(f"{base}/console/masuk?lang={lang}")
+        console_sign_in(page, base, agency, role, subject)
+        return page
+
+    admin = new_page()
+    seen(admin, "console-sign-in", admin.goto(f"{base}/console/masuk?lang={lang}"))
+    console_sign_in(admin, base, CENTRAL, "admin_pusat", "admin-pusat-1")
+    seen(admin, "console-triage", admin.goto(f"{base}/console/triase"))
+    seen(admin, "console-report-triaged", admin.goto(f"{base}/console/laporan/{seeded['triaged']}"))
+    seen(admin, "console-dashboard-central", admin.goto(f"{base}/console/dasbor?hari=90"))
+
+    city = signed_in(KOTA_CIREBON, "agency_admin", "admin-kota")
+    seen(city, "console-inbox", city.goto(f"{base}/console/kotak-masuk"))
+    seen(city, "console-inbox-red-first", city.goto(f"{base}/console/kotak-masuk?merah=1"))
+    seen(city, "console-dashboard-agency", city.goto(f"{base}/console/dasbor"))
+
+    first = signed_in(DPUPR, "officer", "petugas-a")
+    second = signed_in(DPUPR, "officer", "petugas-b")
+    code = seeded["waiting"]
+    for page in (first, second):
+        page.goto(f"{base}/console/laporan/{code}")
+    seen(first, "console-report", first.goto(f"{base}/console/laporan/{seeded['answered']}"))
+    first.goto(f"{base}/console/laporan/{code}")
+    for page in (first, second):
+        form = page.locator("form#follow-up")
+        form.locator('input[name="status"][value="diproses"]').check()
+        form.locator("textarea[name=message]").fill(
+            "Petugas A: tim sudah ke lokasi." if page is first else "Petugas B: kami jadwalkan besok."
+        )
+    assert console_submit(first, "follow-up", "/tindak-lanjut").status == 303
+    answer = console_submit(second, "follow-up", "/tindak-lanjut")
+    assert answer.status == 409, answer.status
+    seen(second, "console-report-conflict", answer)
+
+    other = signed_in(OTHER_AGENCY, "officer", "petugas-kab")
+    response = other.goto(f"{base}/console/laporan/{code}")
+    assert response.status == 404, response.status
+    seen(other, "console-report-not-yours", response)
+    with other.expect_navigation():
+        other.locator('form[action="/console/keluar"] button').click()
+    seen(other, "console-signed-out", other.goto(f"{base}/console/masuk?keluar=1"))

@@ -77,6 +77,11 @@ impl Bootstrap {
         read_pepper(&aws_sdk_secretsmanager::Client::new(&self.config), &secret).await
     }
 
+    /// A Secrets Manager client, for secrets read after start-up.
+    pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.config)
+    }
+
     /// Evidence files in the bucket named by `EVIDENCE_BUCKET`.
     pub fn evidence_files(&self) -> Result<Arc<lapor_files::S3Files>, Error> {
         let bucket = required("EVIDENCE_BUCKET")?;
@@ -134,6 +139,18 @@ pub async fn read_pepper(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
 ) -> Result<KeyPepper, Error> {
+    let value = read_secret(client, secret_id, "pepper").await?;
+    KeyPepper::new(value.into_bytes()).ok_or_else(|| {
+        format!("the pepper secret {secret_id} must hold a string of at least 32 bytes").into()
+    })
+}
+
+/// The text of a Secrets Manager secret; `what` names it in errors, which never hold its value.
+pub async fn read_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+    what: &str,
+) -> Result<String, Error> {
     let answer = client
         .get_secret_value()
         .secret_id(secret_id)
@@ -141,16 +158,14 @@ pub async fn read_pepper(
         .await
         .map_err(|e| {
             format!(
-                "reading the pepper secret {secret_id}: {}",
+                "reading the {what} secret {secret_id}: {}",
                 aws_sdk_secretsmanager::error::DisplayErrorContext(e)
             )
         })?;
     answer
         .secret_string()
-        .and_then(|value| KeyPepper::new(value.as_bytes().to_vec()))
-        .ok_or_else(|| {
-            format!("the pepper secret {secret_id} must hold a string of at least 32 bytes").into()
-        })
+        .map(str::to_string)
+        .ok_or_else(|| format!("the {what} secret {secret_id} holds no text").into())
 }
 
 /// An agency id from the environment, or `default` when the variable is not set.

@@ -1,6 +1,7 @@
-//! The intake routes, called in-process. A page turns its form into the JSON request an app
-//! would send and reads the JSON answer, so every rule (validation, idempotency, limits, privacy
-//! of each view) is the API's own.
+//! The API's routes, called in-process: intake's for the portal, the officer's for the console. A
+//! page turns its form into the JSON request an app would send and reads the JSON answer, so
+//! every rule (validation, idempotency, limits, privacy of each view, who may do what) is the
+//! API's own.
 
 use std::net::SocketAddr;
 
@@ -29,6 +30,16 @@ pub struct Api {
 pub struct Caller {
     gateway: Option<RequestContext>,
     peer: Option<ConnectInfo<SocketAddr>>,
+}
+
+impl Caller {
+    /// A signed-in officer, as API Gateway's JWT authorizer would present their verified token.
+    pub fn officer(claims: std::collections::HashMap<String, String>) -> Caller {
+        Caller {
+            gateway: Some(lapor_http::auth::context_with_claims(claims)),
+            peer: None,
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
@@ -109,6 +120,10 @@ fn field_label(field: &str) -> Option<(&'static str, &'static str)> {
         "stars" => ("Bintang", "Stars"),
         "comment" => ("Komentar", "Comment"),
         "tracking_code" => ("Kode pelacakan", "Tracking code"),
+        "status" => ("Status", "Status"),
+        "resume_date" => ("Tanggal dilanjutkan", "Resume date"),
+        "agency" => ("Instansi tujuan", "Receiving agency"),
+        "reason" => ("Alasan", "Reason"),
         "access_key" => ("Kunci akses", "Access key"),
         _ => return None,
     })
@@ -167,9 +182,12 @@ impl Answer {
 
 impl Api {
     pub fn new(intake: lapor_intake::Deps) -> Self {
-        Api {
-            routes: lapor_intake::routes(intake),
-        }
+        Api::over(lapor_intake::routes(intake))
+    }
+
+    /// Calls to these routes.
+    pub fn over(routes: Router) -> Self {
+        Api { routes }
     }
 
     /// One request to the intake routes.

@@ -1,5 +1,5 @@
-//! The citizen portal: server-rendered pages that work without JavaScript, over the same rules
-//! as the JSON API.
+//! The citizen portal and the officer console: server-rendered pages that work without
+//! JavaScript, over the same rules as the JSON API.
 //!
 //! Every action a page takes (filing, tracking, replying, rating, attaching) is a request to the
 //! intake routes, made in-process ([`api::Api`]), so the portal has no second copy of a rule: a
@@ -7,6 +7,7 @@
 
 mod api;
 mod assets;
+pub mod console;
 mod home;
 mod pages;
 mod public;
@@ -37,6 +38,8 @@ pub struct Deps {
     pub directory: Option<Arc<dyn lapor_store::AgencyDirectory>>,
     /// Sends the reporter their access key when they ask (`None`: e-mail is off).
     pub mailer: Option<Arc<dyn lapor_notifier::Mailer>>,
+    /// The officer console at `/console/` (`None`: not served).
+    pub console: Option<console::ConsoleDeps>,
 }
 
 impl Deps {
@@ -47,7 +50,14 @@ impl Deps {
             uploads: reqwest::Client::new(),
             directory: None,
             mailer: None,
+            console: None,
         }
+    }
+
+    /// Serves the officer console too.
+    pub fn with_console(mut self, console: console::ConsoleDeps) -> Self {
+        self.console = Some(console);
+        self
     }
 
     /// E-mail through this mailer.
@@ -68,6 +78,7 @@ impl Deps {
 pub struct Web {
     deps: Arc<Deps>,
     api: api::Api,
+    console: Option<Arc<console::Console>>,
     /// Agency names already read: they change by an import, not by a report.
     names: Arc<Mutex<HashMap<String, String>>>,
 }
@@ -134,8 +145,16 @@ pub const FORM_MAX_BYTES: usize = 4 * 1024 * 1024;
 pub fn routes(deps: Deps) -> Router {
     let web = Web {
         api: api::Api::new(deps.intake.clone()),
+        console: deps
+            .console
+            .clone()
+            .map(|c| Arc::new(console::Console::new(c))),
         deps: Arc::new(deps),
         names: Arc::default(),
+    };
+    let console = match web.console {
+        Some(_) => console::routes(web.clone()),
+        None => Router::new(),
     };
     Router::new()
         .route("/", get(home::home))
@@ -157,6 +176,7 @@ pub fn routes(deps: Deps) -> Router {
         .route("/statistik", get(stats::page))
         .route("/statistik.csv", get(stats::csv))
         .route("/assets/{file}", get(assets::serve))
+        .merge(console)
         .route_layer(axum::middleware::from_fn_with_state(
             web.clone(),
             session::session,

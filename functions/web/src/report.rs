@@ -491,7 +491,24 @@ pub(crate) async fn attach(
         tracing::warn!(status = %answer.status, "an attachment was refused after filing");
         return false;
     }
-    let upload = &answer.body["upload"];
+    send_upload(web, &answer.body["upload"], file.bytes.clone()).await
+}
+
+/// The upload request for a file, as the API's attachment routes take it.
+pub(crate) fn upload_request_for(file: &NewFile) -> Value {
+    Value::Object(upload_request(
+        &file.name,
+        &file.content_type,
+        file.bytes.len() as u64,
+    ))
+}
+
+/// Sends a file's bytes where the API's `upload` answer says (a presigned S3 URL in AWS).
+pub(crate) async fn send_file(web: &Web, upload: &Value, file: &NewFile) -> bool {
+    send_upload(web, upload, file.bytes.clone()).await
+}
+
+async fn send_upload(web: &Web, upload: &Value, bytes: Bytes) -> bool {
     let Some(url) = upload["url"].as_str() else {
         return false;
     };
@@ -505,7 +522,7 @@ pub(crate) async fn attach(
             }
         }
     }
-    match put.body(file.bytes.clone()).send().await {
+    match put.body(bytes).send().await {
         Ok(response) if response.status().is_success() => true,
         Ok(response) => {
             tracing::warn!(status = %response.status(), "an upload was refused");

@@ -454,7 +454,7 @@ pub(crate) fn report_body(lang: Lang, view: &Value, agency: Option<&str>, own: b
     }
 }
 
-fn timeline_entry(lang: Lang, entry: &Value, own: bool) -> Markup {
+pub(crate) fn timeline_entry(lang: Lang, entry: &Value, own: bool) -> Markup {
     let kind = entry["kind"].as_str().unwrap_or_default();
     let (id, en) = match kind {
         "submitted" => ("Laporan dikirim", "Report sent"),
@@ -503,7 +503,7 @@ fn timeline_entry(lang: Lang, entry: &Value, own: bool) -> Markup {
     }
 }
 
-fn attachment(lang: Lang, n: usize, file: &Value) -> Markup {
+pub(crate) fn attachment(lang: Lang, n: usize, file: &Value) -> Markup {
     let kind = match file["content_type"].as_str().unwrap_or_default() {
         "application/pdf" => "PDF",
         _ => lang.t("Foto", "Photo"),
