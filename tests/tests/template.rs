@@ -95,8 +95,10 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
             ("sqs:SendMessage", "dlq"),
             ("sns:Publish", "phones"),
         ],
-        // Query on the table: a report with its timeline; on the inbox index: the queues.
+        // Query on the table: a report with its timeline; on the inbox index: the queues;
+        // BatchGetItem: the routing rules the triage queue's suggestions come from.
         "officer" => &[
+            ("dynamodb:BatchGetItem", TABLE),
             ("dynamodb:GetItem", TABLE),
             ("dynamodb:PutItem", TABLE),
             ("dynamodb:Query", TABLE),
@@ -105,15 +107,19 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
             ("s3:GetObject", EVIDENCE),
         ],
         // The portal: intake's calls (it calls intake's routes in-process), the public feed,
-        // agency names, the key mail, and the staging area of refused forms' files.
+        // agency names, the key mail, and the staging area of refused forms' files. The console:
+        // officer's calls (it calls officer's routes in-process), and its sign-in secret, read at
+        // start-up by name.
         "web" => &[
             ("dynamodb:BatchGetItem", TABLE),
             ("dynamodb:GetItem", TABLE),
             ("dynamodb:PutItem", TABLE),
             ("dynamodb:Query", TABLE),
             ("dynamodb:Query", "index/feed"),
+            ("dynamodb:Query", "index/inbox"),
             ("dynamodb:UpdateItem", TABLE),
             ("secretsmanager:GetSecretValue", PEPPER),
+            ("secretsmanager:GetSecretValue", CONSOLE_SIGN_IN),
             ("ses:SendEmail", "mail-from"),
             ("s3:PutObject", QUARANTINE),
             ("s3:GetObject", EVIDENCE),
@@ -136,6 +142,17 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
         .map(pair)
         .collect()
 }
+
+/// The console's sign-in secret, in the names `calls` uses.
+const CONSOLE_SIGN_IN: &str = "console-sign-in";
+
+/// The one secret ARN granted by name rather than by reference (a reference would be circular:
+/// the console client names the HttpApi, which names the web function): the secret
+/// `<stack>/console-sign-in` and the six characters Secrets Manager appends, nothing else.
+const CONSOLE_SIGN_IN_ARN: &str = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/console-sign-in-??????";
+
+/// The name the web function reads that secret by.
+const CONSOLE_SIGN_IN_NAME: &str = "${AWS::StackName}/console-sign-in";
 
 /// What a statement's resource is, in the names `calls` uses; anything unexpected keeps its
 /// template text, so it cannot match a call. `prefix` is the function's logical id without
@@ -161,6 +178,8 @@ fn resource_name(v: &Value, prefix: &str) -> String {
         }
     } else if t.tag == "Sub" && text == MAIL_FROM_IDENTITY {
         "mail-from".into()
+    } else if t.tag == "Sub" && text == CONSOLE_SIGN_IN_ARN {
+        CONSOLE_SIGN_IN.into()
     } else if t.tag == "Sub" {
         text.strip_prefix("${ReportsTable.Arn}/")
             .or_else(|| text.strip_prefix("${EvidenceBucket.Arn}/"))
@@ -537,12 +556,13 @@ fn iam_problems(template: &Value) -> Vec<String> {
                 vec!["phones".into()]
             } else {
                 let listed = resource_list(statement.get("Resource"));
-                // The only `*` allowed: the end of one of the evidence bucket's prefixes.
+                // The only wildcards allowed: the end of one of the evidence bucket's prefixes,
+                // and the suffix Secrets Manager adds to the console secret's name.
                 let wildcard = listed.iter().any(|r| {
-                    format!("{r:?}").contains('*')
+                    format!("{r:?}").contains(['*', '?'])
                         && !matches!(
                             resource_name(r, prefix).as_str(),
-                            "quarantine/*" | "evidence/*" | "staging/*"
+                            "quarantine/*" | "evidence/*" | "staging/*" | CONSOLE_SIGN_IN
                         )
                 });
                 if listed.is_empty() || wildcard || statement.get("NotResource").is_some() {
@@ -579,19 +599,23 @@ fn iam_statements_grant_only_what_each_function_calls_on_its_own_resources() {
 #[test]
 fn a_role_missing_one_index_is_caught() {
     let text = std::fs::read_to_string(root().join("infra/template.yaml")).expect("template");
-    let narrowed = text.replacen(
+    let narrowed = text.replace(
         "Resource: !Sub \"${ReportsTable.Arn}/index/inbox\"",
         "Resource: !GetAtt ReportsTable.Arn",
-        1,
     );
-    assert_ne!(narrowed, text, "the officer role names the inbox index");
+    assert_ne!(
+        narrowed, text,
+        "the officer and web roles name the inbox index"
+    );
     let problems = iam_problems(&serde_yaml_ng::from_str(&narrowed).expect("yaml"));
-    assert!(
-        problems
-            .iter()
-            .any(|p| p.contains("OfficerFunction") && p.contains("index/inbox")),
-        "{problems:#?}"
-    );
+    for function in ["OfficerFunction", "WebFunction"] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains(function) && p.contains("index/inbox")),
+            "{function}: {problems:#?}"
+        );
+    }
 }
 
 #[test]
@@ -1216,6 +1240,96 @@ mod recorded {
         assert_eq!(page(get("/statistik?region=32.74")).await.0, 200);
         assert_eq!(page(get(&format!("/laporan/{code}"))).await.0, 200);
 
+        // The console: the officer routes in-process, with the web function's clients (and so
+        // its role), on the report filed through the portal: the triage queue, a forward by the
+        // central admin, the agency inbox, a follow-up, an attachment offered and uploaded, and
+        // the agency view with the clean file's download.
+        let console = lapor_officer::routes(
+            lapor_officer::Deps::new(&stores("web"), today.clone(), Deadlines::indonesia())
+                .with_files(files("web"), max),
+        );
+        for (request, agency, role) in [
+            (get("/admin/triage"), "kemenpanrb", Role::AdminPusat),
+            (
+                post(
+                    &format!("/reports/{web_code}/forward"),
+                    json!({"agency": dpupr}),
+                ),
+                "kemenpanrb",
+                Role::AdminPusat,
+            ),
+            (get("/agency/reports"), "kota-cirebon", Role::AgencyAdmin),
+            (
+                post(
+                    &format!("/reports/{web_code}/followups"),
+                    json!({"status": "diproses", "message": "Sedang ditinjau."}),
+                ),
+                dpupr,
+                Role::Officer,
+            ),
+        ] {
+            let (status, answer) = send(&console, as_officer(request, agency, role)).await;
+            assert_eq!(status, 200, "console: {answer}");
+        }
+        let asked = json!({"filename": "b.png", "content_type": "image/png", "size": png.len()});
+        let (status, offer) = send(
+            &console,
+            as_officer(
+                post(&format!("/agency/reports/{web_code}/attachments"), asked),
+                dpupr,
+                Role::Officer,
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "console: {offer}");
+        let url = offer["upload"]["url"].as_str().expect("url");
+        let put = reqwest::Client::new()
+            .put(url)
+            .header("content-type", "image/png")
+            .body(png.to_vec())
+            .send()
+            .await
+            .expect("upload");
+        assert!(put.status().is_success(), "{}", put.status());
+        logs["web"].presigned("s3:PutObject", url);
+        let id = offer["id"].as_str().expect("id");
+        let handled = lapor_evidence_function::handle_upload(
+            &evidence,
+            &format!("quarantine/{web_code}/{id}"),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("evidence");
+        assert!(
+            matches!(handled, lapor_evidence_function::Handled::Ready { .. }),
+            "{handled:?}"
+        );
+        let (status, view) = send(
+            &console,
+            as_officer(
+                get(&format!("/agency/reports/{web_code}")),
+                dpupr,
+                Role::Officer,
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "console: {view}");
+        let url = view["attachments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|a| a["download_url"].as_str())
+            .expect("download url");
+        let got = reqwest::get(url).await.expect("download");
+        assert!(got.status().is_success(), "{}", got.status());
+        logs["web"].presigned("s3:GetObject", url);
+        assert!(
+            logs["web"]
+                .calls()
+                .contains(&("dynamodb:Query".to_string(), "index/inbox".to_string())),
+            "the console's queues were read with the web function's clients"
+        );
+
         let mut problems = Vec::new();
         for (name, log) in &logs {
             let recorded: Calls = log.calls();
@@ -1711,4 +1825,426 @@ fn weakening_any_of_them_is_caught() {
             "{what}: weakening went unnoticed: {problems:#?}"
         );
     }
+}
+
+/// The URLs the console client may send officers back to: the HttpApi's own, over HTTPS.
+const CONSOLE_CALLBACK: &str =
+    "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/console/callback";
+const CONSOLE_SIGN_OUT: &str =
+    "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/console/masuk?keluar=1";
+
+fn is_sub(v: Option<&Value>, text: &str) -> bool {
+    matches!(v, Some(Value::Tagged(t)) if t.tag == "Sub" && t.value.as_str() == Some(text))
+}
+
+/// Whether `v` refers to the resource `id` anywhere: `!Ref`, `!GetAtt`, or `${id}` in `!Sub`, in
+/// short or long form.
+fn names(v: &Value, id: &str) -> bool {
+    let named = |s: &str| s == id || s.starts_with(&format!("{id}."));
+    let in_sub = |v: &Value| {
+        let text = v
+            .as_str()
+            .or_else(|| v.get(0).and_then(Value::as_str))
+            .unwrap_or_default();
+        text.contains(&format!("${{{id}}}")) || text.contains(&format!("${{{id}."))
+    };
+    let in_get_att = |v: &Value| match v {
+        Value::String(s) => named(s),
+        Value::Sequence(items) => items.first().and_then(Value::as_str) == Some(id),
+        _ => false,
+    };
+    match v {
+        Value::Tagged(t) => {
+            (t.tag == "Ref" && t.value.as_str().is_some_and(named))
+                || (t.tag == "GetAtt" && in_get_att(&t.value))
+                || (t.tag == "Sub" && in_sub(&t.value))
+                || names(&t.value, id)
+        }
+        Value::Sequence(items) => items.iter().any(|i| names(i, id)),
+        Value::Mapping(m) => m.iter().any(|(k, v)| {
+            match k.as_str() {
+                Some("Ref") => v.as_str().is_some_and(named),
+                Some("Fn::GetAtt") => in_get_att(v),
+                Some("Fn::Sub") => in_sub(v),
+                _ => false,
+            }
+        } || names(v, id)),
+        _ => false,
+    }
+}
+
+/// The officer console's sign-in (issue: the console): the pool's managed login, the
+/// authorization-code flow only, a confidential client that sends officers back only to the
+/// console on the HttpApi over HTTPS, required MFA, and a web function that finds its secret by
+/// name and may read that secret alone besides the pepper.
+fn console_problems(template: &Value) -> Vec<String> {
+    let resources = template.get("Resources").cloned().unwrap_or(Value::Null);
+    let resource = |id: &str| resources.get(id).cloned().unwrap_or(Value::Null);
+    let props = |id: &str| {
+        resource(id)
+            .get("Properties")
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let kind = |id: &str| {
+        resource(id)
+            .get("Type")
+            .and_then(Value::as_str)
+            .map(String::from)
+    };
+    let mut problems = Vec::new();
+
+    let pool = props("OfficerPool");
+    if pool.get("MfaConfiguration").and_then(Value::as_str) != Some("ON") {
+        problems.push("officer MFA must be required (MfaConfiguration: ON)".into());
+    }
+    if !strings(pool.get("EnabledMfas")).contains(&"SOFTWARE_TOKEN_MFA".to_string()) {
+        problems.push("officer MFA must offer TOTP (SOFTWARE_TOKEN_MFA)".into());
+    }
+    if !matches!(
+        pool.get("UserPoolTier").and_then(Value::as_str),
+        Some("ESSENTIALS" | "PLUS")
+    ) {
+        problems.push("managed login needs the pool on ESSENTIALS or PLUS (UserPoolTier)".into());
+    }
+
+    let domain = props("OfficerPoolDomain");
+    if kind("OfficerPoolDomain").as_deref() != Some("AWS::Cognito::UserPoolDomain")
+        || !is_ref_to(domain.get("UserPoolId"), "OfficerPool")
+    {
+        problems.push("OfficerPoolDomain must be the officer pool's Cognito domain".into());
+    }
+    if domain.get("ManagedLoginVersion").and_then(Value::as_u64) != Some(2) {
+        problems.push("OfficerPoolDomain must serve managed login (ManagedLoginVersion: 2)".into());
+    }
+    let branded = resources
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .map(|(_, r)| r)
+        .any(|r| {
+            r.get("Type").and_then(Value::as_str) == Some("AWS::Cognito::ManagedLoginBranding")
+                && is_ref_to(
+                    r.get("Properties").and_then(|p| p.get("ClientId")),
+                    "ConsoleClient",
+                )
+                && is_ref_to(
+                    r.get("Properties").and_then(|p| p.get("UserPoolId")),
+                    "OfficerPool",
+                )
+        });
+    if !branded {
+        problems.push("ConsoleClient needs a managed login branding style".into());
+    }
+
+    let client = props("ConsoleClient");
+    let flag = |name: &str| client.get(name).and_then(Value::as_bool) == Some(true);
+    if kind("ConsoleClient").as_deref() != Some("AWS::Cognito::UserPoolClient")
+        || !is_ref_to(client.get("UserPoolId"), "OfficerPool")
+    {
+        problems.push("ConsoleClient must be an app client of the officer pool".into());
+    }
+    if !flag("GenerateSecret") {
+        problems.push("the console client must be confidential (GenerateSecret: true)".into());
+    }
+    if !flag("AllowedOAuthFlowsUserPoolClient")
+        || strings(client.get("AllowedOAuthFlows")) != ["code"]
+    {
+        problems.push(format!(
+            "the console client must use the code flow only, found {:?}",
+            strings(client.get("AllowedOAuthFlows"))
+        ));
+    }
+    let scopes = strings(client.get("AllowedOAuthScopes"));
+    if !scopes.contains(&"openid".to_string())
+        || scopes
+            .iter()
+            .any(|s| !matches!(s.as_str(), "openid" | "email" | "profile"))
+    {
+        problems.push(format!(
+            "the console client's scopes must be openid, email, profile, found {scopes:?}"
+        ));
+    }
+    if strings(client.get("SupportedIdentityProviders")) != ["COGNITO"] {
+        problems.push("the console client signs in with the pool itself (COGNITO) only".into());
+    }
+    let exactly = |name: &str, url: &str| {
+        client
+            .get(name)
+            .and_then(Value::as_sequence)
+            .is_some_and(|urls| urls.len() == 1 && is_sub(urls.first(), url))
+    };
+    if !exactly("CallbackURLs", CONSOLE_CALLBACK) {
+        problems.push(format!(
+            "the console client's callback must be exactly {CONSOLE_CALLBACK}, found {:?}",
+            client.get("CallbackURLs")
+        ));
+    }
+    if !exactly("LogoutURLs", CONSOLE_SIGN_OUT) {
+        problems.push(format!(
+            "the console client's sign-out URL must be exactly {CONSOLE_SIGN_OUT}, found {:?}",
+            client.get("LogoutURLs")
+        ));
+    }
+    if !flag("EnableTokenRevocation") {
+        problems.push("the console client must allow token revocation (sign-out)".into());
+    }
+    if client
+        .get("PreventUserExistenceErrors")
+        .and_then(Value::as_str)
+        != Some("ENABLED")
+    {
+        problems.push("the console client must not reveal which users exist".into());
+    }
+    if strings(client.get("ExplicitAuthFlows")) != ["ALLOW_REFRESH_TOKEN_AUTH"] {
+        problems.push(format!(
+            "the console client signs in through managed login only (ExplicitAuthFlows: [ALLOW_REFRESH_TOKEN_AUTH]), found {:?}",
+            strings(client.get("ExplicitAuthFlows"))
+        ));
+    }
+    let writable = strings(client.get("WriteAttributes"));
+    if writable.iter().any(|a| a.starts_with("custom:")) {
+        problems.push(format!(
+            "officers must not change their own agency or role (WriteAttributes {writable:?})"
+        ));
+    }
+
+    let secret = props("ConsoleSignIn");
+    let secret_string = secret.get("SecretString").cloned().unwrap_or(Value::Null);
+    if kind("ConsoleSignIn").as_deref() != Some("AWS::SecretsManager::Secret")
+        || !is_sub(secret.get("Name"), CONSOLE_SIGN_IN_NAME)
+        || !names(&secret_string, "ConsoleClient")
+    {
+        problems.push(format!(
+            "ConsoleSignIn must hold the console client's id and secret under the name {CONSOLE_SIGN_IN_NAME}"
+        ));
+    }
+
+    let web = resource("WebFunction");
+    let variables = web
+        .get("Properties")
+        .and_then(|p| p.get("Environment"))
+        .and_then(|e| e.get("Variables"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    if !is_sub(
+        variables.get("CONSOLE_SIGN_IN_SECRET"),
+        CONSOLE_SIGN_IN_NAME,
+    ) {
+        problems.push(format!(
+            "WebFunction must find the console secret by name (CONSOLE_SIGN_IN_SECRET: !Sub {CONSOLE_SIGN_IN_NAME}), found {:?}",
+            variables.get("CONSOLE_SIGN_IN_SECRET")
+        ));
+    }
+    if !is_sub(
+        variables.get("CONSOLE_ISSUER"),
+        "https://cognito-idp.${AWS::Region}.amazonaws.com/${OfficerPool}",
+    ) {
+        problems.push(
+            "WebFunction must check ID tokens against the officer pool (CONSOLE_ISSUER)".into(),
+        );
+    }
+    if !is_sub(
+        variables.get("CONSOLE_AUTH_DOMAIN"),
+        "https://${OfficerPoolDomain}.auth.${AWS::Region}.amazoncognito.com",
+    ) {
+        problems.push("WebFunction must sign in on OfficerPoolDomain (CONSOLE_AUTH_DOMAIN)".into());
+    }
+    for holder in ["WebFunction", "WebRole"] {
+        for id in ["ConsoleClient", "ConsoleSignIn", "ConsoleLoginBranding"] {
+            if names(&resource(holder), id) {
+                problems.push(format!(
+                    "{holder} names {id}: a circular dependency (the console client's callback names the HttpApi, whose routes name WebFunction)"
+                ));
+            }
+        }
+    }
+
+    let mut reads_console_secret = false;
+    for statement in role_statements(template, "WebRole").0 {
+        if !strings(statement.get("Action"))
+            .iter()
+            .any(|a| a.starts_with("secretsmanager:"))
+        {
+            continue;
+        }
+        if statement.get("NotResource").is_some() {
+            problems.push(
+                "WebRole may read only the pepper and the console secret, found a NotResource"
+                    .into(),
+            );
+        }
+        for r in resource_list(statement.get("Resource")) {
+            if is_sub(Some(&r), CONSOLE_SIGN_IN_ARN) {
+                reads_console_secret = true;
+            } else if !is_ref_to(Some(&r), "AccessKeyPepper") {
+                problems.push(format!(
+                    "WebRole may read only the pepper and the console secret, found {r:?}"
+                ));
+            }
+        }
+    }
+    if !reads_console_secret {
+        problems.push(format!(
+            "WebRole must read the console secret ({CONSOLE_SIGN_IN_ARN})"
+        ));
+    }
+
+    let events = web
+        .get("Properties")
+        .and_then(|p| p.get("Events"))
+        .and_then(Value::as_mapping)
+        .cloned()
+        .unwrap_or_default();
+    let mut routes = BTreeSet::new();
+    for event in events.values() {
+        let (Some(method), Some(path)) = (
+            str_at(event, &["Properties", "Method"]),
+            str_at(event, &["Properties", "Path"]),
+        ) else {
+            continue;
+        };
+        if path != "/console" && !path.starts_with("/console/") {
+            continue;
+        }
+        routes.insert(format!("{method} {path}"));
+        if event
+            .get("Properties")
+            .and_then(|p| p.get("Auth"))
+            .is_some()
+        {
+            problems.push(format!(
+                "{method} {path}: the console's pages take no JWT authorizer (a browser sends no bearer token)"
+            ));
+        }
+    }
+    for route in ["GET /console", "ANY /console/{proxy+}"] {
+        if !routes.contains(route) {
+            problems.push(format!("WebFunction must serve {route}"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_console_signs_in_with_the_code_flow_a_confidential_client_and_required_mfa() {
+    let problems = console_problems(&template());
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+fn tagged(tag: &str, value: &str) -> Value {
+    Value::Tagged(Box::new(serde_yaml_ng::value::TaggedValue {
+        tag: serde_yaml_ng::value::Tag::new(tag),
+        value: value.into(),
+    }))
+}
+
+fn push(v: &mut Value, item: Value) {
+    if let Some(items) = v.as_sequence_mut() {
+        items.push(item);
+    }
+}
+
+#[test]
+fn weakening_the_console_sign_in_is_caught() {
+    let weakened: [Weakening; 16] = [
+        ("implicit flow added", "code flow only", |t| {
+            push(
+                &mut t["Resources"]["ConsoleClient"]["Properties"]["AllowedOAuthFlows"],
+                "implicit".into(),
+            )
+        }),
+        ("MFA optional", "MFA", |t| {
+            t["Resources"]["OfficerPool"]["Properties"]["MfaConfiguration"] = "OPTIONAL".into()
+        }),
+        ("the Lite tier", "UserPoolTier", |t| {
+            t["Resources"]["OfficerPool"]["Properties"]["UserPoolTier"] = "LITE".into()
+        }),
+        ("a public client", "GenerateSecret", |t| {
+            t["Resources"]["ConsoleClient"]["Properties"]["GenerateSecret"] = false.into()
+        }),
+        ("callback on http://", "callback", |t| {
+            t["Resources"]["ConsoleClient"]["Properties"]["CallbackURLs"][0] =
+                tagged("Sub", &CONSOLE_CALLBACK.replacen("https://", "http://", 1))
+        }),
+        ("a second callback elsewhere", "callback", |t| {
+            push(
+                &mut t["Resources"]["ConsoleClient"]["Properties"]["CallbackURLs"],
+                "https://lapor.example.com/console/callback".into(),
+            )
+        }),
+        ("sign-out to anywhere", "sign-out", |t| {
+            t["Resources"]["ConsoleClient"]["Properties"]["LogoutURLs"][0] =
+                "https://lapor.example.com/".into()
+        }),
+        ("no revocation", "revocation", |t| {
+            t["Resources"]["ConsoleClient"]["Properties"]["EnableTokenRevocation"] = false.into()
+        }),
+        (
+            "password sign-in on the console client",
+            "ExplicitAuthFlows",
+            |t| {
+                push(
+                    &mut t["Resources"]["ConsoleClient"]["Properties"]["ExplicitAuthFlows"],
+                    "ALLOW_USER_PASSWORD_AUTH".into(),
+                )
+            },
+        ),
+        ("the user-pool admin scope", "scopes", |t| {
+            push(
+                &mut t["Resources"]["ConsoleClient"]["Properties"]["AllowedOAuthScopes"],
+                "aws.cognito.signin.user.admin".into(),
+            )
+        }),
+        ("officers set their own role", "WriteAttributes", |t| {
+            push(
+                &mut t["Resources"]["ConsoleClient"]["Properties"]["WriteAttributes"],
+                "custom:role".into(),
+            )
+        }),
+        ("the classic hosted UI", "ManagedLoginVersion", |t| {
+            t["Resources"]["OfficerPoolDomain"]["Properties"]["ManagedLoginVersion"] = 1.into()
+        }),
+        ("a wildcard secret ARN", "may read only", |t| {
+            let text = serde_yaml_ng::to_string(&*t).expect("yaml");
+            let widened = text.replacen("console-sign-in-??????", "*", 1);
+            assert_ne!(text, widened, "the web role names the console secret");
+            *t = serde_yaml_ng::from_str(&widened).expect("yaml");
+        }),
+        ("the secret by reference", "by name", |t| {
+            t["Resources"]["WebFunction"]["Properties"]["Environment"]["Variables"]
+                ["CONSOLE_SIGN_IN_SECRET"] = tagged("Ref", "ConsoleSignIn")
+        }),
+        ("the client id in the environment", "circular", |t| {
+            t["Resources"]["WebFunction"]["Properties"]["Environment"]["Variables"]
+                ["CONSOLE_CLIENT_ID"] = tagged("Ref", "ConsoleClient")
+        }),
+        ("the console behind the JWT authorizer", "authorizer", |t| {
+            t["Resources"]["WebFunction"]["Properties"]["Events"]["ConsolePages"]["Properties"]
+                ["Auth"] = serde_yaml_ng::from_str("Authorizer: OfficerJwt").expect("yaml")
+        }),
+    ];
+    for (what, needle, weaken) in weakened {
+        let mut t = template();
+        weaken(&mut t);
+        let problems = console_problems(&t);
+        assert!(
+            problems.iter().any(|p| p.contains(needle)),
+            "{what}: weakening went unnoticed: {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_wildcard_console_secret_grant_is_caught_by_the_role_check_too() {
+    let text = std::fs::read_to_string(root().join("infra/template.yaml")).expect("template");
+    let widened = text.replacen("console-sign-in-??????", "*", 1);
+    assert_ne!(widened, text, "the web role names the console secret");
+    let problems = iam_problems(&serde_yaml_ng::from_str(&widened).expect("yaml"));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("WebFunction") && p.contains("wildcard")),
+        "{problems:#?}"
+    );
 }
