@@ -152,8 +152,8 @@ pub fn routes(deps: Deps) -> Router {
         deps: Arc::new(deps),
         names: Arc::default(),
     };
-    let console = match web.console {
-        Some(_) => console::routes(web.clone()),
+    let console = match web.console.clone() {
+        Some(console) => console::routes(web.clone(), console),
         None => Router::new(),
     };
     Router::new()

@@ -24,13 +24,7 @@ pub fn page(ctx: &Ctx, title: &str, main: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · LAPOR" }
-                link rel="stylesheet" href=(crate::assets::CSS_PATH);
-                script src=(crate::assets::JS_PATH) defer {}
-            }
+            (head(&format!("{title} · LAPOR"), &[crate::assets::CSS_PATH], Some(crate::assets::JS_PATH)))
             body {
                 a class="skip" href="#main" { (lang.t("Langsung ke isi", "Skip to content")) }
                 header class="site" {
@@ -51,6 +45,24 @@ pub fn page(ctx: &Ctx, title: &str, main: Markup) -> Markup {
                         "Your report is forwarded to the agency in charge. The identity of anonymous and confidential reporters is never shown."
                     )) }
                 }
+            }
+        }
+    }
+}
+
+/// The `<head>` every page shares: our own stylesheets and script only (the CSP allows nothing
+/// else).
+pub fn head(title: &str, stylesheets: &[&str], script: Option<&str>) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            @for href in stylesheets {
+                link rel="stylesheet" href=(href);
+            }
+            @if let Some(src) = script {
+                script src=(src) defer {}
             }
         }
     }

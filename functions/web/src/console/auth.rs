@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::cognito::{Cognito, Pending, SignInError};
 use super::shell::{self, Section};
-use super::{Console, SignIn};
+use super::{Console, Desk, SignIn};
 use crate::api::Caller;
 use crate::pages::{self, Caching};
 use crate::session::{self as portal_session, Ctx, Posted};
@@ -300,15 +300,12 @@ pub struct SignInQuery {
 /// `GET /console/masuk`: lapor-local's sign-in page, or the way to Cognito's managed login.
 /// After signing out it only says so, with a way back in.
 pub async fn sign_in(
-    State(web): State<Web>,
+    State(Desk { web, console }): State<Desk>,
     ctx: Ctx,
     headers: HeaderMap,
     signed_in: Option<Staff>,
     Query(query): Query<SignInQuery>,
 ) -> Response {
-    let Some(console) = web.console.clone() else {
-        return pages::not_found(&ctx);
-    };
     if signed_in.is_some() {
         return Redirect::to("/console/").into_response();
     }
@@ -431,14 +428,11 @@ async fn local_form(ctx: &Ctx, console: &Console, problems: &[crate::api::Proble
 
 /// `POST /console/masuk`: lapor-local signs a token for the chosen agency and role.
 pub async fn sign_in_locally(
-    State(web): State<Web>,
+    State(Desk { web, console }): State<Desk>,
     ctx: Ctx,
     headers: HeaderMap,
     Posted(fields): Posted,
 ) -> Response {
-    let Some(console) = web.console.clone() else {
-        return pages::not_found(&ctx);
-    };
     let SignIn::Local(local) = &console.sign_in else {
         return pages::not_found(&ctx);
     };
@@ -508,15 +502,12 @@ pub struct CallbackQuery {
 
 /// `GET /console/callback`: back from Cognito's managed login with a code to exchange.
 pub async fn callback(
-    State(web): State<Web>,
+    State(Desk { web, console }): State<Desk>,
     ctx: Ctx,
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Response {
     let lang = ctx.lang;
-    let Some(console) = web.console.clone() else {
-        return pages::not_found(&ctx);
-    };
     let SignIn::Cognito(cognito) = &console.sign_in else {
         return pages::not_found(&ctx);
     };
@@ -586,11 +577,15 @@ pub async fn callback(
 
 /// `POST /console/keluar`: the cookies go, the refresh token is revoked, and with Cognito the
 /// browser passes through its logout so the managed login's own session ends too.
-pub async fn sign_out(State(web): State<Web>, headers: HeaderMap, Posted(_): Posted) -> Response {
+pub async fn sign_out(
+    State(Desk { web, console }): State<Desk>,
+    headers: HeaderMap,
+    Posted(_): Posted,
+) -> Response {
     let https = web.deps.secure_cookies;
     let names = cookies(https);
     let mut target = "/console/masuk?keluar=1".to_string();
-    if let Some(SignIn::Cognito(cognito)) = web.console.as_ref().map(|c| &c.sign_in) {
+    if let SignIn::Cognito(cognito) = &console.sign_in {
         if let Some(client) = cognito.client().await {
             if let Some(refresh) = portal_session::cookie(&headers, names.refresh) {
                 if let Err(e) = client.revoke(refresh).await {

@@ -3,7 +3,7 @@
 //! central admin, every agency ranked worst first, so the ones that do not follow up stand out.
 
 use axum::extract::{Query, State};
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use lapor_core::Role;
 use maud::{html, Markup};
@@ -12,10 +12,9 @@ use serde_json::Value;
 
 use super::inbox::api_path;
 use super::shell::{self, Section};
-use super::Staff;
+use super::{Desk, Staff};
 use crate::pages::{self, Caching};
 use crate::session::{Ctx, Lang};
-use crate::Web;
 
 const WINDOWS: [u64; 3] = [30, 90, 365];
 const COLORS: [&str; 4] = ["red", "yellow", "grey", "green"];
@@ -28,30 +27,21 @@ pub struct DashboardQuery {
 
 /// `GET /console/dasbor`
 pub async fn page(
-    State(web): State<Web>,
+    State(desk): State<Desk>,
     ctx: Ctx,
     staff: Staff,
     Query(query): Query<DashboardQuery>,
 ) -> Response {
-    let Some(console) = web.console.clone() else {
-        return pages::not_found(&ctx);
-    };
+    let console = desk.console;
     let lang = ctx.lang;
-    let caller = staff.caller();
     let central = staff.officer.role == Role::AdminPusat;
     let days = query.hari.as_deref().unwrap_or("90");
     let (own, ranking) = if central {
         let path = api_path("/admin/dashboard", &[("days", days)]);
-        let ranking = console
-            .api
-            .call(&caller, Method::GET, &path, &[], None)
-            .await;
+        let ranking = console.read(&staff, &path).await;
         (None, Some(ranking))
     } else {
-        let own = console
-            .api
-            .call(&caller, Method::GET, "/agency/dashboard", &[], None)
-            .await;
+        let own = console.read(&staff, "/agency/dashboard").await;
         (Some(own), None)
     };
     if own.iter().chain(ranking.iter()).any(|a| a.failed()) {

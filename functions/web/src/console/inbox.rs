@@ -2,14 +2,14 @@
 //! admin's triage queue: lists the officer API pages through, newest first.
 
 use axum::extract::{Query, State};
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::shell::{self, Section};
-use super::Staff;
+use super::{Desk, Staff};
 use crate::api::Problem;
 use crate::pages::{self, Caching};
 use crate::session::{Ctx, Lang};
@@ -56,14 +56,12 @@ pub(crate) fn api_path(path: &str, pairs: &[(&str, &str)]) -> String {
 
 /// `GET /console/kotak-masuk`
 pub async fn inbox(
-    State(web): State<Web>,
+    State(desk): State<Desk>,
     ctx: Ctx,
     staff: Staff,
     Query(query): Query<InboxQuery>,
 ) -> Response {
-    let Some(console) = web.console.clone() else {
-        return pages::not_found(&ctx);
-    };
+    let Desk { web, console } = desk;
     let lang = ctx.lang;
     let color = query.warna.as_deref().unwrap_or_default();
     let status = query.status.as_deref().unwrap_or_default();
@@ -79,11 +77,7 @@ pub async fn inbox(
             ("limit", &limit),
         ],
     );
-    let caller = staff.caller();
-    let answer = console
-        .api
-        .call(&caller, Method::GET, &path, &[], None)
-        .await;
+    let answer = console.read(&staff, &path).await;
     if answer.failed() {
         return shell::unavailable(&ctx, Some(&staff));
     }
@@ -93,10 +87,7 @@ pub async fn inbox(
             "/agency/reports",
             &[("color", "red"), ("status", status), ("limit", &limit)],
         );
-        let answer = console
-            .api
-            .call(&caller, Method::GET, &path, &[], None)
-            .await;
+        let answer = console.read(&staff, &path).await;
         if answer.failed() {
             return shell::unavailable(&ctx, Some(&staff));
         }
@@ -281,22 +272,17 @@ pub struct TriageQuery {
 
 /// `GET /console/triase`: reports no rule could route, with what the classifier reads in them.
 pub async fn triage(
-    State(web): State<Web>,
+    State(desk): State<Desk>,
     ctx: Ctx,
     staff: Staff,
     Query(query): Query<TriageQuery>,
 ) -> Response {
-    let Some(console) = web.console.clone() else {
-        return pages::not_found(&ctx);
-    };
+    let Desk { web, console } = desk;
     let lang = ctx.lang;
     let limit = PAGE_SIZE.to_string();
     let cursor = query.kursor.as_deref().unwrap_or_default();
     let path = api_path("/admin/triage", &[("cursor", cursor), ("limit", &limit)]);
-    let answer = console
-        .api
-        .call(&staff.caller(), Method::GET, &path, &[], None)
-        .await;
+    let answer = console.read(&staff, &path).await;
     if answer.failed() {
         return shell::unavailable(&ctx, Some(&staff));
     }

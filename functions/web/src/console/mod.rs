@@ -101,6 +101,31 @@ pub(crate) struct Console {
 }
 
 impl Console {
+    /// The officer API's answer to `staff` reading `path`.
+    pub(crate) async fn read(&self, staff: &Staff, path: &str) -> crate::api::Answer {
+        self.api
+            .call(&staff.caller(), axum::http::Method::GET, path, &[], None)
+            .await
+    }
+
+    /// The officer API's answer to `staff` sending `body` to `path`.
+    pub(crate) async fn send(
+        &self,
+        staff: &Staff,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> crate::api::Answer {
+        self.api
+            .call(
+                &staff.caller(),
+                axum::http::Method::POST,
+                path,
+                &[],
+                Some(body),
+            )
+            .await
+    }
+
     pub(crate) fn new(deps: ConsoleDeps) -> Self {
         Console {
             directory: deps.officer.directory.clone(),
@@ -110,10 +135,23 @@ impl Console {
     }
 }
 
+/// The console routes' state: the portal's, and the console, which they exist only with.
+#[derive(Clone)]
+pub(crate) struct Desk {
+    pub(crate) web: Web,
+    pub(crate) console: Arc<Console>,
+}
+
+impl axum::extract::FromRef<Desk> for Web {
+    fn from_ref(desk: &Desk) -> Web {
+        desk.web.clone()
+    }
+}
+
 /// The console's pages, for merging into the portal's router (which adds the language, the
 /// CSRF token and the security headers).
-pub(crate) fn routes(web: Web) -> Router<Web> {
-    Router::new()
+pub(crate) fn routes(web: Web, console: Arc<Console>) -> Router<Web> {
+    Router::<Desk>::new()
         .route("/console", get(auth::home))
         .route("/console/", get(auth::home))
         .route(
@@ -136,9 +174,13 @@ pub(crate) fn routes(web: Web) -> Router<Web> {
             "/console/laporan/{code}/kembalikan",
             post(report::give_back),
         )
-        .route_layer(axum::middleware::from_fn_with_state(web, auth::session))
+        .route_layer(axum::middleware::from_fn_with_state(
+            web.clone(),
+            auth::session,
+        ))
         // Signing out needs no session, and must work however the session stands: a refresh
         // under way (whose new cookies would come after the cleared ones) or a Cognito that
         // cannot be asked must not keep anyone signed in.
         .route("/console/keluar", post(auth::sign_out))
+        .with_state(Desk { web, console })
 }

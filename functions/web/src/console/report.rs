@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lapor_core::permission::{self, Action, ForwardTo, Relation};
 use lapor_core::{Agency, Role};
@@ -18,11 +18,10 @@ use serde_json::{json, Value};
 
 use super::inbox::category_label;
 use super::shell::{self, Section};
-use super::{Console, Staff};
+use super::{Console, Desk, Staff};
 use crate::api::{Answer, Problem};
 use crate::pages::{self, Caching};
 use crate::session::{Ctx, Lang, Posted};
-use crate::Web;
 
 #[derive(Deserialize, Default)]
 pub struct Done {
@@ -43,7 +42,7 @@ struct Outcome {
 
 /// `GET /console/laporan/{code}`
 pub async fn page(
-    State(web): State<Web>,
+    State(desk): State<Desk>,
     ctx: Ctx,
     staff: Staff,
     Path(code): Path<String>,
@@ -68,12 +67,12 @@ pub async fn page(
         notice,
         ..Outcome::default()
     };
-    show(&web, &ctx, &staff, &code, StatusCode::OK, outcome).await
+    show(&desk, &ctx, &staff, &code, StatusCode::OK, outcome).await
 }
 
 /// Reads the report through the officer API and renders it with `outcome`.
 async fn show(
-    web: &Web,
+    desk: &Desk,
     ctx: &Ctx,
     staff: &Staff,
     code: &str,
@@ -81,14 +80,9 @@ async fn show(
     outcome: Outcome,
 ) -> Response {
     let lang = ctx.lang;
-    let Some(console) = web.console.clone() else {
-        return pages::not_found(ctx);
-    };
+    let (web, console) = (&desk.web, &desk.console);
     let path = format!("/agency/reports/{}", encode(code));
-    let answer = console
-        .api
-        .call(&staff.caller(), Method::GET, &path, &[], None)
-        .await;
+    let answer = console.read(staff, &path).await;
     if answer.failed() {
         return shell::unavailable(ctx, Some(staff));
     }
@@ -96,7 +90,7 @@ async fn show(
         return out_of_reach(ctx, staff, &answer);
     }
     let view = answer.body;
-    let targets = match forward_targets(&console, staff, &view).await {
+    let targets = match forward_targets(console, staff, &view).await {
         Ok(targets) => targets,
         Err(()) => return shell::unavailable(ctx, Some(staff)),
     };
@@ -531,20 +525,20 @@ struct Sent {
 
 /// Sends one action to the officer API; on success the officer lands on the report again with
 /// a notice, otherwise the page shows the refusal (or the conflict) beside what they typed.
-async fn act(web: &Web, ctx: &Ctx, staff: &Staff, code: &str, sent: Sent) -> Result<(), Response> {
+async fn act(
+    desk: &Desk,
+    ctx: &Ctx,
+    staff: &Staff,
+    code: &str,
+    sent: Sent,
+) -> Result<(), Response> {
     let Sent {
         form,
         api_path,
         body,
         fields,
     } = sent;
-    let Some(console) = web.console.clone() else {
-        return Err(pages::not_found(ctx));
-    };
-    let answer = console
-        .api
-        .call(&staff.caller(), Method::POST, &api_path, &[], Some(&body))
-        .await;
+    let answer = desk.console.send(staff, &api_path, &body).await;
     if answer.ok() {
         return Ok(());
     }
@@ -561,7 +555,7 @@ async fn act(web: &Web, ctx: &Ctx, staff: &Staff, code: &str, sent: Sent) -> Res
         conflict,
         form: Some((form, fields)),
     };
-    Err(show(web, ctx, staff, code, answer.status, outcome).await)
+    Err(show(desk, ctx, staff, code, answer.status, outcome).await)
 }
 
 fn done(code: &str, what: &str) -> Response {
@@ -572,7 +566,7 @@ fn done(code: &str, what: &str) -> Response {
 /// the upload URL the officer API offers (the evidence function cleans it before anyone can
 /// download it).
 pub async fn follow_up(
-    State(web): State<Web>,
+    State(desk): State<Desk>,
     ctx: Ctx,
     staff: Staff,
     Path(code): Path<String>,
@@ -585,14 +579,14 @@ pub async fn follow_up(
         return pages::forbidden(&ctx);
     }
     let mut problems: Vec<Problem> = unread.into_iter().collect();
-    problems.extend(crate::report::file_problems(&web, &files, &[]));
+    problems.extend(crate::report::file_problems(&desk.web, &files, &[]));
     if !problems.is_empty() {
         let outcome = Outcome {
             problems,
             form: Some(("tindak-lanjut", fields)),
             ..Outcome::default()
         };
-        return show(&web, &ctx, &staff, &code, StatusCode::BAD_REQUEST, outcome).await;
+        return show(&desk, &ctx, &staff, &code, StatusCode::BAD_REQUEST, outcome).await;
     }
     let mut body = body_of(&fields, &["status", "message"]);
     if fields.get("status").map(|s| s.trim()) == Some("tertunda") {
@@ -607,26 +601,17 @@ pub async fn follow_up(
         body,
         fields,
     };
-    if let Err(response) = act(&web, &ctx, &staff, &code, sent).await {
+    if let Err(response) = act(&desk, &ctx, &staff, &code, sent).await {
         return response;
     }
-    let Some(console) = web.console.clone() else {
-        return pages::not_found(&ctx);
-    };
     let mut refused = Vec::new();
     for file in &files {
         let path = format!("/agency/reports/{}/attachments", encode(&code));
-        let offer = console
-            .api
-            .call(
-                &staff.caller(),
-                Method::POST,
-                &path,
-                &[],
-                Some(&crate::report::upload_request_for(file)),
-            )
+        let offer = desk
+            .console
+            .send(&staff, &path, &crate::report::upload_request_for(file))
             .await;
-        if !offer.ok() || !crate::report::send_file(&web, &offer.body["upload"], file).await {
+        if !offer.ok() || !crate::report::send_file(&desk.web, &offer.body["upload"], file).await {
             tracing::warn!(status = %offer.status, "an officer's file was not attached");
             refused.push(file.name.clone());
         }
@@ -654,12 +639,12 @@ pub async fn follow_up(
         problems: vec![problem],
         ..Outcome::default()
     };
-    show(&web, &ctx, &staff, &code, StatusCode::OK, outcome).await
+    show(&desk, &ctx, &staff, &code, StatusCode::OK, outcome).await
 }
 
 /// `POST /console/laporan/{code}/teruskan`
 pub async fn forward(
-    State(web): State<Web>,
+    State(desk): State<Desk>,
     ctx: Ctx,
     staff: Staff,
     Path(code): Path<String>,
@@ -671,27 +656,17 @@ pub async fn forward(
         body: body_of(&fields, &["agency", "message"]),
         fields,
     };
-    match act(&web, &ctx, &staff, &code, sent).await {
-        Ok(()) => after_forward(&web, &staff, &code).await,
+    match act(&desk, &ctx, &staff, &code, sent).await {
+        Ok(()) => after_forward(&desk.console, &staff, &code).await,
         Err(response) => response,
     }
 }
 
 /// Where an officer lands after forwarding: the report again while they can still see it (the
 /// central admin, an agency admin sending it to a department), their inbox otherwise.
-async fn after_forward(web: &Web, staff: &Staff, code: &str) -> Response {
-    let visible = match web.console.as_ref() {
-        Some(console) => {
-            let path = format!("/agency/reports/{}", encode(code));
-            console
-                .api
-                .call(&staff.caller(), Method::GET, &path, &[], None)
-                .await
-                .ok()
-        }
-        None => false,
-    };
-    if visible {
+async fn after_forward(console: &Console, staff: &Staff, code: &str) -> Response {
+    let path = format!("/agency/reports/{}", encode(code));
+    if console.read(staff, &path).await.ok() {
         done(code, "teruskan")
     } else {
         Redirect::to("/console/kotak-masuk").into_response()
@@ -700,7 +675,7 @@ async fn after_forward(web: &Web, staff: &Staff, code: &str) -> Response {
 
 /// `POST /console/laporan/{code}/kembalikan`
 pub async fn give_back(
-    State(web): State<Web>,
+    State(desk): State<Desk>,
     ctx: Ctx,
     staff: Staff,
     Path(code): Path<String>,
@@ -712,8 +687,8 @@ pub async fn give_back(
         body: body_of(&fields, &["reason"]),
         fields,
     };
-    match act(&web, &ctx, &staff, &code, sent).await {
-        Ok(()) => after_forward(&web, &staff, &code).await,
+    match act(&desk, &ctx, &staff, &code, sent).await {
+        Ok(()) => after_forward(&desk.console, &staff, &code).await,
         Err(response) => response,
     }
 }

@@ -43,13 +43,11 @@ pub fn page(
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Konsol LAPOR" }
-                link rel="stylesheet" href=(crate::assets::CSS_PATH);
-                link rel="stylesheet" href=(crate::assets::CONSOLE_CSS_PATH);
-            }
+            (pages::head(
+                &format!("{title} · Konsol LAPOR"),
+                &[crate::assets::CSS_PATH, crate::assets::CONSOLE_CSS_PATH],
+                None,
+            ))
             body class="console" {
                 a class="skip" href="#main" { (lang.t("Langsung ke isi", "Skip to content")) }
                 @if local {
