@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::inbox::api_path;
 use super::shell::{self, Section};
 use super::{Desk, Staff};
-use crate::pages::{self, Caching};
+use crate::pages;
 use crate::session::{Ctx, Lang};
 
 const WINDOWS: [u64; 3] = [30, 90, 365];
@@ -67,15 +67,14 @@ pub async fn page(
     } else {
         StatusCode::BAD_REQUEST
     };
-    let markup = shell::page(
+    shell::respond(
         &ctx,
-        Some(&staff),
-        staff.local,
+        &staff,
         Section::Dashboard,
         lang.t("Dasbor", "Dashboard"),
+        status,
         main,
-    );
-    pages::html_response(status, Caching::Secret, markup)
+    )
 }
 
 fn count(entry: &Value, color: &str) -> u64 {

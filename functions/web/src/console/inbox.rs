@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::shell::{self, Section};
 use super::{Desk, Staff};
 use crate::api::Problem;
-use crate::pages::{self, Caching};
+use crate::pages;
 use crate::session::{Ctx, Lang};
 use crate::Web;
 
@@ -141,15 +141,14 @@ pub async fn inbox(
     } else {
         StatusCode::BAD_REQUEST
     };
-    let markup = shell::page(
+    shell::respond(
         &ctx,
-        Some(&staff),
-        staff.local,
+        &staff,
         Section::Inbox,
         lang.t("Kotak masuk", "Inbox"),
+        status_code,
         main,
-    );
-    pages::html_response(status_code, Caching::Secret, markup)
+    )
 }
 
 /// The agencies the listed reports sit with, by name.
@@ -331,15 +330,14 @@ pub async fn triage(
             p { a class="button" href=(next) rel="next" { (lang.t("Halaman berikutnya", "Next page")) } }
         }
     };
-    let markup = shell::page(
+    shell::respond(
         &ctx,
-        Some(&staff),
-        staff.local,
+        &staff,
         Section::Triage,
         lang.t("Triase", "Triage"),
+        StatusCode::OK,
         main,
-    );
-    pages::html_response(StatusCode::OK, Caching::Secret, markup)
+    )
 }
 
 /// The classifier's reading of a triaged report, when it had one.

@@ -20,7 +20,7 @@ use super::inbox::category_label;
 use super::shell::{self, Section};
 use super::{Console, Desk, Staff};
 use crate::api::{Answer, Problem};
-use crate::pages::{self, Caching};
+use crate::pages;
 use crate::session::{Ctx, Lang, Posted};
 
 #[derive(Deserialize, Default)]
@@ -105,19 +105,12 @@ async fn show(
     let names = web.agency_names(ids).await;
     let markup = render(ctx, staff, &view, &targets, &names, &outcome);
     let title = view["title"].as_str().unwrap_or_default().to_string();
-    let page = shell::page(
-        ctx,
-        Some(staff),
-        staff.local,
-        Section::Report,
-        if title.is_empty() {
-            lang.t("Laporan", "Report")
-        } else {
-            &title
-        },
-        markup,
-    );
-    pages::html_response(status, Caching::Secret, page)
+    let title = if title.is_empty() {
+        lang.t("Laporan", "Report")
+    } else {
+        &title
+    };
+    shell::respond(ctx, staff, Section::Report, title, status, markup)
 }
 
 /// A path segment as typed: only a tracking code's characters pass unchanged.

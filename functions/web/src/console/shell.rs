@@ -86,6 +86,19 @@ pub fn page(
     }
 }
 
+/// A signed-in officer's page: never kept by the browser's cache.
+pub fn respond(
+    ctx: &Ctx,
+    staff: &Staff,
+    section: Section,
+    title: &str,
+    status: StatusCode,
+    main: Markup,
+) -> Response {
+    let markup = page(ctx, Some(staff), staff.local, section, title, main);
+    pages::html_response(status, Caching::Secret, markup)
+}
+
 /// A short console page that says one thing, with a way on.
 pub fn message(
     ctx: &Ctx,
