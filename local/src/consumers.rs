@@ -63,6 +63,15 @@ impl Reports for Announcing {
     async fn recent_public(&self, limit: usize) -> Result<Vec<Report>, StoreError> {
         self.inner.recent_public(limit).await
     }
+    async fn public_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<lapor_store::Page, StoreError> {
+        self.inner.public_between(from, to, limit, cursor).await
+    }
 }
 
 /// How often a change is handed to a consumer before it goes to the dead letters, and the first

@@ -796,6 +796,104 @@ async fn the_feed_shows_only_public_reports_newest_first(store: &dyn Store) {
     assert_eq!(feed, vec![answered], "the report as it is now, still first");
 }
 
+/// A window of the public feed: only public reports created within it (both ends included),
+/// newest first, page by page across month partitions, and a cursor of our own only.
+async fn the_feed_reads_a_window_page_by_page(store: &dyn Store) {
+    let at = |text: &str| {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| t.to_utc())
+            .expect("fixed time")
+    };
+    let cases = [
+        (
+            "2026-09-30T23:59:59Z",
+            Privacy::Publik,
+            ReportType::Pengaduan,
+        ),
+        (
+            "2026-10-01T00:00:00Z",
+            Privacy::Publik,
+            ReportType::Pengaduan,
+        ),
+        (
+            "2026-10-20T05:00:00Z",
+            Privacy::Anonim,
+            ReportType::Aspirasi,
+        ),
+        (
+            "2026-11-02T05:00:00Z",
+            Privacy::Rahasia,
+            ReportType::Pengaduan,
+        ),
+        (
+            "2026-11-03T05:00:00Z",
+            Privacy::RahasiaAnonim,
+            ReportType::Whistleblowing,
+        ),
+        (
+            "2026-11-20T05:00:00Z",
+            Privacy::Publik,
+            ReportType::Pengaduan,
+        ),
+        (
+            "2026-11-30T01:00:00Z",
+            Privacy::Publik,
+            ReportType::PermintaanInformasi,
+        ),
+        (
+            "2026-11-30T01:00:01Z",
+            Privacy::Publik,
+            ReportType::Pengaduan,
+        ),
+    ];
+    let mut inside = Vec::new();
+    for (i, (created, privacy, kind)) in cases.into_iter().enumerate() {
+        let mut sub = submission(None);
+        sub.report.created_at = at(created).fixed_offset();
+        sub.report.updated_at = at(created).fixed_offset();
+        sub.report.privacy = privacy;
+        sub.report.report_type = kind;
+        store
+            .create_report(&sub, now().timestamp())
+            .await
+            .expect("create");
+        if (1..=6).contains(&i) && !privacy.hides_report() {
+            inside.push(sub.report.tracking_code.to_string());
+        }
+    }
+    inside.reverse();
+    let (from, to) = (at("2026-10-01T00:00:00Z"), at("2026-11-30T01:00:00Z"));
+    let mut read = Vec::new();
+    let mut cursor = None;
+    for _ in 0..5 {
+        let page = store
+            .public_between(from, to, 2, cursor.as_deref())
+            .await
+            .expect("page");
+        assert!(page.reports.len() <= 2);
+        read.extend(page.reports.iter().map(|r| r.tracking_code.to_string()));
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert!(cursor.is_none(), "the pages end");
+    assert_eq!(read, inside, "public only, inside the window, newest first");
+    let all = store.public_between(from, to, 10, None).await.expect("all");
+    assert_eq!(all.reports.len(), inside.len());
+    assert_eq!(all.next, None);
+    let empty = store
+        .public_between(to, from, 10, None)
+        .await
+        .expect("empty");
+    assert!(empty.reports.is_empty());
+    let bad = store.public_between(from, to, 2, Some("not-ours")).await;
+    assert!(matches!(
+        bad,
+        Err(StoreError::Conflict(Conflict::BadCursor))
+    ));
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod mem {
@@ -858,6 +956,7 @@ contract!(
     hits_are_counted_per_key,
     the_due_index_finds_exactly_the_overdue,
     the_feed_shows_only_public_reports_newest_first,
+    the_feed_reads_a_window_page_by_page,
 );
 
 #[tokio::test]

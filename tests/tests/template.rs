@@ -43,9 +43,12 @@ fn calls(binary: &str) -> BTreeSet<(String, String)> {
         // No report write touches a counter any more: PutItem covers the Put items of the
         // transactions, UpdateItem is only for counters (stats) and the SMS rate limit.
         "intake" => &[
+            // The reports an Open311 listing found in the public feed.
+            ("dynamodb:BatchGetItem", TABLE),
             ("dynamodb:GetItem", TABLE),
             ("dynamodb:PutItem", TABLE),
             ("dynamodb:Query", TABLE),
+            ("dynamodb:Query", "index/feed"),
             // The per-client write counter (COUNT# items only; see hardening_problems).
             ("dynamodb:UpdateItem", TABLE),
             ("secretsmanager:GetSecretValue", PEPPER),
@@ -877,6 +880,10 @@ mod recorded {
         assert_eq!(send(&intake, own).await.0, 200);
         assert_eq!(send(&intake, get(&format!("/reports/{code}"))).await.0, 200);
         assert_eq!(send(&intake, get("/stats?region=32.74")).await.0, 200);
+        // Open311: the public feed's window, then the reports it names.
+        let (status, listed) = send(&intake, get("/open311/v2/requests.json")).await;
+        assert_eq!(status, 200, "{listed}");
+        assert_eq!(listed[0]["service_request_id"], code.as_str());
 
         // The stream consumers on the new report.
         let inserted = stream.next_event().await;

@@ -25,6 +25,17 @@ pub fn classify(text: &str) -> Option<Classification> {
     CLASSIFIER.classify(text)
 }
 
+/// The data file's terms for `category`, as written there (a trailing `*` is a prefix), in
+/// file order: what the classifier listens for, e.g. as an Open311 service's keywords.
+pub fn terms(category: Category) -> Vec<&'static str> {
+    CLASSIFIER
+        .terms
+        .iter()
+        .filter(|t| t.category == category)
+        .map(|t| t.source.as_str())
+        .collect()
+}
+
 /// The minimum confidence at which [`classify`] names a category.
 pub fn threshold() -> f32 {
     CLASSIFIER.threshold
@@ -303,6 +314,19 @@ mod tests {
     use proptest::prelude::*;
 
     const BUNDLED: &str = include_str!("../data/classifier.json");
+
+    #[test]
+    fn every_category_but_lainnya_has_terms() {
+        for category in Category::ALL {
+            let listed = terms(category);
+            assert_eq!(
+                listed.is_empty(),
+                category.id() == "lainnya",
+                "{category:?}"
+            );
+        }
+        assert!(terms(Category::Infrastruktur).iter().all(|t| !t.is_empty()));
+    }
 
     /// A tiny rule set, so the matching rules are tested apart from the bundled vocabulary.
     fn toy(rules: serde_json::Value) -> Classifier {

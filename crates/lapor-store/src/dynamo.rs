@@ -56,12 +56,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::keys::{
-    decode_cursor, due_bound, due_position, encode_cursor, feed_position, figures_cell,
-    figures_day, figures_position, queue_position, FIGURES_LAST,
+    decode_cursor, due_bound, due_position, encode_cursor, feed_month, feed_position, feed_window,
+    figures_cell, figures_day, figures_position, queue_position, FIGURES_LAST,
 };
 use crate::paging::QueueIndex;
 use crate::{
-    AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Queue, ReportWithTimeline,
+    AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Page, Queue, ReportWithTimeline,
     ReporterIdentity, Reports, Statistics, StoreError, Submission, COUNTED_TTL_SECS, FEED_MONTHS,
 };
 
@@ -745,9 +745,108 @@ impl Reports for DynamoStore {
             .filter(|report| feed_position(report).is_some())
             .collect())
     }
+
+    /// The window's months newest first, each one Query of its feed partition between the
+    /// window's positions (below the cursor's), until `limit` keys are found.
+    async fn public_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let after = cursor.map(decode_cursor).transpose()?;
+        let (lowest, highest) = feed_window(from, to);
+        let highest = match after {
+            Some(a) if a < highest => a,
+            _ => highest,
+        };
+        let mut found: Vec<(String, String)> = Vec::new();
+        let mut month = month_start(feed_month(&highest))?;
+        let first = month_start(feed_month(&lowest))?;
+        while lowest <= highest && month >= first && found.len() < limit {
+            let window = (lowest.as_str(), highest.as_str());
+            let more = self
+                .feed_of_month_between(month, window, limit - found.len())
+                .await?;
+            found.extend(more);
+            month = month_before(month);
+        }
+        let next = (limit > 0 && found.len() == limit)
+            .then(|| found.last().map(|(_, position)| encode_cursor(position)))
+            .flatten();
+        let pks: Vec<String> = found.into_iter().map(|(pk, _)| pk).collect();
+        let mut reports = self.reports_by_pk(&pks).await?;
+        Ok(Page {
+            reports: pks
+                .iter()
+                .filter_map(|pk| reports.remove(pk))
+                .filter(|report| feed_position(report).is_some())
+                .collect(),
+            next,
+        })
+    }
+}
+
+/// The first instant of the month `yyyy-mm`.
+fn month_start(month: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    month
+        .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
+        .map(|day| day.and_time(chrono::NaiveTime::MIN).and_utc())
+        .ok_or(StoreError::Conflict(Conflict::BadCursor))
 }
 
 impl DynamoStore {
+    /// Up to `limit` (report key, feed position) pairs of one month's feed partition with
+    /// positions in `window`, newest first. The upper end is a cursor's position or just above
+    /// the window: a key condition cannot exclude one end, so that one position is skipped.
+    async fn feed_of_month_between(
+        &self,
+        month: chrono::DateTime<chrono::Utc>,
+        (lowest, highest): (&str, &str),
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(FEED_INDEX)
+                .key_condition_expression("#f = :f AND #s BETWEEN :lo AND :hi")
+                .expression_attribute_names("#f", FEED_PK)
+                .expression_attribute_names("#s", FEED_SK)
+                .expression_attribute_values(":f", s(feed_key(month)))
+                .expression_attribute_values(":lo", s(lowest))
+                .expression_attribute_values(":hi", s(highest))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit - found.len() + 1).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(backend)?;
+            found.extend(
+                out.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|item| match (item.get(PK), item.get(FEED_SK)) {
+                        (Some(AttributeValue::S(pk)), Some(AttributeValue::S(position)))
+                            if position != highest =>
+                        {
+                            Some((pk.clone(), position.clone()))
+                        }
+                        _ => None,
+                    }),
+            );
+            start = out.last_evaluated_key;
+            if start.is_none() || found.len() >= limit {
+                found.truncate(limit);
+                return Ok(found);
+            }
+        }
+    }
+
     /// Up to `limit` report keys (`pk`) of one month's feed partition, newest first.
     async fn feed_of_month(
         &self,

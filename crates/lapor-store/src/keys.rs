@@ -26,6 +26,17 @@ pub(crate) fn feed_position(report: &Report) -> Option<String> {
     (!lapor_core::stats::is_confidential(report)).then(|| queue_position(report))
 }
 
+/// The feed positions of every report created from `from` to `to` (both included), as an
+/// inclusive range: `'$'` sorts after the `'#'` that follows an instant.
+pub(crate) fn feed_window(from: DateTime<Utc>, to: DateTime<Utc>) -> (String, String) {
+    (instant(from), format!("{}$", instant(to)))
+}
+
+/// The UTC month (`yyyy-mm`) of a feed position: the partition it lives in.
+pub(crate) fn feed_month(position: &str) -> Option<&str> {
+    position.get(..7)
+}
+
 /// Where the due index files a report: its deadline (UTC) then its code; none when no deadline
 /// runs (archived, or nothing due).
 pub(crate) fn due_position(report: &Report) -> Option<String> {

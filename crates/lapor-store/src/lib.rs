@@ -183,6 +183,18 @@ pub trait Reports: Send + Sync {
     /// at most `limit`: the portal's feed. Reports created more than
     /// [`FEED_MONTHS`] calendar months ago (UTC, the current month included) may be left out.
     async fn recent_public(&self, limit: usize) -> Result<Vec<Report>, StoreError>;
+
+    /// One page of the reports the public may read (as [`Reports::recent_public`]) created
+    /// between `from` and `to` (both included), newest first, at most `limit`. `cursor` is a
+    /// previous page's `next` for the same window. Read from the feed, never a scan: the cost
+    /// grows with the calendar months (UTC) the window spans, so callers bound it.
+    async fn public_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError>;
 }
 
 /// How far back the public feed looks: this many calendar months (UTC), the current one

@@ -15,12 +15,12 @@ use lapor_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{
-    decode_cursor, due_bound, due_position, encode_cursor, feed_position, figures_cell,
-    figures_day, figures_position, queue_position, FIGURES_LAST,
+    decode_cursor, due_bound, due_position, encode_cursor, feed_position, feed_window,
+    figures_cell, figures_day, figures_position, queue_position, FIGURES_LAST,
 };
 use crate::paging::QueueIndex;
 use crate::{
-    AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Queue, ReportWithTimeline,
+    AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Page, Queue, ReportWithTimeline,
     ReporterIdentity, Reports, Statistics, StoreError, Submission, COUNTED_TTL_SECS,
 };
 
@@ -336,6 +336,39 @@ impl Reports for MemStore {
             .filter_map(|code| state.reports.get(code).map(|s| s.report.clone()))
             .take(limit)
             .collect())
+    }
+
+    async fn public_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page, StoreError> {
+        let after = cursor.map(decode_cursor).transpose()?;
+        let (lowest, highest) = feed_window(from, to);
+        if lowest > highest {
+            return Ok(Page {
+                reports: Vec::new(),
+                next: None,
+            });
+        }
+        let state = self.lock();
+        let found: Vec<(&String, &TrackingCode)> = state
+            .feed
+            .range(lowest..=highest)
+            .rev()
+            .filter(|(position, _)| after.as_ref().is_none_or(|a| *position < a))
+            .take(limit)
+            .collect();
+        let next = (limit > 0 && found.len() == limit)
+            .then(|| found.last().map(|(position, _)| encode_cursor(position)))
+            .flatten();
+        let reports = found
+            .iter()
+            .filter_map(|(_, code)| state.reports.get(*code).map(|s| s.report.clone()))
+            .collect();
+        Ok(Page { reports, next })
     }
 }
 

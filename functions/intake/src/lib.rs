@@ -4,6 +4,7 @@
 mod client_limit;
 mod directory;
 mod evidence;
+mod open311;
 mod reporter;
 mod stats;
 mod submit;
@@ -26,6 +27,8 @@ pub struct Deps {
     pub reports: Arc<dyn Reports>,
     pub identity: Arc<dyn ReporterIdentity>,
     pub statistics: Arc<dyn Statistics>,
+    /// Agencies' names, for Open311's `agency_responsible`.
+    pub directory: Arc<dyn lapor_store::AgencyDirectory>,
     /// The per-client write counters.
     pub marks: Arc<dyn Marks>,
     pub clock: Arc<dyn Clock>,
@@ -56,6 +59,7 @@ impl Deps {
             reports: stores.reports.clone(),
             identity: stores.identity.clone(),
             statistics: stores.statistics.clone(),
+            directory: stores.directory.clone(),
             marks: stores.marks.clone(),
             clock,
             deadlines,
@@ -125,6 +129,9 @@ pub fn routes(deps: Deps) -> Router {
         .route("/stats", get(stats::stats))
         .route("/categories", get(directory::categories))
         .route("/regions", get(directory::regions))
+        .route("/open311/v2/{file}", get(open311::resource))
+        .route("/open311/v2/services/{file}", get(open311::service))
+        .route("/open311/v2/requests/{file}", get(open311::request))
         .route_layer(axum::middleware::from_fn_with_state(
             deps.clone(),
             client_limit::limit,

@@ -432,6 +432,15 @@ impl Reports for Gate {
     async fn recent_public(&self, limit: usize) -> Result<Vec<Report>, StoreError> {
         self.inner.recent_public(limit).await
     }
+    async fn public_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<lapor_store::Page, StoreError> {
+        self.inner.public_between(from, to, limit, cursor).await
+    }
 }
 
 #[tokio::test]
@@ -490,6 +499,15 @@ impl Reports for Broken {
         Err(StoreError::Backend("down".into()))
     }
     async fn recent_public(&self, _: usize) -> Result<Vec<Report>, StoreError> {
+        Err(StoreError::Backend("down".into()))
+    }
+    async fn public_between(
+        &self,
+        _: DateTime<Utc>,
+        _: DateTime<Utc>,
+        _: usize,
+        _: Option<&str>,
+    ) -> Result<lapor_store::Page, StoreError> {
         Err(StoreError::Backend("down".into()))
     }
 }
