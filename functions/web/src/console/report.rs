@@ -650,17 +650,18 @@ pub async fn forward(
         fields,
     };
     match act(&desk, &ctx, &staff, &code, sent).await {
-        Ok(()) => after_forward(&desk.console, &staff, &code).await,
+        Ok(()) => after_handing_on(&desk.console, &staff, &code, "teruskan").await,
         Err(response) => response,
     }
 }
 
-/// Where an officer lands after forwarding: the report again while they can still see it (the
-/// central admin, an agency admin sending it to a department), their inbox otherwise.
-async fn after_forward(console: &Console, staff: &Staff, code: &str) -> Response {
+/// Where an officer lands after forwarding or returning a report (`what`): the report again, with
+/// the notice of what was done, while they can still see it (the central admin, an agency admin
+/// sending it to a department), their inbox otherwise.
+async fn after_handing_on(console: &Console, staff: &Staff, code: &str, what: &str) -> Response {
     let path = format!("/agency/reports/{}", encode(code));
     if console.read(staff, &path).await.ok() {
-        done(code, "teruskan")
+        done(code, what)
     } else {
         Redirect::to("/console/kotak-masuk").into_response()
     }
@@ -681,7 +682,7 @@ pub async fn give_back(
         fields,
     };
     match act(&desk, &ctx, &staff, &code, sent).await {
-        Ok(()) => after_forward(&desk.console, &staff, &code).await,
+        Ok(()) => after_handing_on(&desk.console, &staff, &code, "kembalikan").await,
         Err(response) => response,
     }
 }
