@@ -137,7 +137,7 @@ pub async fn session(State(web): State<Web>, mut request: Request, next: Next) -
                     set.extend(set_cookie(names.refresh, refresh, https, None));
                 }
             }
-            if let Some(staff) = staff_of(&console, claims).await {
+            if let Some(staff) = staff_of(&web, &console, claims).await {
                 request.extensions_mut().insert(staff);
             }
         }
@@ -204,16 +204,14 @@ async fn cognito_session(client: &Cognito, token: &str, refresh: Option<&str>) -
 
 /// The officer the claims name, with their agency's name. Only the claims the officer API reads
 /// are passed on.
-async fn staff_of(console: &Console, claims: HashMap<String, String>) -> Option<Staff> {
+async fn staff_of(web: &Web, console: &Console, claims: HashMap<String, String>) -> Option<Staff> {
     let officer = Officer::from_claims(&claims).ok()?;
-    let agency_name = match console.directory.agency(&officer.agency).await {
-        Ok(Some(agency)) => agency.name,
-        Ok(None) => officer.agency.to_string(),
-        Err(e) => {
-            tracing::warn!(error = %e, "agency directory unavailable");
-            officer.agency.to_string()
-        }
-    };
+    let id = officer.agency.as_str();
+    let agency_name = web
+        .agency_names([id])
+        .await
+        .remove(id)
+        .unwrap_or_else(|| id.to_string());
     let kept = ["sub", CLAIM_AGENCY, CLAIM_ROLE]
         .into_iter()
         .filter_map(|k| claims.get(k).map(|v| (k.to_string(), v.clone())))
@@ -320,7 +318,7 @@ pub async fn sign_in(
                 return shell::unavailable(&ctx, None);
             };
             let https = web.deps.secure_cookies;
-            let (url, pending) = client.begin(&callback_url(&headers, https));
+            let (url, pending) = client.begin(&own_url(&headers, https, CALLBACK));
             let mut response = Redirect::to(&url).into_response();
             response.headers_mut().extend(
                 set_cookie(
@@ -344,15 +342,19 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Staff {
     }
 }
 
-/// Where Cognito sends the officer back: this host's callback, as registered on the app client.
-fn callback_url(headers: &HeaderMap, https: bool) -> String {
+/// A page of this host's console, as registered on the app client (the callback, the sign-out
+/// landing).
+fn own_url(headers: &HeaderMap, https: bool, path: &str) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
     let scheme = if https { "https" } else { "http" };
-    format!("{scheme}://{host}/console/callback")
+    format!("{scheme}://{host}{path}")
 }
+
+const CALLBACK: &str = "/console/callback";
+const SIGNED_OUT: &str = "/console/masuk?keluar=1";
 
 fn signed_out(ctx: &Ctx, local: bool) -> Response {
     let lang = ctx.lang;
@@ -544,7 +546,7 @@ pub async fn callback(
         return shell::unavailable(&ctx, None);
     };
     let tokens = match client
-        .finish(&callback_url(&headers, https), code, state, &pending)
+        .finish(&own_url(&headers, https, CALLBACK), code, state, &pending)
         .await
     {
         Ok((tokens, _)) => tokens,
@@ -584,7 +586,7 @@ pub async fn sign_out(
 ) -> Response {
     let https = web.deps.secure_cookies;
     let names = cookies(https);
-    let mut target = "/console/masuk?keluar=1".to_string();
+    let mut target = SIGNED_OUT.to_string();
     if let SignIn::Cognito(cognito) = &console.sign_in {
         if let Some(client) = cognito.client().await {
             if let Some(refresh) = portal_session::cookie(&headers, names.refresh) {
@@ -592,9 +594,7 @@ pub async fn sign_out(
                     tracing::warn!(error = %e, "refresh token not revoked at sign-out");
                 }
             }
-            let back = callback_url(&headers, https)
-                .replace("/console/callback", "/console/masuk?keluar=1");
-            target = client.logout_url(&back);
+            target = client.logout_url(&own_url(&headers, https, SIGNED_OUT));
         }
     }
     let mut response = Redirect::to(&target).into_response();
