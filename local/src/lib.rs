@@ -208,12 +208,12 @@ pub async fn build(config: &Config) -> Result<Local, StartError> {
     if !config.serves_dev_routes() {
         local.router = local
             .router
-            .layer(axum::middleware::from_fn(refuse_dev_routes));
+            .layer(axum::middleware::from_fn_with_state(DEV_ROUTES, refuse));
     }
     if !config.addr.ip().is_loopback() {
         local.router = local
             .router
-            .layer(axum::middleware::from_fn(refuse_console));
+            .layer(axum::middleware::from_fn_with_state(CONSOLE, refuse));
     }
     Ok(local)
 }
@@ -283,39 +283,42 @@ async fn create_bucket_if_missing(
     }
 }
 
-/// `/dev/…` answers 404 when lapor-local listens beyond loopback without `--dev-routes`.
-async fn refuse_dev_routes(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    if request.uri().path().starts_with("/dev/") {
-        return lapor_http::ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            "not_found",
-            "Rute pengembangan (/dev/) hanya dilayani pada alamat loopback, atau dengan --dev-routes.",
-            "Development routes (/dev/) are served only on a loopback address, or with --dev-routes.",
-        )
-        .into_response();
-    }
-    next.run(request).await
+/// Paths lapor-local does not serve on this address, and what the 404 says instead.
+#[derive(Clone, Copy)]
+struct Closed {
+    covers: fn(&str) -> bool,
+    id: &'static str,
+    en: &'static str,
 }
 
-/// `/console/…` answers 404 when lapor-local listens beyond loopback: its sign-in lets anyone
-/// who reaches it act as any agency and role, so it is served to this computer only (not even
-/// with `--dev-routes`).
-async fn refuse_console(
+/// `/dev/…` beyond loopback without `--dev-routes`: anyone who can reach them can text as any
+/// phone and read every notification.
+const DEV_ROUTES: Closed = Closed {
+    covers: |path| path.starts_with("/dev/"),
+    id: "Rute pengembangan (/dev/) hanya dilayani pada alamat loopback, atau dengan --dev-routes.",
+    en: "Development routes (/dev/) are served only on a loopback address, or with --dev-routes.",
+};
+
+/// `/console/…` beyond loopback: its sign-in lets anyone who reaches it act as any agency and
+/// role, so it is served to this computer only (not even with `--dev-routes`).
+const CONSOLE: Closed = Closed {
+    covers: |path| path == "/console" || path.starts_with("/console/"),
+    id: "Konsol lokal (dengan halaman masuk lokal) hanya dilayani pada alamat loopback.",
+    en: "The local console (with its local sign-in page) is served only on a loopback address.",
+};
+
+async fn refuse(
+    axum::extract::State(closed): axum::extract::State<Closed>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let path = request.uri().path();
-    if path == "/console" || path.starts_with("/console/") {
+    if (closed.covers)(request.uri().path()) {
         return lapor_http::ApiError::new(
             axum::http::StatusCode::NOT_FOUND,
             "not_found",
-            "Konsol lokal (dengan halaman masuk lokal) hanya dilayani pada alamat loopback.",
-            "The local console (with its local sign-in page) is served only on a loopback address.",
+            closed.id,
+            closed.en,
         )
         .into_response();
     }
@@ -412,7 +415,7 @@ pub fn assemble_with_files(
         );
     }
     // The portal and the console call the same intake and officer routes in-process; plain HTTP
-    // here, so no Secure cookies. The console's sign-in is local: see `refuse_beyond_loopback`.
+    // here, so no Secure cookies. The console's sign-in is local: see `CONSOLE`.
     let console = lapor_web::console::ConsoleDeps {
         officer: officer_deps.clone(),
         sign_in: lapor_web::console::SignIn::Local(Arc::new(tokens.clone())),

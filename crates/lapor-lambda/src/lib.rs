@@ -74,7 +74,7 @@ impl Bootstrap {
     /// access key or reverse a keyed phone number; reading the secret needs its own grant.
     pub async fn pepper(&self) -> Result<KeyPepper, Error> {
         let secret = required(PEPPER_SECRET)?;
-        read_pepper(&aws_sdk_secretsmanager::Client::new(&self.config), &secret).await
+        read_pepper(&self.secrets(), &secret).await
     }
 
     /// A Secrets Manager client, for secrets read after start-up.
