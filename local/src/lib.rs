@@ -12,6 +12,7 @@
 
 mod consumers;
 pub mod files;
+mod partners;
 mod sms;
 mod tokens;
 
@@ -59,6 +60,8 @@ pub struct Cli {
 
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
+    /// Print the API's OpenAPI 3.1 document (what docs/openapi.json must hold).
+    Openapi,
     /// Print an officer token that this lapor-local accepts (Authorization: Bearer …).
     Token {
         /// The officer's agency id (see the agency directory).
@@ -213,7 +216,8 @@ pub async fn build(config: &Config) -> Result<Local, StartError> {
     if !config.addr.ip().is_loopback() {
         local.router = local
             .router
-            .layer(axum::middleware::from_fn_with_state(CONSOLE, refuse));
+            .layer(axum::middleware::from_fn_with_state(CONSOLE, refuse))
+            .layer(axum::middleware::from_fn_with_state(PARTNER_KEYS, refuse));
     }
     Ok(local)
 }
@@ -305,6 +309,14 @@ const CONSOLE: Closed = Closed {
     covers: |path| path == "/console" || path.starts_with("/console/"),
     id: "Konsol lokal (dengan halaman masuk lokal) hanya dilayani pada alamat loopback.",
     en: "The local console (with its local sign-in page) is served only on a loopback address.",
+};
+
+/// `/dev/partner-keys` beyond loopback: a partner key lets its holder file reports, so it is
+/// issued to this computer only (not even with `--dev-routes`).
+const PARTNER_KEYS: Closed = Closed {
+    covers: |path| path == "/dev/partner-keys",
+    id: "Kunci mitra Open311 hanya diterbitkan pada alamat loopback.",
+    en: "Open311 partner keys are issued only on a loopback address.",
 };
 
 async fn refuse(
@@ -447,6 +459,11 @@ pub fn assemble_with_files(
             Router::new()
                 .route("/dev/sms", axum::routing::post(sms::simulate))
                 .with_state(sms),
+        )
+        .merge(
+            Router::new()
+                .route("/dev/partner-keys", axum::routing::post(partners::issue))
+                .with_state(stores.partner_keys.clone()),
         );
     let (dev, file_routes) = match (&evidence, processing) {
         (Some(storage), Some(processing)) => (
@@ -674,4 +691,18 @@ pub fn banner(addr: SocketAddr, config: &Config) -> String {
          Token petugas / officer token: cargo run -p lapor-local -- token --agency kemenpanrb --role admin_pusat\n\
          Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop."
     )
+}
+
+/// The whole API's OpenAPI document: intake's and the officer function's routes as their
+/// annotations describe them, finished with the shared parts (`lapor_http::openapi::document`).
+/// `docs/openapi.json` holds it pretty-printed with a final newline; the stack serves that file.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut api = lapor_intake::openapi();
+    api.merge(lapor_officer::openapi());
+    lapor_http::openapi::document(api)
+}
+
+/// [`openapi`] as `docs/openapi.json` holds it.
+pub fn openapi_json() -> Result<String, serde_json::Error> {
+    openapi().to_pretty_json().map(|json| json + "\n")
 }

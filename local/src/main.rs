@@ -22,6 +22,9 @@ async fn main() -> std::process::ExitCode {
             hours,
             data_dir,
         }) => token(&agency, &role, &subject, hours, &data_dir),
+        Some(Command::Openapi) => lapor_local::openapi_json()
+            .map(|json| print!("{json}"))
+            .map_err(Into::into),
         None => run(cli.config).await,
     };
     match result {

@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 as a third-party client reads it: the PyPI client `georeport` against
-lapor-local, every call in JSON and in XML, and the privacy rules seen from outside."""
+lapor-local, every call in JSON and in XML, and the privacy rules seen from outside; and as a
+partner app writes it: a key from lapor-local, a post, and the citizen tracking the report."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 from georeport import GeoReport
+from playwright.sync_api import expect
 
-from lapor import CIREBON, DPUPR
+from lapor import CIREBON, DPUPR, track
 
 FORMATS = ["json", "xml"]
 IDENTITY = ["Siti", "Aminah", "081234567890", "siti.aminah"]
@@ -171,3 +173,72 @@ def test_bad_input_is_a_400_in_the_specifications_shape(lapor, fmt):
     with pytest.raises(requests.HTTPError) as refused:
         client(lapor, fmt, jurisdiction="99").get_service_requests()
     assert refused.value.response.status_code == 400
+
+
+def partner_key(lapor, name: str) -> str:
+    """A partner key, as `lapor-admin partner-keys issue` makes one in AWS (loopback only)."""
+    status, issued = lapor.json("POST", "/dev/partner-keys", {"name": name})
+    assert status == 201, issued
+    assert issued["api_key"].startswith("lpk_")
+    return issued["api_key"]
+
+
+def test_a_partner_app_posts_a_request_the_citizen_tracks_in_the_browser(lapor, phone):
+    key = partner_key(lapor, "Aplikasi Uji Open311")
+    title = "Trotoar ambles di depan SD Negeri 3."
+    fields = {
+        "api_key": key,
+        "service_code": "infrastruktur",
+        "lat": "-6.7153",
+        "long": "108.5505",
+        "address_string": "Jl. Dr. Cipto Mangunkusumo, Kota Cirebon",
+        "description": f"{title} Anak-anak terpaksa berjalan di badan jalan setiap pagi.",
+        "first_name": "Siti",
+        "last_name": "Aminah",
+        "phone": "081234567890",
+        "attribute[type]": "pengaduan",
+        "attribute[privacy]": "publik",
+    }
+    # georeport 0.3.1 has no call that posts a service request (it only reads): the
+    # specification's form fields go out with `requests`, as a partner app's server would send them.
+    response = requests.post(f"{lapor.url}/open311/v2/requests.json", data=fields, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    for word in IDENTITY:
+        assert word not in response.text, f"the answer echoes {word}"
+    assert key not in response.text
+    answer = response.json()[0]
+    code, access_key = answer["service_request_id"], answer["access_key"]
+
+    # Routed like any other report, and read back by the Open311 client like any public one.
+    lapor.wait_routed(code, DPUPR)
+    read = client(lapor, "xml").get_service_request(code)
+    assert read["service_code"] == "infrastruktur" and read["status"] == "open"
+    found = requests.get(f"{lapor.url}/open311/v2/tokens/{answer['token']}.xml", timeout=30)
+    assert found.status_code == 200, found.text
+    assert f"<service_request_id>{code}</service_request_id>" in found.text
+
+    # The citizen tracks it with the code and key the partner app handed over.
+    tracked = track(phone, lapor.url, code, access_key)
+    assert tracked.status == 200, tracked.status
+    expect(phone.locator("h1")).to_contain_text(title)
+    expect(phone.locator("#status")).to_be_visible()
+    expect(phone.locator("body")).to_contain_text(code)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_post_without_a_valid_key_is_refused_and_files_nothing(lapor, fmt):
+    fields = {
+        "service_code": "infrastruktur", "lat": "-6.7153", "long": "108.5505",
+        "description": "Lampu jalan mati di depan pasar sejak seminggu, gelap sekali.",
+    }
+    before = ids(client(lapor, "json").get_service_requests())
+    for api_key in [None, "lpk_0000000000_salah"]:
+        data = dict(fields, **({"api_key": api_key} if api_key else {}))
+        refused = requests.post(f"{lapor.url}/open311/v2/requests.{fmt}", data=data, timeout=30)
+        assert refused.status_code == 403, refused.text
+        if fmt == "json":
+            assert refused.json()[0]["code"] == 403
+        else:
+            assert b"<errors><error><code>403</code>" in refused.content
+    assert ids(client(lapor, "json").get_service_requests()) == before

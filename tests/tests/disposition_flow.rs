@@ -120,7 +120,7 @@ async fn walk(server: &Server) {
         .await;
     assert_eq!(
         (status, error["error"]["code"].as_str()),
-        (400, Some("not_a_handling_agency"))
+        (422, Some("not_a_handling_agency"))
     );
     // Decided on an older view of the report: refused, with the report as it is now.
     let (status, error) = server

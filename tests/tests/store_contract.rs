@@ -6,7 +6,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use lapor_core::stats::{AgencyFigures, ColorCounts, CountedChange, FollowUps, GroupBy};
 use lapor_core::{
     AccessKey, Actor, AgencyId, Category, Channel, Deadlines, Directory, Event, EventKind, Hop,
-    Privacy, RegionCode, Report, ReportDraft, ReportType, Status, TrackingCode,
+    PartnerApiKey, PartnerKey, PartnerKeyId, Privacy, RegionCode, Report, ReportDraft, ReportType,
+    Status, TrackingCode,
 };
 use lapor_store::{
     Conflict, DynamoStore, IdempotencyRecord, MemStore, Queue, Reports, Store, StoreError,
@@ -894,6 +895,83 @@ async fn the_feed_reads_a_window_page_by_page(store: &dyn Store) {
     ));
 }
 
+/// Partner keys: found by id with only the secret's hash kept, an id taken once, revoked once
+/// (the first time kept), and listed oldest first with the revoked ones.
+async fn partner_keys_are_issued_found_revoked_and_listed(store: &dyn Store) {
+    let issued = now().fixed_offset();
+    let (first, key) =
+        PartnerKey::issue("Aplikasi Warga", issued, &mut rand::rng()).expect("issue");
+    let (second, _) = PartnerKey::issue(
+        "Aplikasi Kota",
+        issued + Duration::minutes(1),
+        &mut rand::rng(),
+    )
+    .expect("issue");
+    store.add_partner_key(&first).await.expect("add");
+    store.add_partner_key(&second).await.expect("add");
+    let found = store.partner_key(&first.id).await.expect("read");
+    assert_eq!(found.as_ref(), Some(&first));
+    let presented = PartnerApiKey::presented(&key.reveal()).expect("well-formed");
+    assert!(found.is_some_and(|k| k.admits(&presented)));
+
+    let mut taken = second.clone();
+    taken.name = "Peniru".into();
+    taken.id = first.id.clone();
+    assert_eq!(
+        conflict(store.add_partner_key(&taken).await),
+        Conflict::PartnerKeyTaken
+    );
+    assert_eq!(
+        store
+            .partner_key(&first.id)
+            .await
+            .expect("read")
+            .map(|k| k.name),
+        Some("Aplikasi Warga".into()),
+        "the first key is kept"
+    );
+
+    let at = issued + Duration::hours(1);
+    let revoked = store
+        .revoke_partner_key(&first.id, at)
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.as_ref().and_then(|k| k.revoked_at), Some(at));
+    let again = store
+        .revoke_partner_key(&first.id, at + Duration::hours(1))
+        .await
+        .expect("revoke again");
+    assert_eq!(
+        again.and_then(|k| k.revoked_at),
+        Some(at),
+        "the first time is kept"
+    );
+    let read = store
+        .partner_key(&first.id)
+        .await
+        .expect("read")
+        .expect("still there");
+    assert!(!read.admits(&presented), "a revoked key admits nothing");
+
+    let missing = PartnerKeyId::generate(&mut rand::rng());
+    assert_eq!(store.partner_key(&missing).await.expect("read"), None);
+    assert_eq!(
+        store
+            .revoke_partner_key(&missing, at)
+            .await
+            .expect("revoke"),
+        None
+    );
+    assert_eq!(
+        store.partner_key(&missing).await.expect("read"),
+        None,
+        "not created"
+    );
+
+    let listed = store.partner_keys().await.expect("list");
+    assert_eq!(listed, vec![read, second]);
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod mem {
@@ -957,6 +1035,7 @@ contract!(
     the_due_index_finds_exactly_the_overdue,
     the_feed_shows_only_public_reports_newest_first,
     the_feed_reads_a_window_page_by_page,
+    partner_keys_are_issued_found_revoked_and_listed,
 );
 
 #[tokio::test]

@@ -1134,6 +1134,37 @@ mod recorded {
             logs[name].presigned("s3:GetObject", url);
         }
 
+        // Open311's write side: a partner's post (its key read, its quota counted) and the
+        // token lookup. The key is issued as the operator's command issues it, not by intake.
+        {
+            use lapor_store::PartnerKeys;
+            let (record, partner_key) = lapor_core::PartnerKey::issue(
+                "Aplikasi Mitra",
+                chrono::Utc::now().fixed_offset(),
+                &mut rand::rng(),
+            )
+            .expect("key");
+            DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), &table)
+                .add_partner_key(&record)
+                .await
+                .expect("issued by the operator");
+            let fields = format!(
+                "api_key={}&service_code=infrastruktur&lat=-6.7153&long=108.5505\
+                 &description=Lampu+jalan+mati+di+depan+pasar+sejak+seminggu.",
+                partner_key.reveal()
+            );
+            let request = Request::post("/open311/v2/requests.json")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(fields))
+                .expect("request");
+            let (status, filed) = send(&intake, request).await;
+            assert_eq!(status, 200, "{filed}");
+            let token = filed[0]["token"].as_str().expect("token");
+            let (status, found) =
+                send(&intake, get(&format!("/open311/v2/tokens/{token}.json"))).await;
+            assert_eq!(status, 200, "{found}");
+        }
+
         // The portal: the home page's feed, a form refused with its photo kept, the corrected
         // form filed with the photo uploaded, tracking, the key by e-mail, statistics, the public
         // page.

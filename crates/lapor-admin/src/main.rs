@@ -1,14 +1,19 @@
 //! `lapor-admin agencies import FILE`: validates an agency directory and loads it into the
-//! DynamoDB table (`--table`, or `TABLE_NAME`; endpoint and credentials from the usual AWS
-//! environment variables). `--check` only validates.
+//! DynamoDB table. `--check` only validates.
+//!
+//! `lapor-admin partner-keys issue --name NAME | revoke ID | list`: the API keys of Open311
+//! partner apps. `issue` prints the key once (only its hash is stored); `list` never shows one.
+//!
+//! Every command works on the table named by `--table` or `TABLE_NAME`, with the endpoint and
+//! credentials from the usual AWS environment variables.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use lapor_admin::{import_agencies, ImportError};
-use lapor_core::Directory;
-use lapor_store::DynamoStore;
+use lapor_admin::{import_agencies, issue_partner_key, ImportError, PartnerKeyError};
+use lapor_core::{Directory, PartnerKeyId};
+use lapor_store::{DynamoStore, PartnerKeys};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +32,14 @@ enum Command {
         #[command(subcommand)]
         action: AgenciesAction,
     },
+    /// API keys of Open311 partner apps (POST /open311/v2/requests).
+    PartnerKeys {
+        #[command(subcommand)]
+        action: PartnerKeysAction,
+        /// The DynamoDB table.
+        #[arg(long, env = "TABLE_NAME", global = true)]
+        table: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -43,14 +56,48 @@ enum AgenciesAction {
     },
 }
 
+#[derive(Subcommand)]
+enum PartnerKeysAction {
+    /// Issue a key to a partner app and print it once.
+    Issue {
+        /// Who the key is for (shown in `list`).
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a key by its id: the partner's writes are refused from now on.
+    Revoke { id: String },
+    /// List every key (id, name, issued, revoked); never a secret.
+    List,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Cli {
-        command:
-            Command::Agencies {
-                action: AgenciesAction::Import { file, table, check },
-            },
-    } = Cli::parse();
+    match Cli::parse().command {
+        Command::Agencies {
+            action: AgenciesAction::Import { file, table, check },
+        } => agencies(file, table, check).await,
+        Command::PartnerKeys { action, table } => {
+            let Some(store) = store(table).await else {
+                return ExitCode::FAILURE;
+            };
+            partner_keys(&store, action).await
+        }
+    }
+}
+
+async fn store(table: Option<String>) -> Option<DynamoStore> {
+    let Some(table) = table else {
+        eprintln!("lapor-admin: name the table with --table or TABLE_NAME");
+        return None;
+    };
+    let config = lapor_lambda::aws_config().await;
+    Some(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        table,
+    ))
+}
+
+async fn agencies(file: PathBuf, table: Option<String>, check: bool) -> ExitCode {
     let json = match std::fs::read_to_string(&file) {
         Ok(json) => json,
         Err(e) => {
@@ -71,12 +118,9 @@ async fn main() -> ExitCode {
             Err(e) => report(&ImportError::Invalid(e)),
         };
     }
-    let Some(table) = table else {
-        eprintln!("lapor-admin: name the table with --table or TABLE_NAME");
+    let Some(store) = store(table).await else {
         return ExitCode::FAILURE;
     };
-    let config = lapor_lambda::aws_config().await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
     match import_agencies(&store, &json).await {
         Ok(s) => {
             println!(
@@ -102,4 +146,77 @@ fn report(e: &ImportError) -> ExitCode {
         }
     }
     ExitCode::FAILURE
+}
+
+async fn partner_keys(store: &DynamoStore, action: PartnerKeysAction) -> ExitCode {
+    let now = chrono::Utc::now().fixed_offset();
+    match action {
+        PartnerKeysAction::Issue { name } => match issue_partner_key(store, &name, now).await {
+            Ok((record, key)) => {
+                println!("id:      {}", record.id);
+                println!("name:    {}", record.name);
+                println!("api_key: {}", key.reveal());
+                eprintln!(
+                    "Kunci ini hanya ditampilkan sekali; serahkan lewat saluran aman. / \
+                     This key is shown only once; hand it over on a secure channel."
+                );
+                ExitCode::SUCCESS
+            }
+            Err(PartnerKeyError::Invalid(invalid)) => {
+                eprintln!(
+                    "lapor-admin: no key issued: {} / {}",
+                    invalid.message.id, invalid.message.en
+                );
+                ExitCode::FAILURE
+            }
+            Err(PartnerKeyError::Store(e)) => {
+                eprintln!("lapor-admin: no key issued: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        PartnerKeysAction::Revoke { id } => {
+            let id = match PartnerKeyId::parse(&id) {
+                Ok(id) => id,
+                Err(e) => {
+                    eprintln!("lapor-admin: {}", e.message.en);
+                    return ExitCode::FAILURE;
+                }
+            };
+            match store.revoke_partner_key(&id, now).await {
+                Ok(Some(key)) => {
+                    let at = key.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                    println!("revoked {} ({}) at {at}", key.id, key.name);
+                    ExitCode::SUCCESS
+                }
+                Ok(None) => {
+                    eprintln!("lapor-admin: no partner key {id}");
+                    ExitCode::FAILURE
+                }
+                Err(e) => {
+                    eprintln!("lapor-admin: not revoked: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        PartnerKeysAction::List => match store.partner_keys().await {
+            Ok(keys) => {
+                println!("id\tname\tissued\trevoked");
+                for key in keys {
+                    let revoked = key.revoked_at.map(|t| t.to_rfc3339());
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        key.id,
+                        key.name,
+                        key.created_at.to_rfc3339(),
+                        revoked.as_deref().unwrap_or("-")
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("lapor-admin: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
 }

@@ -310,7 +310,7 @@ impl UploadRequest {
             None => return Err(Invalid::missing("content_type")),
         };
         let size = match body.get("size") {
-            Some(Value::Number(n)) => n.as_u64().ok_or_else(|| size_invalid(max_bytes))?,
+            Some(Value::Number(n)) => whole_number(n).ok_or_else(|| size_invalid(max_bytes))?,
             Some(_) => return Err(size_invalid(max_bytes)),
             None => return Err(Invalid::missing("size")),
         };
@@ -326,6 +326,16 @@ impl UploadRequest {
         }
         Ok(Self { file_type, size })
     }
+}
+
+/// A JSON number that is a whole number from 0 up, written `3` or `3.0` (JSON does not tell them
+/// apart, and some clients write every number with a point).
+pub fn whole_number(n: &serde_json::Number) -> Option<u64> {
+    n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(f))
+            .map(|f| f as u64)
+    })
 }
 
 fn size_invalid(max_bytes: u64) -> Invalid {

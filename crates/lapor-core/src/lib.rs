@@ -13,6 +13,7 @@ pub mod deadline;
 pub mod disposition;
 pub mod error;
 pub mod lifecycle;
+pub mod partner;
 pub mod permission;
 pub mod region;
 pub mod report;
@@ -33,6 +34,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use deadline::{Deadlines, ServiceLevels, Sla, WorkCalendar};
 pub use disposition::Hop;
 pub use error::{Invalid, Message};
+pub use partner::{PartnerApiKey, PartnerKey, PartnerKeyId};
 pub use region::{Region, RegionCode, RegionLevel, Zone};
 pub use report::{
     format_time, Actor, Channel, Email, Event, EventKind, Location, LocationDraft, NewReport,

@@ -37,6 +37,10 @@ pub enum RegionLevel {
     Kota,
 }
 
+/// Where a report that names no place waits (with `region_assumed` set, so routing sends it to
+/// the central admin's triage): the central admin's own region, DKI Jakarta.
+pub const ASSUMED_REGION: &str = "31";
+
 /// A region code known to the bundled table.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

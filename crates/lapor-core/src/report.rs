@@ -20,7 +20,7 @@ pub const DESCRIPTION_MAX: usize = 4_000;
 pub const NAME_MAX: usize = 100;
 pub const ADDRESS_MAX: usize = 300;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportType {
     Pengaduan,
@@ -40,7 +40,7 @@ impl ReportType {
 
 /// Who may see what. `anonim` hides the reporter from the agency and the public; `rahasia` keeps
 /// the whole report out of public view; whistleblowing is always both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Privacy {
     Publik,
@@ -65,7 +65,7 @@ impl Privacy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Web,
@@ -237,6 +237,34 @@ pub struct NewReport {
     pub reporter: Option<Reporter>,
     /// The channel named no place, so `region` is a stand-in (see [`Report::region_assumed`]).
     pub region_assumed: bool,
+}
+
+/// The first sentence of free text (up to `.`, `!` or `?` and a space, or the end of the first
+/// line), trimmed: what a channel without a title field (SMS, Open311) titles a report with.
+pub fn first_sentence(text: &str) -> &str {
+    let text = text.trim();
+    let line = text.split(['\n', '\r']).next().unwrap_or(text);
+    let mut chars = line.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let ends = matches!(c, '.' | '!' | '?')
+            && chars.peek().is_none_or(|(_, next)| next.is_whitespace());
+        if ends {
+            return line[..at + c.len_utf8()].trim();
+        }
+    }
+    line.trim()
+}
+
+/// `text` cut at a word to at most `max_chars` characters, with `...` after it when it was cut.
+pub fn shorten(text: &str, max_chars: usize) -> String {
+    let mut short: String = text.chars().take(max_chars).collect();
+    if short.chars().count() < text.chars().count() {
+        if let Some(cut) = short.rfind(' ') {
+            short.truncate(cut);
+        }
+        short.push_str("...");
+    }
+    short
 }
 
 /// How Lapor writes a time for people: RFC 3339 to the second, with the zone's offset.
@@ -949,6 +977,29 @@ mod tests {
             report.due_at.map(|d| d.to_rfc3339()).as_deref(),
             Some("2026-12-02T08:00:00+07:00"),
             "a new report has its verification deadline from birth"
+        );
+    }
+
+    #[test]
+    fn a_title_is_the_first_sentence_cut_at_a_word() {
+        assert_eq!(
+            first_sentence("  Lampu jalan mati. Sudah seminggu gelap."),
+            "Lampu jalan mati."
+        );
+        assert_eq!(first_sentence("Lubang besar! Bahaya"), "Lubang besar!");
+        assert_eq!(
+            first_sentence("Jalan v2.0 rusak\nsejak kemarin"),
+            "Jalan v2.0 rusak"
+        );
+        assert_eq!(first_sentence("Tanpa titik"), "Tanpa titik");
+        assert_eq!(shorten("jalan rusak parah", 11), "jalan...");
+        assert_eq!(shorten("jalan rusak", 11), "jalan rusak");
+        let long = "kata ".repeat(60);
+        assert!(
+            shorten(first_sentence(&long), TITLE_MAX - 3)
+                .chars()
+                .count()
+                <= TITLE_MAX
         );
     }
 

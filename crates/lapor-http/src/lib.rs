@@ -4,6 +4,7 @@
 pub mod auth;
 mod client;
 mod evidence;
+pub mod openapi;
 
 pub use client::client_address;
 pub use evidence::{evidence_unavailable, offer_upload};
@@ -360,5 +361,42 @@ pub fn timeline_entry(event: &lapor_core::Event) -> Value {
         "to_agency": event.to_agency,
         "message": event.message,
         "attachment": event.attachment.as_ref().map(|a| a.as_str()),
+    })
+}
+
+/// The tracking code in a route's path. A code that cannot be one (a typo, a wrong length) names
+/// no report: `404`, with the parser's message saying what looks wrong.
+pub fn path_code(input: &str) -> Result<lapor_core::TrackingCode, ApiError> {
+    lapor_core::TrackingCode::parse(input).map_err(|invalid| {
+        let mut error = ApiError::from(invalid);
+        error.status = StatusCode::NOT_FOUND;
+        error
+    })
+}
+
+/// The tracking code of a route's `{code}`, through axum's path extractor: a segment that is not
+/// even text (bad percent-encoding) names no report either.
+pub fn code_in(
+    path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<lapor_core::TrackingCode, ApiError> {
+    match path {
+        Ok(axum::extract::Path(code)) => path_code(&code),
+        Err(_) => Err(ApiError::not_found()),
+    }
+}
+
+/// A query string read into `T`, or `400 invalid_query` in the API's error shape (axum's own
+/// rejection is plain text).
+pub fn query<T>(
+    query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    query.map(|axum::extract::Query(q)| q).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "Parameter alamat (query string) tidak valid; setiap parameter paling banyak satu kali.",
+            "The query string is not valid; give each parameter at most once.",
+        )
+        .with_extra(json!({ "detail": e.body_text() }))
     })
 }

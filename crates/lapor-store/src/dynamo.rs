@@ -14,6 +14,7 @@
 //! | statistics            | `STATS#<region>#<year>` | `<dimension>#<value>` |
 //! | agency day figures    | `FIGURES#<agency>`      | `DAY#<yyyy-mm-dd>`    |
 //! | agency held figures   | `FIGURES#<agency>`      | `HELD`                |
+//! | Open311 partner key   | `PARTNERS`              | `KEY#<id>`            |
 //!
 //! The directory listing is a copy of each agency, written with it, so listing every agency is
 //! one Query. Agency figures are the dashboards' internal counters (`rahasia` and whistleblowing
@@ -28,6 +29,9 @@
 //! public may read carry `feed` (`FEED#<yyyy-mm>`, the UTC month of creation) and `feed_sk`
 //! (created time and code), the keys of the sparse, keys-only `feed` index: the home page's
 //! newest public reports. One partition per month, so no partition takes every write for ever.
+//!
+//! Partner keys share one small partition: a key is found by its id with one GetItem, and the
+//! operator's listing is one Query. Only the hash of a key's secret is stored.
 //!
 //! Events sort before `META` and the reporter after it, so one Query with `sk <= META` reads a
 //! report with its timeline and never touches the reporter's identity.
@@ -50,7 +54,8 @@ use lapor_core::stats::{
     merged, AgencyFigures, CountedChange, CounterKey, Deltas, GroupBy, StatsRow,
 };
 use lapor_core::{
-    Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
+    Agency, AgencyId, Category, Directory, Event, PartnerKey, PartnerKeyId, RegionCode, Report,
+    Reporter, Scope, TrackingCode,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -61,8 +66,9 @@ use crate::keys::{
 };
 use crate::paging::QueueIndex;
 use crate::{
-    AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Page, Queue, ReportWithTimeline,
-    ReporterIdentity, Reports, Statistics, StoreError, Submission, COUNTED_TTL_SECS, FEED_MONTHS,
+    AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Page, PartnerKeys, Queue,
+    ReportWithTimeline, ReporterIdentity, Reports, Statistics, StoreError, Submission,
+    COUNTED_TTL_SECS, FEED_MONTHS,
 };
 
 type Item = HashMap<String, AttributeValue>;
@@ -1477,5 +1483,81 @@ impl Marks for DynamoStore {
             .and_then(|v| v.as_n().ok())
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| StoreError::Backend("count_hit: no count in the answer".into()))
+    }
+}
+
+const PARTNERS: &str = "PARTNERS";
+
+fn partner_sk(id: &PartnerKeyId) -> String {
+    format!("KEY#{id}")
+}
+
+#[async_trait]
+impl PartnerKeys for DynamoStore {
+    async fn add_partner_key(&self, key: &PartnerKey) -> Result<(), StoreError> {
+        let item = item_of(key, PARTNERS.into(), partner_sk(&key.id))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(StoreError::Conflict(Conflict::PartnerKeyTaken))
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn partner_key(&self, id: &PartnerKeyId) -> Result<Option<PartnerKey>, StoreError> {
+        self.get(PARTNERS.into(), &partner_sk(id))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    async fn revoke_partner_key(
+        &self,
+        id: &PartnerKeyId,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Result<Option<PartnerKey>, StoreError> {
+        let at = serde_dynamo::to_attribute_value(at)
+            .map_err(|e| StoreError::Backend(format!("cannot encode time: {e}")))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(PARTNERS))
+            .key(SK, s(partner_sk(id)))
+            .update_expression("SET #revoked = if_not_exists(#revoked, :at)")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#revoked", "revoked_at")
+            .expression_attribute_values(":at", at)
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out.attributes.map(from_item).transpose(),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(None)
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn partner_keys(&self) -> Result<Vec<PartnerKey>, StoreError> {
+        let items = self
+            .query_partition(PARTNERS.into(), "begins_with(#sk, :v)", s("KEY#"), true)
+            .await?;
+        let mut keys: Vec<PartnerKey> =
+            items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(keys)
     }
 }

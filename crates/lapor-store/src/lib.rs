@@ -8,6 +8,7 @@
 //! | [`WorkQueues`] | the triage and agency queues and the due index | officers, the sweep |
 //! | [`Statistics`] | the published counters, and agencies' internal dashboard figures | intake (published), officers (dashboards), the stats consumer (counting) |
 //! | [`Marks`] | done-marks and rate counters | stream consumers, sms |
+//! | [`PartnerKeys`] | Open311 partners' API keys (hashed) | intake (checks), lapor-admin (issues, revokes) |
 //!
 //! [`DynamoStore`] keeps everything in one DynamoDB table, with a key and index layout that is
 //! private to it; [`MemStore`] keeps it in memory (optionally in a file) for lapor-local and fast
@@ -29,7 +30,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use lapor_core::stats::{AgencyFigures, CountedChange, GroupBy, StatsRow};
 use lapor_core::{
-    Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, TrackingCode,
+    Agency, AgencyId, Category, Directory, Event, PartnerKey, PartnerKeyId, RegionCode, Report,
+    Reporter, TrackingCode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +107,8 @@ pub enum Conflict {
     VersionMismatch,
     /// A cursor that no page of ours produced.
     BadCursor,
+    /// Another partner key already has this id.
+    PartnerKeyTaken,
 }
 
 /// A work queue: the central admin's triage, or one agency's inbox.
@@ -302,14 +306,35 @@ pub trait Marks: Send + Sync {
     async fn count_hit(&self, key: &str, now_unix: i64, ttl_secs: i64) -> Result<u64, StoreError>;
 }
 
+/// The API keys issued to Open311 partners: only hashes of their secrets, each found by its id
+/// with one read, never a scan.
+#[async_trait]
+pub trait PartnerKeys: Send + Sync {
+    /// Stores a newly issued key; `PartnerKeyTaken` (and nothing written) when its id exists.
+    async fn add_partner_key(&self, key: &PartnerKey) -> Result<(), StoreError>;
+
+    async fn partner_key(&self, id: &PartnerKeyId) -> Result<Option<PartnerKey>, StoreError>;
+
+    /// Revokes the key from `at` on: the key as it is now, `None` when there is no such key.
+    /// Revoking twice keeps the first time.
+    async fn revoke_partner_key(
+        &self,
+        id: &PartnerKeyId,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Option<PartnerKey>, StoreError>;
+
+    /// Every key ever issued (revoked ones too), oldest first.
+    async fn partner_keys(&self) -> Result<Vec<PartnerKey>, StoreError>;
+}
+
 /// A store that holds every port: what the adapters are, and what the contract suite tests.
 pub trait Store:
-    Reports + ReporterIdentity + AgencyDirectory + WorkQueues + Statistics + Marks
+    Reports + ReporterIdentity + AgencyDirectory + WorkQueues + Statistics + Marks + PartnerKeys
 {
 }
 
 impl<T> Store for T where
-    T: Reports + ReporterIdentity + AgencyDirectory + WorkQueues + Statistics + Marks
+    T: Reports + ReporterIdentity + AgencyDirectory + WorkQueues + Statistics + Marks + PartnerKeys
 {
 }
 
@@ -322,6 +347,7 @@ pub struct Stores {
     pub queues: Arc<dyn WorkQueues>,
     pub statistics: Arc<dyn Statistics>,
     pub marks: Arc<dyn Marks>,
+    pub partner_keys: Arc<dyn PartnerKeys>,
 }
 
 impl Stores {
@@ -333,7 +359,8 @@ impl Stores {
             directory: store.clone(),
             queues: store.clone(),
             statistics: store.clone(),
-            marks: store,
+            marks: store.clone(),
+            partner_keys: store,
         }
     }
 }

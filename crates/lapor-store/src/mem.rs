@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use lapor_core::stats::{merged, AgencyFigures, CountedChange, CounterKey, GroupBy, StatsRow};
 use lapor_core::{
-    Agency, AgencyId, Category, Directory, Event, RegionCode, Report, Reporter, Scope, TrackingCode,
+    Agency, AgencyId, Category, Directory, Event, PartnerKey, PartnerKeyId, RegionCode, Report,
+    Reporter, Scope, TrackingCode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -20,8 +21,9 @@ use crate::keys::{
 };
 use crate::paging::QueueIndex;
 use crate::{
-    AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Page, Queue, ReportWithTimeline,
-    ReporterIdentity, Reports, Statistics, StoreError, Submission, COUNTED_TTL_SECS,
+    AgencyDirectory, Conflict, DuePage, IdempotencyRecord, Marks, Page, PartnerKeys, Queue,
+    ReportWithTimeline, ReporterIdentity, Reports, Statistics, StoreError, Submission,
+    COUNTED_TTL_SECS,
 };
 
 #[derive(Debug, Default)]
@@ -52,6 +54,9 @@ struct State {
     /// `figures_position` files it) → counter → value.
     #[serde(default)]
     figures: BTreeMap<AgencyId, BTreeMap<String, BTreeMap<String, i64>>>,
+    /// Open311 partners' keys (hashed secrets) by id.
+    #[serde(default)]
+    partner_keys: BTreeMap<PartnerKeyId, PartnerKey>,
     /// When expired idempotency records, marks and counters are next dropped (Unix seconds).
     /// Dropping them on every write scanned them all each time: a lapor-local that had handled
     /// 40k reports spent minutes catching up on its notifications.
@@ -581,6 +586,42 @@ impl Marks for MemStore {
             counter.0 += 1;
             Ok(counter.0)
         })
+    }
+}
+
+#[async_trait]
+impl PartnerKeys for MemStore {
+    async fn add_partner_key(&self, key: &PartnerKey) -> Result<(), StoreError> {
+        self.write(|state| {
+            if state.partner_keys.contains_key(&key.id) {
+                return Err(StoreError::Conflict(Conflict::PartnerKeyTaken));
+            }
+            state.partner_keys.insert(key.id.clone(), key.clone());
+            Ok(())
+        })
+    }
+
+    async fn partner_key(&self, id: &PartnerKeyId) -> Result<Option<PartnerKey>, StoreError> {
+        Ok(self.lock().partner_keys.get(id).cloned())
+    }
+
+    async fn revoke_partner_key(
+        &self,
+        id: &PartnerKeyId,
+        at: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Result<Option<PartnerKey>, StoreError> {
+        self.write(|state| {
+            Ok(state.partner_keys.get_mut(id).map(|key| {
+                key.revoked_at.get_or_insert(at);
+                key.clone()
+            }))
+        })
+    }
+
+    async fn partner_keys(&self) -> Result<Vec<PartnerKey>, StoreError> {
+        let mut keys: Vec<PartnerKey> = self.lock().partner_keys.values().cloned().collect();
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(keys)
     }
 }
 

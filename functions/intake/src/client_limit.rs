@@ -3,7 +3,9 @@
 //! the function counts, per client address and fixed window, the requests that write (every
 //! `POST`), in one atomic DynamoDB counter keyed with the server secret (no address is stored).
 //! Over the limit a client gets `429` with `Retry-After` until its window ends, and nothing else
-//! happens: no report, no reply, no SMS. Reads are left to the stage throttle.
+//! happens: no report, no reply, no SMS. Reads are left to the stage throttle. Open311 posts are
+//! counted per partner key instead (`open311::submit`): a partner app relays many citizens from
+//! one server, and its key, not its address, is what it answers for.
 
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
@@ -31,7 +33,9 @@ impl ClientLimit {
 }
 
 pub async fn limit(State(deps): State<Deps>, request: Request, next: Next) -> Response {
-    let (Some(limit), true) = (deps.client_limit, request.method() == Method::POST) else {
+    let counted =
+        request.method() == Method::POST && !request.uri().path().starts_with("/open311/");
+    let (Some(limit), true) = (deps.client_limit, counted) else {
         return next.run(request).await;
     };
     let Some(client) = client_address(request.extensions()) else {

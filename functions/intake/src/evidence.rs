@@ -13,12 +13,32 @@ use lapor_http::{ApiError, JsonObject};
 use crate::reporter::own_report;
 use crate::Deps;
 
+/// The reporter asks to attach a file; the answer is a short-lived upload URL.
+#[utoipa::path(
+    post,
+    path = "/reports/{code}/attachments",
+    tag = "reports",
+    operation_id = "attach_evidence",
+    summary = "Lampirkan bukti / Attach evidence",
+    params(
+        ("code" = String, Path, pattern = "^[0-9A-HJKMNP-TV-Z]{10}$", description = "Kode pelacakan / Tracking code"),
+        ("X-Access-Key" = Option<String>, Header, description = "Kunci akses pelapor; tanpa itu atau salah: 404. / The reporter's access key; missing or wrong: 404."),
+    ),
+    request_body(content = lapor_http::openapi::AttachmentRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Unggah ke `upload.url` / Upload to `upload.url`", body = lapor_http::openapi::UploadOffer,
+         headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "Tidak ada atau kunci salah / None, or a wrong key", body = lapor_http::openapi::ErrorBody),
+        (status = 409, description = "Lampiran tidak dapat ditambahkan sekarang / No attachment may be added now", body = lapor_http::openapi::ErrorBody),
+    ),
+)]
 pub async fn attach(
     State(deps): State<Deps>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, axum::extract::rejection::PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let code = lapor_http::code_in(code)?;
     let Some(files) = deps.files.clone() else {
         return Err(lapor_http::evidence_unavailable());
     };

@@ -6,6 +6,7 @@ mod directory;
 mod evidence;
 mod open311;
 mod reporter;
+mod schema;
 mod stats;
 mod submit;
 mod view;
@@ -13,10 +14,12 @@ mod view;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use lapor_core::{Clock, Deadlines, KeyPepper};
-use lapor_store::{Marks, ReporterIdentity, Reports, Statistics, Stores};
+use lapor_store::{Marks, PartnerKeys, ReporterIdentity, Reports, Statistics, Stores};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use client_limit::ClientLimit;
 
@@ -46,6 +49,11 @@ pub struct Deps {
     /// Writing requests one client address may make per window (`CLIENT_WRITES_PER_HOUR`);
     /// `None`: no per-client limit.
     pub client_limit: Option<ClientLimit>,
+    /// Open311 partners' API keys: who may post requests.
+    pub partner_keys: Arc<dyn PartnerKeys>,
+    /// Requests one partner key may post per window (`OPEN311_WRITES_PER_HOUR`); `None`: no
+    /// per-key limit.
+    pub partner_limit: Option<ClientLimit>,
 }
 
 impl Deps {
@@ -67,6 +75,8 @@ impl Deps {
             in_flight: Arc::default(),
             replies_per_day: lapor_core::lifecycle::DEFAULT_REPLIES_PER_DAY,
             client_limit: None,
+            partner_keys: stores.partner_keys.clone(),
+            partner_limit: ClientLimit::per_hour(DEFAULT_OPEN311_WRITES_PER_HOUR),
             files: None,
             max_file_bytes: lapor_core::attachment::DEFAULT_MAX_FILE_BYTES,
         }
@@ -94,7 +104,16 @@ impl Deps {
         self.client_limit = limit;
         self
     }
+
+    /// Another per-partner-key Open311 write limit than the default (`None`: none).
+    pub fn with_partner_limit(mut self, limit: Option<ClientLimit>) -> Self {
+        self.partner_limit = limit;
+        self
+    }
 }
+
+/// Open311 requests one partner key may post per hour unless `OPEN311_WRITES_PER_HOUR` says.
+pub const DEFAULT_OPEN311_WRITES_PER_HOUR: u64 = 100;
 
 impl Deps {
     /// Intake's dependencies as its Lambda function (and the portal's, which calls its routes)
@@ -114,22 +133,24 @@ impl Deps {
             "CLIENT_WRITES_PER_HOUR",
             0,
         )?))
+        .with_partner_limit(ClientLimit::per_hour(lapor_lambda::number(
+            "OPEN311_WRITES_PER_HOUR",
+            DEFAULT_OPEN311_WRITES_PER_HOUR,
+        )?))
         .with_files(files, max_file_bytes))
     }
 }
 
 /// The intake routes, without fallbacks, so lapor-local can merge them with other functions'.
 pub fn routes(deps: Deps) -> Router {
-    Router::new()
-        .route("/reports", post(submit::submit))
-        .route("/reports/{code}", get(view::view))
-        .route("/reports/{code}/replies", post(reporter::reply))
-        .route("/reports/{code}/rating", post(reporter::rate))
-        .route("/reports/{code}/attachments", post(evidence::attach))
-        .route("/stats", get(stats::stats))
-        .route("/categories", get(directory::categories))
-        .route("/regions", get(directory::regions))
-        .route("/open311/v2/{file}", get(open311::resource))
+    let (described, _) = api().split_for_parts();
+    described
+        .route("/openapi.json", get(openapi_json))
+        .route(
+            "/open311/v2/{file}",
+            get(open311::resource).post(open311::submit),
+        )
+        .route("/open311/v2/tokens/{file}", get(open311::token))
         .route("/open311/v2/services/{file}", get(open311::service))
         .route("/open311/v2/requests/{file}", get(open311::request))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -137,6 +158,39 @@ pub fn routes(deps: Deps) -> Router {
             client_limit::limit,
         ))
         .with_state(deps)
+}
+
+/// The described routes: each registered with its `#[utoipa::path]` description, so the router
+/// and the OpenAPI document are one list. Open311 has its own specification and is not in it.
+fn api() -> OpenApiRouter<Deps> {
+    OpenApiRouter::default()
+        .routes(routes!(submit::submit))
+        .routes(routes!(view::view))
+        .routes(routes!(reporter::reply))
+        .routes(routes!(reporter::rate))
+        .routes(routes!(evidence::attach))
+        .routes(routes!(stats::stats))
+        .routes(routes!(directory::categories))
+        .routes(routes!(directory::regions))
+}
+
+/// Intake's part of the OpenAPI document (lapor-local merges it with the officer routes').
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// The whole API's OpenAPI document as `docs/openapi.json` holds it; a test in lapor-local keeps
+/// that file equal to what the annotations generate.
+const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
+
+async fn openapi_json() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        OPENAPI_JSON,
+    )
 }
 
 /// The intake function as Lambda serves it: its routes plus JSON answers for unknown paths and

@@ -3,6 +3,7 @@
 //! report that does not exist, so the routes reveal nothing about which codes are real.
 
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -15,21 +16,20 @@ use serde_json::{Map, Value};
 use crate::view::reporter_view;
 use crate::Deps;
 
-const MESSAGE_MAX: usize = 2_000;
-const COMMENT_MAX: usize = 1_000;
+pub(crate) const MESSAGE_MAX: usize = 2_000;
+pub(crate) const COMMENT_MAX: usize = 1_000;
 
 /// The report, if `headers` carry its access key.
 pub(crate) async fn own_report(
     deps: &Deps,
-    code: &str,
+    code: &TrackingCode,
     headers: &HeaderMap,
 ) -> Result<Report, ApiError> {
-    let code = TrackingCode::parse(code)?;
     let key = headers
         .get("x-access-key")
         .and_then(|v| v.to_str().ok())
         .map(AccessKey::presented);
-    let report = deps.reports.report(&code).await?;
+    let report = deps.reports.report(code).await?;
     match (report, key) {
         (Some(report), Some(key)) if key.matches(&report.access_key_hash) => Ok(report),
         _ => Err(ApiError::not_found()),
@@ -102,12 +102,32 @@ fn flag(body: &Map<String, Value>, field: &str) -> Result<bool, ApiError> {
     }
 }
 
+/// The reporter answers the agency; `not_solved` reopens a completed report.
+#[utoipa::path(
+    post,
+    path = "/reports/{code}/replies",
+    tag = "reports",
+    operation_id = "reply_to_agency",
+    summary = "Balas instansi / Reply to the agency",
+    params(
+        ("code" = String, Path, pattern = "^[0-9A-HJKMNP-TV-Z]{10}$", description = "Kode pelacakan / Tracking code"),
+        ("X-Access-Key" = Option<String>, Header, description = "Kunci akses pelapor; tanpa itu atau salah: 404. / The reporter's access key; missing or wrong: 404."),
+    ),
+    request_body(content = crate::schema::Reply, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Tampilan pelapor sesudahnya / The reporter's view after it", body = crate::schema::ReportView),
+        (status = 404, description = "Tidak ada atau kunci salah / None, or a wrong key", body = lapor_http::openapi::ErrorBody),
+        (status = 409, description = "Keadaan laporan tidak mengizinkan / The report's state does not allow it", body = lapor_http::openapi::ErrorBody),
+        (status = 429, description = "Batas balasan harian / The daily reply limit", body = lapor_http::openapi::ErrorBody),
+    ),
+)]
 pub async fn reply(
     State(deps): State<Deps>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
+    let code = lapor_http::code_in(code)?;
     let body = JsonObject::read_fields(&headers, body, &["message", "not_solved"]).await?;
     let message = text(&body, "message", 1, MESSAGE_MAX, true)?;
     let not_solved = flag(&body, "not_solved")?;
@@ -124,15 +144,36 @@ pub async fn reply(
     save(&deps, &report, step).await
 }
 
+/// The reporter rates the outcome of a completed report, once.
+#[utoipa::path(
+    post,
+    path = "/reports/{code}/rating",
+    tag = "reports",
+    operation_id = "rate_outcome",
+    summary = "Nilai hasil / Rate the outcome",
+    params(
+        ("code" = String, Path, pattern = "^[0-9A-HJKMNP-TV-Z]{10}$", description = "Kode pelacakan / Tracking code"),
+        ("X-Access-Key" = Option<String>, Header, description = "Kunci akses pelapor; tanpa itu atau salah: 404. / The reporter's access key; missing or wrong: 404."),
+    ),
+    request_body(content = crate::schema::Rating, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Tampilan pelapor sesudahnya / The reporter's view after it", body = crate::schema::ReportView),
+        (status = 404, description = "Tidak ada atau kunci salah / None, or a wrong key", body = lapor_http::openapi::ErrorBody),
+        (status = 409, description = "Belum selesai atau sudah dinilai / Not completed, or rated already", body = lapor_http::openapi::ErrorBody),
+    ),
+)]
 pub async fn rate(
     State(deps): State<Deps>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
+    let code = lapor_http::code_in(code)?;
     let body = JsonObject::read_fields(&headers, body, &["stars", "comment"]).await?;
     let stars = match body.get("stars") {
-        Some(Value::Number(n)) => n.as_u64().filter(|s| (1..=5).contains(s)),
+        Some(Value::Number(n)) => {
+            lapor_core::attachment::whole_number(n).filter(|s| (1..=5).contains(s))
+        }
         None | Some(Value::Null) => return Err(Invalid::missing("stars").into()),
         Some(_) => None,
     }

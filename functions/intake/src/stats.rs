@@ -19,17 +19,48 @@ pub struct StatsQuery {
     group_by: Option<String>,
 }
 
+/// The published yearly figures of a region.
+#[utoipa::path(
+    get,
+    path = "/stats",
+    tag = "public",
+    operation_id = "statistics",
+    summary = "Statistik / Statistics",
+    params(
+        ("region" = inline(crate::schema::RegionCode), Query, description = "Kode wilayah / Region code (`GET /regions`)"),
+        ("year" = Option<i32>, Query, minimum = 2000, maximum = 9999, description = "Tahun (bawaan: tahun ini) / Year (default: this year)"),
+        ("group_by" = inline(Option<crate::schema::GroupBy>), Query, description = "`agency`, `category` (bawaan/default) atau/or `month`"),
+    ),
+    responses(
+        (status = 200, description = "Angka / Figures", body = crate::schema::Stats),
+        (status = 400, description = "Wilayah, tahun atau pengelompokan tidak valid / Invalid region, year or grouping", body = lapor_http::openapi::ErrorBody),
+        (status = 404, description = "Tahun yang belum tiba / A year still to come", body = lapor_http::openapi::ErrorBody),
+    ),
+)]
 pub async fn stats(
     State(deps): State<Deps>,
-    Query(q): Query<StatsQuery>,
+    q: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let q = lapor_http::query(q)?;
     let region = RegionCode::parse(
         q.region
             .as_deref()
             .ok_or_else(|| Invalid::missing("region"))?,
     )?;
     let this_year = stats::this_year(&region, deps.clock.now());
-    let year = stats::requested_year(q.year.as_deref(), this_year)?;
+    let year = match q.year.as_deref().map(|y| y.trim().parse::<i32>()) {
+        // A year that has not come has no figures yet: nothing to find, not a wrong request.
+        Some(Ok(year)) if year > this_year && year <= 9999 => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "no_figures_yet",
+                format!("Belum ada angka untuk tahun {year}."),
+                format!("There are no figures for {year} yet."),
+            )
+            .with_field("year"))
+        }
+        _ => stats::requested_year(q.year.as_deref(), this_year)?,
+    };
     let group = match q.group_by.as_deref() {
         None => GroupBy::Category,
         Some(g) => GroupBy::parse(g).ok_or_else(|| {

@@ -19,6 +19,30 @@ use crate::Deps;
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
+/// Files a new report; the answer holds its tracking code and, once, its access key.
+#[utoipa::path(
+    post,
+    path = "/reports",
+    tag = "reports",
+    operation_id = "submit_report",
+    summary = "Kirim laporan / Submit a report",
+    description = "Laporan baru, disimpan dalam satu penulisan. Dengan `Idempotency-Key`, pengulangan yang sama mendapat jawaban pertama lagi (`Idempotent-Replayed: true`). / A new report, stored in one write. With `Idempotency-Key`, the same request again gets the first answer (`Idempotent-Replayed: true`).",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+         description = "1–255 karakter ASCII tanpa spasi, misalnya UUID. / 1–255 ASCII characters without spaces, e.g. a UUID."),
+    ),
+    request_body(content = crate::schema::NewReport, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Diterima / Received", body = crate::schema::Receipt,
+         headers(
+             ("Location" = String, description = "`/reports/{code}`"),
+             ("Cache-Control" = String, description = "`no-store`: the body holds a secret"),
+             ("Idempotent-Replayed" = String, description = "`true` when this is the first answer again"),
+         )),
+        (status = 409, description = "Kunci idempotensi dipakai untuk laporan lain, atau masih diproses. / The idempotency key belongs to another report, or is still being handled.", body = lapor_http::openapi::ErrorBody),
+        (status = 429, description = "Terlalu banyak penulisan dari alamat ini. / Too many writes from this address.", body = lapor_http::openapi::ErrorBody),
+    ),
+)]
 pub async fn submit(State(deps): State<Deps>, headers: HeaderMap, body: Body) -> Response {
     match accept(&deps, &headers, body).await {
         Ok(receipt) => receipt.into_response(),

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use lapor_core::permission::{identity_visible, Viewer};
-use lapor_core::{format_time, AccessKey, Event, Report, Reporter, TrackingCode};
+use lapor_core::{format_time, AccessKey, Event, Report, Reporter};
 use lapor_http::{timeline_entry, ApiError};
 use serde_json::{json, Value};
 
@@ -17,29 +17,54 @@ use crate::Deps;
 
 const ACCESS_KEY_HEADER: &str = "x-access-key";
 
+/// A report: the public view, or the reporter's own with the access key.
+#[utoipa::path(
+    get,
+    path = "/reports/{code}",
+    tag = "reports",
+    operation_id = "view_report",
+    summary = "Lihat laporan / View a report",
+    description = "Tanpa kunci: tampilan publik (laporan `rahasia` menjawab 404). Dengan `X-Access-Key`: tampilan pelapor. Kunci yang salah juga 404. / Without a key: the public view (a `rahasia` report answers 404). With `X-Access-Key`: the reporter's view. A wrong key is 404 too.",
+    params(
+        ("code" = String, Path, pattern = "^[0-9A-HJKMNP-TV-Z]{10}$", description = "Kode pelacakan / Tracking code"),
+        ("X-Access-Key" = Option<String>, Header, description = "Kunci akses pelapor / The reporter's access key"),
+    ),
+    responses(
+        (status = 200, description = "Laporan / The report", body = crate::schema::ReportView,
+         headers(("Cache-Control" = String, description = "`private, no-store`"))),
+        (status = 404, description = "Tidak ada, rahasia, atau kunci salah / None, confidential, or a wrong key", body = lapor_http::openapi::ErrorBody),
+    ),
+)]
 pub async fn view(
     State(deps): State<Deps>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, axum::extract::rejection::PathRejection>,
     headers: HeaderMap,
 ) -> Response {
+    let code = match lapor_http::code_in(code) {
+        Ok(code) => code,
+        Err(e) => return e.into_response(),
+    };
     match read(&deps, &code, &headers).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     }
 }
 
-async fn read(deps: &Deps, code: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let code = TrackingCode::parse(code)?;
+async fn read(
+    deps: &Deps,
+    code: &lapor_core::TrackingCode,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let presented = headers
         .get(ACCESS_KEY_HEADER)
         .map(|v| AccessKey::presented(v.to_str().unwrap_or_default()));
-    let Some(found) = deps.reports.report_with_timeline(&code).await? else {
+    let Some(found) = deps.reports.report_with_timeline(code).await? else {
         return Err(ApiError::not_found());
     };
     let report = found.report;
     match presented {
         Some(key) if key.matches(&report.access_key_hash) => {
-            let reporter = deps.identity.reporter(&code).await?;
+            let reporter = deps.identity.reporter(code).await?;
             let mut body = reporter_view(&report, reporter.as_ref(), &found.timeline);
             body["attachments"] = attachments(deps, &report, Viewer::Reporter).await?;
             Ok(private(Json(body)))

@@ -326,9 +326,9 @@ async fn every_bad_request_is_a_4xx_with_a_clear_error_and_writes_nothing() {
             None,
         ),
         (
-            "typo in code",
+            "typo in code: names no report",
             get("/reports/K7M2QX9PRA"),
-            StatusCode::BAD_REQUEST,
+            StatusCode::NOT_FOUND,
             "invalid_tracking_code",
             Some("tracking_code"),
         ),
@@ -340,9 +340,9 @@ async fn every_bad_request_is_a_4xx_with_a_clear_error_and_writes_nothing() {
             None,
         ),
         (
-            "bad region filter",
+            "region filter naming no region",
             get("/regions?parent=99"),
-            StatusCode::BAD_REQUEST,
+            StatusCode::NOT_FOUND,
             "unknown_region",
             Some("parent"),
         ),

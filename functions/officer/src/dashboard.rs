@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::NaiveDate;
@@ -15,25 +16,42 @@ use lapor_core::permission::{Action, Relation};
 use lapor_core::stats::{self, AgencyFigures, ColorCounts, WINDOWS};
 use lapor_core::{Agency, AgencyId};
 use lapor_http::auth::Officer;
+use lapor_http::openapi::ErrorBody;
 use lapor_http::ApiError;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::Deps;
 
 /// One agency on a dashboard.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DashboardEntry)]
 pub struct Entry {
+    #[schema(value_type = String)]
     agency: AgencyId,
     name: String,
+    #[schema(value_type = Option<String>)]
     parent: Option<AgencyId>,
+    #[schema(value_type = Colors)]
     colors: ColorCounts,
     /// Reports past their deadline and not followed up: the red ones.
     overdue: i64,
     windows: Vec<Window>,
 }
 
+/// Reports by colour; every colour present, zero when there are none.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Colors {
+    grey: i64,
+    yellow: i64,
+    green: i64,
+    red: i64,
+}
+
 /// First follow-ups within the last `days` days.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DashboardWindow)]
 pub struct Window {
     days: u32,
     followed_up: i64,
@@ -44,22 +62,36 @@ pub struct Window {
 
 /// `GET /agency/dashboard`: the caller's agency and, where the policy lets them see their
 /// departments, each department (by id).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AgencyDashboard {
     agency: Entry,
     departments: Vec<Entry>,
 }
 
 /// `GET /admin/dashboard`: every agency that handles reports, worst first over `days`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Ranking {
     days: u32,
     agencies: Vec<Entry>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RankingQuery {
+    /// Read as `stats::requested_window` reads it (which also takes `030` or ` 30`).
+    #[param(schema_with = window_days)]
     days: Option<String>,
+}
+
+fn window_days() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::Integer)
+        .enum_values(Some(WINDOWS))
+        .description(Some(
+            "Jendela peringkat dalam hari (bawaan 90). / The ranking's window in days (90 by \
+             default).",
+        ))
+        .build()
 }
 
 /// `figures` as the console shows them; `agency` is its directory entry, if it still has one.
@@ -105,6 +137,18 @@ async fn own_and_departments(deps: &Deps, officer: &Officer) -> Result<Vec<Agenc
     Ok(ids)
 }
 
+#[utoipa::path(
+    get,
+    path = "/agency/dashboard",
+    tag = "officer",
+    operation_id = "agencyDashboard",
+    summary = "Dasbor instansi / The agency's dashboard",
+    description = "Laporan instansi menurut warna, yang terlambat, dan bagian tindak lanjut tepat waktu dalam 30, 90 dan 365 hari; bagi admin instansi juga dinas-dinasnya. / The agency's reports by colour, its overdue ones, and its on-time follow-up share over 30, 90 and 365 days; for an agency admin its departments too.",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Dasbor. / The dashboard.", body = AgencyDashboard),
+    )
+)]
 pub async fn agency(
     officer: Officer,
     State(deps): State<Deps>,
@@ -130,12 +174,27 @@ pub async fn agency(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/dashboard",
+    tag = "officer",
+    operation_id = "rankAgencies",
+    summary = "Peringkat instansi / Every agency ranked",
+    description = "Semua instansi pelaksana, yang terburuk dahulu menurut tindak lanjut tepat waktu dalam `days` hari; hanya admin pusat. / Every agency that handles reports, worst first by on-time follow-up over `days` days; central admin only.",
+    security(("bearer" = [])),
+    params(RankingQuery),
+    responses(
+        (status = 200, description = "Peringkat. / The ranking.", body = Ranking),
+        (status = 400, description = "`days` bukan 30, 90 atau 365. / `days` is not 30, 90 or 365.", body = ErrorBody),
+    )
+)]
 pub async fn central(
     officer: Officer,
     State(deps): State<Deps>,
-    Query(query): Query<RankingQuery>,
+    query: Result<Query<RankingQuery>, QueryRejection>,
 ) -> Result<Json<Ranking>, ApiError> {
     officer.may(Action::RankAgencies, Relation::Central)?;
+    let query = crate::query(query)?;
     let days = stats::requested_window(query.days.as_deref())?;
     let agencies: BTreeMap<AgencyId, Agency> = deps
         .directory

@@ -1,34 +1,48 @@
 //! The officer's inbox and report view. Who sees which queues and reports, and when reporter
 //! identity shows, is the core's policy (`lapor_core::permission`); this module only asks it.
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use lapor_core::permission::{identity_visible, Action, Relation, Viewer};
-use lapor_core::{Color, Report, Status};
+use lapor_core::report::Rating;
+use lapor_core::{Color, Email, Phone, Report, Status};
 use lapor_http::auth::Officer;
+use lapor_http::openapi::ErrorBody;
 use lapor_http::{timeline_entry, ApiError};
 use lapor_store::Queue;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
-use crate::{load, officer_view, Deps};
+use crate::evidence::FileType;
+use crate::{load, page_cursor, page_limit, path_code, query, CodePath, Deps, OfficerReport};
 
-const PAGE_MAX: usize = 100;
-
-#[derive(Deserialize)]
+/// The inbox's filters, and its page.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
+    /// Hanya laporan berstatus ini. / Only reports with this status.
+    #[param(value_type = Option<Status>)]
     status: Option<String>,
+    /// Hanya laporan berwarna ini. / Only reports of this colour.
+    #[param(value_type = Option<Color>)]
     color: Option<String>,
+    /// Lanjutan dari `next_cursor` halaman sebelumnya. / Where the previous page's
+    /// `next_cursor` left off.
+    #[param(pattern = "^(?:[0-7][0-9A-Fa-f])+$")]
     cursor: Option<String>,
+    /// Jumlah laporan per halaman (bawaan 25). / Reports per page (25 by default).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
 }
 
+/// A filter's value as the status or colour it names; an empty or unknown one is refused.
 fn parse_filter<T: for<'de> Deserialize<'de>>(
     field: &str,
     value: Option<&str>,
 ) -> Result<Option<T>, ApiError> {
     value
-        .filter(|v| !v.is_empty())
         .map(|v| {
             serde_json::from_value(Value::String(v.to_string())).map_err(|_| {
                 ApiError::from(lapor_core::Invalid::field(
@@ -58,21 +72,161 @@ async fn queues_of(deps: &Deps, officer: &Officer) -> Result<Vec<Queue>, ApiErro
     Ok(queues)
 }
 
+/// A page of the agency's inbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxPage {
+    reports: Vec<InboxReport>,
+    /// The `cursor` of the next page; `null` on the last.
+    next_cursor: Option<String>,
+}
+
+/// A report as the officer's console lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxReport {
+    #[serde(flatten)]
+    report: OfficerReport,
+    /// Working days until `due_at` (negative once past); `null` without a deadline.
+    working_days_left: Option<i64>,
+    /// The reporter, where the report is `publik` and the officer's role may see them.
+    reporter: Option<ReporterContact>,
+}
+
+/// The reporter's identity as an agency may see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReporterContact {
+    name: Option<String>,
+    /// E.164, e.g. `+6281234567890`.
+    #[schema(value_type = Option<String>)]
+    phone: Option<Phone>,
+    #[schema(value_type = Option<String>)]
+    email: Option<Email>,
+}
+
+/// A report as the agency sees it: the inbox entry, the reporter's rating, the whole timeline
+/// and every file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgencyReport {
+    #[serde(flatten)]
+    entry: InboxReport,
+    rating: Option<RatingView>,
+    #[schema(value_type = Vec<TimelineEntry>)]
+    timeline: Vec<Value>,
+    #[schema(value_type = Vec<AttachmentEntry>)]
+    attachments: Vec<Value>,
+}
+
+/// The reporter's verdict on a completed report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingView {
+    #[schema(minimum = 1, maximum = 5)]
+    stars: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    comment: Option<String>,
+}
+
+impl From<&Rating> for RatingView {
+    fn from(rating: &Rating) -> Self {
+        Self {
+            stars: rating.stars,
+            comment: rating.comment.clone(),
+        }
+    }
+}
+
+/// One timeline entry (`lapor_http::timeline_entry`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TimelineEntry {
+    #[schema(format = DateTime)]
+    at: String,
+    /// `submitted`, `triage`, `forwarded`, `follow_up`, `returned`, `reply`, `rating`,
+    /// `archived`, `escalated`, `closed` or `evidence`.
+    kind: String,
+    /// `reporter`, `admin_pusat`, `agency_admin`, `officer` or `system`.
+    actor: String,
+    agency: Option<String>,
+    status_before: Option<Status>,
+    status_after: Status,
+    from_agency: Option<String>,
+    to_agency: Option<String>,
+    message: Option<String>,
+    /// The id of the file an `evidence` entry is about.
+    attachment: Option<String>,
+}
+
+/// One file of a report (`lapor_files::listing`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AttachmentEntry {
+    id: String,
+    status: AttachmentState,
+    content_type: FileType,
+    size: u64,
+    /// Of the cleaned file, once it is ready.
+    sha256: Option<String>,
+    #[schema(format = DateTime)]
+    requested_at: String,
+    by: Uploader,
+    /// The agency that attached it (`by` = `agency` only).
+    #[schema(required = false)]
+    agency: String,
+    /// The timeline position of the follow-up it goes with (`by` = `agency` only).
+    #[schema(required = false)]
+    follow_up: u64,
+    /// A short-lived download link (`ready` only).
+    #[schema(required = false)]
+    download_url: String,
+    #[schema(required = false, format = DateTime)]
+    download_expires_at: String,
+    /// Why the file was refused (`rejected` only).
+    #[schema(required = false)]
+    rejection: Rejection,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum AttachmentState {
+    Processing,
+    Ready,
+    Rejected,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Uploader {
+    Reporter,
+    Agency,
+}
+
+/// Why a file was refused, in Indonesian and English.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Rejection {
+    code: String,
+    message: String,
+    message_en: String,
+}
+
 /// A report as the officer's console lists it; `relation` is what it is to the officer's agency.
 async fn entry(
     deps: &Deps,
     officer: &Officer,
     report: &Report,
     relation: Relation,
-) -> Result<Value, ApiError> {
-    let mut view = officer_view(report);
+) -> Result<InboxReport, ApiError> {
     let now = deps.clock.now();
-    view["working_days_left"] = json!(report.due_at.map(|due| deps
-        .deadlines
-        .calendar
-        .working_days_left(now, due, report.region.zone())));
-    view["reporter"] = reporter_for_agency(deps, officer, report, relation).await?;
-    Ok(view)
+    Ok(InboxReport {
+        report: OfficerReport::of(report),
+        working_days_left: report.due_at.map(|due| {
+            deps.deadlines
+                .calendar
+                .working_days_left(now, due, report.region.zone())
+        }),
+        reporter: reporter_for_agency(deps, officer, report, relation).await?,
+    })
 }
 
 /// The reporter's identity as an agency may see it.
@@ -81,33 +235,50 @@ async fn reporter_for_agency(
     officer: &Officer,
     report: &Report,
     relation: Relation,
-) -> Result<Value, ApiError> {
+) -> Result<Option<ReporterContact>, ApiError> {
     let allowed = officer.may(Action::SeeIdentity, relation).is_ok();
     if !allowed || !identity_visible(Viewer::Agency, report.privacy) {
-        return Ok(Value::Null);
+        return Ok(None);
     }
-    Ok(deps.identity.reporter(&report.tracking_code).await?.map_or(
-        Value::Null,
-        |r| json!({"name": r.name, "phone": r.phone, "email": r.email}),
-    ))
+    Ok(deps
+        .identity
+        .reporter(&report.tracking_code)
+        .await?
+        .map(|r| ReporterContact {
+            name: r.name,
+            phone: r.phone,
+            email: r.email,
+        }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/agency/reports",
+    tag = "officer",
+    operation_id = "listAgencyReports",
+    summary = "Kotak masuk instansi / The agency's inbox",
+    description = "Laporan yang dipegang instansi petugas (dan dinas-dinasnya, bagi admin instansi), terbaru dahulu. / Reports held by the officer's agency (and its departments, for an agency admin), newest first.",
+    security(("bearer" = [])),
+    params(InboxQuery),
+    responses(
+        (status = 200, description = "Satu halaman kotak masuk. / One page of the inbox.", body = InboxPage),
+        (status = 400, description = "Filter, `cursor`, `limit` atau parameter lain tidak valid. / An invalid filter, `cursor`, `limit` or other parameter.", body = ErrorBody),
+    )
+)]
 pub async fn inbox(
     officer: Officer,
     State(deps): State<Deps>,
-    Query(q): Query<InboxQuery>,
-) -> Result<Json<Value>, ApiError> {
+    q: Result<Query<InboxQuery>, QueryRejection>,
+) -> Result<Json<InboxPage>, ApiError> {
+    let q = query(q)?;
     let status: Option<Status> = parse_filter("status", q.status.as_deref())?;
     let color: Option<Color> = parse_filter("color", q.color.as_deref())?;
-    let limit = q.limit.unwrap_or(25).clamp(1, PAGE_MAX);
+    let (limit, cursor) = (page_limit(q.limit)?, page_cursor(q.cursor.as_deref())?);
     let queues = queues_of(&deps, &officer).await?;
     let wanted =
         |r: &Report| status.is_none_or(|s| r.status == s) && color.is_none_or(|c| r.color() == c);
-    let page = deps
-        .queues
-        .queue(&queues, &wanted, limit, q.cursor.as_deref())
-        .await?;
-    let mut entries = Vec::with_capacity(page.reports.len());
+    let page = deps.queues.queue(&queues, &wanted, limit, cursor).await?;
+    let mut reports = Vec::with_capacity(page.reports.len());
     for report in &page.reports {
         // The inbox lists the officer's own queue and, for supervisors, their departments'.
         let relation = if report.agency.as_ref() == Some(&officer.agency) {
@@ -115,36 +286,51 @@ pub async fn inbox(
         } else {
             Relation::Department
         };
-        entries.push(entry(&deps, &officer, report, relation).await?);
+        reports.push(entry(&deps, &officer, report, relation).await?);
     }
-    Ok(Json(
-        json!({ "reports": entries, "next_cursor": page.next }),
-    ))
+    Ok(Json(InboxPage {
+        reports,
+        next_cursor: page.next,
+    }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/agency/reports/{code}",
+    tag = "officer",
+    operation_id = "getAgencyReport",
+    summary = "Laporan bagi instansi / A report as the agency sees it",
+    description = "Laporan dengan linimasa lengkap, penilaian pelapor, dan semua lampiran. / The report with its whole timeline, the reporter's rating, and every file.",
+    security(("bearer" = [])),
+    params(CodePath),
+    responses(
+        (status = 200, description = "Laporan. / The report.", body = AgencyReport),
+        (status = 404, description = "Laporan tidak ada atau di luar jangkauan Anda (`not_found`, `invalid_tracking_code`). / No such report, or not one you can see.", body = ErrorBody),
+    )
+)]
 pub async fn agency_view(
     officer: Officer,
     State(deps): State<Deps>,
-    Path(code): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let (report, relation) = load(&deps, &officer, &code).await?;
+    code: Result<Path<CodePath>, PathRejection>,
+) -> Result<Json<AgencyReport>, ApiError> {
+    let (report, relation) = load(&deps, &officer, &path_code(code)?).await?;
     let timeline = deps
         .reports
         .report_with_timeline(&report.tracking_code)
         .await?
         .map(|r| r.timeline)
         .unwrap_or_default();
-    let mut view = entry(&deps, &officer, &report, relation).await?;
-    view["rating"] = json!(report.rating);
-    view["timeline"] = timeline.iter().map(timeline_entry).collect();
     // Every file of the report: the reporter's evidence was stripped of whatever could name them.
-    view["attachments"] = match deps.files.as_deref() {
-        Some(files) => Value::Array(
-            lapor_files::listing(files, &report, |_| true, deps.clock.now())
-                .await
-                .map_err(|e| ApiError::internal(&e))?,
-        ),
-        None => json!([]),
+    let attachments = match deps.files.as_deref() {
+        Some(files) => lapor_files::listing(files, &report, |_| true, deps.clock.now())
+            .await
+            .map_err(|e| ApiError::internal(&e))?,
+        None => Vec::new(),
     };
-    Ok(Json(view))
+    Ok(Json(AgencyReport {
+        entry: entry(&deps, &officer, &report, relation).await?,
+        rating: report.rating.as_ref().map(RatingView::from),
+        timeline: timeline.iter().map(timeline_entry).collect(),
+        attachments,
+    }))
 }

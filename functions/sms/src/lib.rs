@@ -30,8 +30,6 @@ pub const DEFAULT_HOURLY_LIMIT: u64 = 10;
 const HOUR_SECS: i64 = 60 * 60;
 /// Reply marks outlive every retry of an SNS delivery to Lambda (hours at most).
 const MARK_TTL_SECS: i64 = 2 * 24 * 60 * 60;
-/// Where a report that names no place waits: the central admin's own region (DKI Jakarta).
-const REGION_UNKNOWN: &str = "31";
 /// A report's title: the first words of the text.
 const TITLE_CHARS: usize = 80;
 
@@ -296,10 +294,12 @@ async fn report(
     let place = sms::find_region(text);
     let draft = json!({
         "type": "pengaduan",
-        "title": title_of(text),
+        "title": lapor_core::report::shorten(text, TITLE_CHARS),
         "description": text,
         "category": "lainnya",
-        "region": place.as_ref().map_or(REGION_UNKNOWN, |r| r.as_str()),
+        "region": place
+            .as_ref()
+            .map_or(lapor_core::region::ASSUMED_REGION, |r| r.as_str()),
         "privacy": if rahasia { "rahasia" } else { "publik" },
         "reporter": { "phone": from.as_str(), "notifications": true },
     });
@@ -358,17 +358,6 @@ async fn report(
             Ok((Action::Created(code), text))
         }
     }
-}
-
-fn title_of(text: &str) -> String {
-    let mut title: String = text.chars().take(TITLE_CHARS).collect();
-    if title.chars().count() < text.chars().count() {
-        if let Some(cut) = title.rfind(' ') {
-            title.truncate(cut);
-        }
-        title.push_str("...");
-    }
-    title
 }
 
 fn receipt(code: &TrackingCode, place_unknown: bool) -> String {

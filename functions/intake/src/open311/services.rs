@@ -38,8 +38,10 @@ pub fn discovery(headers: &HeaderMap) -> Answer {
         .with(
             "key_service",
             Node::text(
-                "Belum ada kunci API: layanan ini baru hanya-baca. / \
-                 No API keys yet: this service is read-only for now.",
+                "Membaca tidak memerlukan kunci. Kunci API untuk mengirim laporan \
+                 (POST requests) diterbitkan oleh operator Lapor bagi aplikasi mitra; \
+                 hubungi operator. / Reading needs no key. API keys for posting requests \
+                 are issued by the Lapor operator to partner apps; contact the operator.",
             ),
         )
         .with(
@@ -119,7 +121,8 @@ fn unknown_service(code: &str) -> Failure {
     )
 }
 
-/// The report types a submission may name (`lapor_core::ReportType`), with their labels.
+/// The report types a submission may name (`lapor_core::ReportType`), with their labels; the
+/// first is what a request that names none gets.
 pub const REPORT_TYPES: [(&str, &str); 4] = [
     ("pengaduan", "Pengaduan / Complaint"),
     ("aspirasi", "Aspirasi / Suggestion"),
@@ -133,7 +136,8 @@ pub const REPORT_TYPES: [(&str, &str); 4] = [
     ),
 ];
 
-/// The privacy a reporter may choose (`lapor_core::Privacy`), with what each hides.
+/// The privacy a reporter may choose (`lapor_core::Privacy`), with what each hides; the first is
+/// what a request that names none gets.
 pub const PRIVACIES: [(&str, &str); 3] = [
     (
         "publik",
@@ -155,6 +159,7 @@ fn attribute(
     (description, description_en): (&str, &str),
     values: &[(&'static str, &'static str)],
 ) -> Node {
+    let default = values.first().map_or("", |(key, _)| *key);
     let values = values
         .iter()
         .map(|(key, name)| {
@@ -170,10 +175,13 @@ fn attribute(
             .with("variable", Node::Bool(true))
             .with("code", Node::text(code))
             .with("datatype", Node::text("singlevaluelist"))
-            .with("required", Node::Bool(true))
+            .with("required", Node::Bool(false))
             .with(
                 "datatype_description",
-                Node::text("Pilih satu kunci dari values. / Choose one key from values."),
+                Node::text(format!(
+                    "Pilih satu kunci dari values; bawaan: {default}. / \
+                     Choose one key from values; default: {default}."
+                )),
             )
             .with("order", Node::Int(order))
             .with(
