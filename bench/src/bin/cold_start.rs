@@ -1,24 +1,31 @@
-//! Cold init, first invocations and peak memory of every Lambda function binary, against a
-//! loopback Lambda Runtime API (one per started process, so timings never mix) and moto.
+//! Cold init and first invocations of every Lambda function binary, unthrottled and at a 128 MB
+//! function's CPU share, and peak memory, against a loopback Lambda Runtime API (one per started
+//! process, so timings never mix) and moto.
 //!
-//! For each binary, after one unmeasured process fed two events: `--runs` cold starts, each
-//! timed from just before the process is spawned to its first
-//! `GET /2018-06-01/runtime/invocation/next` (where Lambda ends init), the process then killed
-//! unanswered; one process answered twice with its sample event, each invocation timed from
-//! handing the event over to receiving its response; one process fed `--invocations` events back
-//! to back, whose VmHWM is read from /proc when it waits for the next one. Writes
-//! `target/bench/cold.json` and prints a Markdown table.
+//! For each binary, after one unmeasured process fed two events: `--runs` cold starts, each a
+//! fresh process timed from just before it is spawned to its first
+//! `GET /2018-06-01/runtime/invocation/next` (where Lambda ends init), then handed two events,
+//! each invocation timed from handing the event over to receiving its response; the same again,
+//! `--throttled-runs` times, with the process started in a CPU-limited cgroup (see [`Throttle`]);
+//! one process fed `--invocations` events back to back, whose VmHWM is read from /proc when it
+//! waits for the next one. Writes `target/bench/cold.json` and prints Markdown tables.
 //!
 //! Each function gets a table of its own (the bundled directory imported), created again before
 //! the measured invocations and every `RESET_EVERY` invocations, so that what was written before
 //! never slows moto's answers. Events repeat the sample but vary what would otherwise make a
-//! repeat a no-op: intake's idempotency key, the SMS message id and sender, and for the stream
-//! functions a fresh report (written to the table first, as intake would have).
+//! repeat a no-op: intake's idempotency key, the SMS message id and sender, for the stream
+//! functions a fresh report (written to the table first, as intake would have), and for the
+//! evidence function a fresh report with an attachment waiting for its upload, the upload (a
+//! small JPEG) put into the bucket's quarantine on moto. Whatever an event needs is written
+//! before the process that takes it is started, so none of it is timed.
 //!
-//! Needs moto (`AWS_ENDPOINT_URL` and dummy credentials, as `scripts/lib/common.sh` sets them)
-//! and the binaries built with one profile into `--bin-dir`.
+//! Needs moto (`AWS_ENDPOINT_URL` and dummy credentials, as `scripts/lib/common.sh` sets them),
+//! the binaries built with one profile into `--bin-dir`, and for the throttled runs a writable
+//! cgroup cpu controller (v1 or v2); without one the throttled runs are reported as not measured.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::io::Write as _;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex as StdMutex};
@@ -31,7 +38,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use lapor_bench::{workspace_root, write_json, Summary};
-use lapor_core::{Actor, Directory, Event, EventKind, Phone, Reporter, TrackingCode};
+use lapor_core::{
+    Actor, AttachmentId, Directory, Event, EventKind, FileType, Phone, Report, Reporter,
+    TrackingCode, UploadRequest, Uploader,
+};
 use lapor_store::{DynamoStore, Reports, Submission};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -39,7 +49,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, Mutex};
 
 /// Every function of the stack, after the baseline, with the sample event it is fed.
-const BINARIES: [(&str, &str); 8] = [
+const BINARIES: [(&str, &str); 10] = [
     ("hello", ""),
     ("intake", "events/intake/submit-report.json"),
     ("officer", "events/officer/triage-queue.json"),
@@ -48,6 +58,8 @@ const BINARIES: [(&str, &str); 8] = [
     ("notify", "events/notify/report-received.json"),
     ("escalation", "events/escalation/scheduled.json"),
     ("sms", "events/sms/lapor-new-report.json"),
+    ("evidence", "events/evidence/object-created.json"),
+    ("web", "events/web/home.json"),
 ];
 const BASELINE: &str = "hello";
 const TABLE_PREFIX: &str = "lapor-bench-cold-";
@@ -63,6 +75,24 @@ const SMS_SENDERS: u32 = 200;
 const STREAM_SAMPLE_CODE: &str = "K7M2QX9PRR";
 /// The phone of the reporter written with each stream sample's report (notify texts it).
 const REPORTER_PHONE: &str = "+6281234567890";
+/// The stream sample whose report, with a fresh tracking code, the evidence function's uploads
+/// are attached to.
+const UPLOAD_REPORT_SAMPLE: &str = "events/routing/new-report.json";
+/// The attachment id in the evidence sample's key, replaced by the fresh attachment's.
+const EVIDENCE_SAMPLE_ID: &str = "01KBCZ3X8WJ4Y7N1T5Q2R6M9VE";
+/// The evidence bucket on moto (`EVIDENCE_BUCKET` of every function).
+const BUCKET: &str = "lapor-bench-evidence";
+/// Size of the JPEG uploaded for every evidence invocation: a small photo, so that the
+/// invocation shows the function's own costs more than decoding.
+const UPLOAD_SIZE: (u32, u32) = (640, 480);
+/// A CFS bandwidth period and the quota in it: 128/1769 of one CPU, as Lambda gives a 128 MB
+/// function (a full vCPU at 1,769 MB): 100 ms × 128 / 1769 = 7.236 ms.
+const PERIOD_US: u64 = 100_000;
+const QUOTA_US: u64 = 7_236;
+/// Pause before each throttled start, longer than a period: no run inherits a quota the one
+/// before it used up.
+const SETTLE: Duration = Duration::from_millis(250);
+/// Throttled, a process gets 14× less CPU time: a generous limit at either speed.
 const INIT_TIMEOUT: Duration = Duration::from_secs(30);
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(60);
 /// What Lambda gives a function before its deadline (the template's timeouts are at least this).
@@ -72,22 +102,25 @@ const TAIL_LINES: usize = 20;
 struct Args {
     bin_dir: PathBuf,
     runs: usize,
+    throttled_runs: usize,
     invocations: usize,
     only: Vec<String>,
 }
 
 const USAGE: &str =
-    "usage: cold_start [--bin-dir DIR] [--runs N] [--invocations N] [--only NAME]...
-  --bin-dir DIR      where the function binaries are (default: <workspace>/target/release)
-  --runs N           cold starts per binary (default 30)
-  --invocations N    invocations fed to one process for its peak RSS (default 1000)
-  --only NAME        measure only this binary (repeatable); the hello baseline always runs
-binaries: hello intake officer routing stats notify escalation sms";
+    "usage: cold_start [--bin-dir DIR] [--runs N] [--throttled-runs N] [--invocations N] [--only NAME]...
+  --bin-dir DIR         where the function binaries are (default: <workspace>/target/release)
+  --runs N              unthrottled cold starts per binary (default 30)
+  --throttled-runs N    cold starts per binary at a 128 MB function's CPU share (default 5)
+  --invocations N       invocations fed to one process for its peak RSS (default 1000)
+  --only NAME           measure only this binary (repeatable); the hello baseline always runs
+binaries: hello intake officer routing stats notify escalation sms evidence web";
 
 fn parse_args() -> Args {
     let mut args = Args {
         bin_dir: workspace_root().join("target").join("release"),
         runs: 30,
+        throttled_runs: 5,
         invocations: 1000,
         only: Vec::new(),
     };
@@ -107,6 +140,7 @@ fn parse_args() -> Args {
         match flag.as_str() {
             "--bin-dir" => args.bin_dir = PathBuf::from(value),
             "--runs" => args.runs = count(&value),
+            "--throttled-runs" => args.throttled_runs = count(&value),
             "--invocations" => args.invocations = count(&value),
             "--only" => {
                 if !BINARIES.iter().any(|(name, _)| *name == value) {
@@ -136,6 +170,15 @@ async fn main() {
         None
     };
     let nonce: u32 = rand::random();
+    let throttle = Throttle::create(&format!("lapor-bench-cold-{nonce:08x}"));
+    match &throttle {
+        Ok(t) => eprintln!(
+            "cold_start: throttled runs in {} ({})",
+            t.dir.display(),
+            t.mechanism
+        ),
+        Err(e) => eprintln!("cold_start: NO THROTTLED RUNS, no writable cgroup: {e}"),
+    }
 
     let mut measured: Vec<(&str, Result<Measured, String>)> = Vec::new();
     for (name, sample) in &selected {
@@ -146,48 +189,80 @@ async fn main() {
         };
         let store = table.as_ref().map(|t| t.store.clone());
         let function = Function::new(name, &args.bin_dir, moto.as_ref(), store.as_ref());
-        let events = Events::new(name, sample, nonce, store);
-        let result = measure(&function, table.as_ref(), events, &args).await;
+        let events = Events::new(name, sample, nonce, store, moto.as_ref());
+        let result = measure(
+            &function,
+            table.as_ref(),
+            events,
+            &args,
+            throttle.as_ref().ok(),
+        )
+        .await;
         if let Err(e) = &result {
             eprintln!("cold_start: {name} failed: {e}");
         }
         measured.push((name, result));
     }
 
-    let hello_median = measured
+    let baseline = measured
         .iter()
         .find(|(name, _)| *name == BASELINE)
-        .and_then(|(_, r)| r.as_ref().ok())
-        .map(|m| m.cold_init.median);
+        .and_then(|(_, r)| r.as_ref().ok());
+    let hello = Baseline {
+        unthrottled: baseline.map(|m| m.unthrottled.init.median),
+        throttled: baseline
+            .and_then(|m| m.throttled.as_ref())
+            .and_then(|t| t.as_ref().ok())
+            .map(|t| t.init.median),
+    };
     let functions: serde_json::Map<String, Value> = measured
         .iter()
         .map(|(name, result)| {
             let value = match result {
-                Ok(m) => m.to_json(hello_median),
+                Ok(m) => m.to_json(&hello),
                 Err(e) => json!({ "error": e }),
             };
             (name.to_string(), value)
         })
         .collect();
+    let throttle_json = match &throttle {
+        Ok(t) => json!({
+            "applied": true,
+            "mechanism": t.mechanism,
+            "cgroup": t.dir.display().to_string(),
+            "quota_us": QUOTA_US,
+            "period_us": PERIOD_US,
+            "cpu_share": QUOTA_US as f64 / PERIOD_US as f64,
+            "memory_mb": 128,
+        }),
+        Err(e) => json!({ "applied": false, "reason": e }),
+    };
     write_json(
         "cold",
         &json!({
             "functions": functions,
             "runs": args.runs,
+            "throttled_runs": args.throttled_runs,
             "invocations": args.invocations,
+            "throttle": throttle_json,
             "machine": machine(),
             "method": {
                 "runtime_api": "loopback, one server per process",
                 "cold_init": "spawn to first GET /2018-06-01/runtime/invocation/next",
                 "invocation": "event handed over to response POST received",
-                "peak_rss": "VmHWM from /proc/<pid>/status after the invocations",
+                "runs": "a fresh process each: init, then the 1st and 2nd invocation",
+                "init_plus_first": "median over the runs of init + 1st invocation",
+                "throttled": "only the function process is in the cgroup, not the Runtime API, \
+                              moto or the harness",
+                "peak_rss": "VmHWM from /proc/<pid>/status after the invocations (unthrottled)",
                 "sms_senders": SMS_SENDERS,
                 "table_reset_every": RESET_EVERY,
             },
             "seconds": started.elapsed().as_secs_f64(),
         }),
     );
-    print_table(&measured, hello_median, args.invocations);
+    print_tables(&measured, &hello, &throttle, args.invocations);
+    drop(throttle);
     eprintln!(
         "cold_start: {:.0} s; wrote {}",
         started.elapsed().as_secs_f64(),
@@ -195,12 +270,46 @@ async fn main() {
     );
 }
 
+/// hello's median cold init in each mode (ms), what the functions' are compared with.
+struct Baseline {
+    unthrottled: Option<f64>,
+    throttled: Option<f64>,
+}
+
 /// What one binary measured.
 struct Measured {
-    cold_init: Summary,
-    first: Invoked,
-    second: Invoked,
+    unthrottled: ColdRuns,
+    /// `None` without a cgroup to throttle in.
+    throttled: Option<Result<ColdRuns, String>>,
     run: RunTally,
+}
+
+/// Fresh processes, each timed to its first request for an event and then handed two events.
+struct ColdRuns {
+    init: Summary,
+    first: Summary,
+    second: Summary,
+    /// Init + 1st invocation of each run: what the first caller of a new environment waits.
+    init_plus_first: Summary,
+    first_statuses: BTreeMap<String, usize>,
+    second_statuses: BTreeMap<String, usize>,
+}
+
+impl ColdRuns {
+    fn to_json(&self, hello_init: Option<f64>) -> Value {
+        json!({
+            "init_ms": self.init,
+            "first_ms": self.first,
+            "second_ms": self.second,
+            "init_plus_first_ms": self.init_plus_first,
+            "init_to_hello": hello_init.filter(|h| *h > 0.0).map(|h| self.init.median / h),
+            "first_to_second": Some(self.second.median)
+                .filter(|s| *s > 0.0)
+                .map(|s| self.first.median / s),
+            "first_statuses": self.first_statuses,
+            "second_statuses": self.second_statuses,
+        })
+    }
 }
 
 struct RunTally {
@@ -213,14 +322,15 @@ struct RunTally {
 }
 
 impl Measured {
-    fn to_json(&self, hello_median: Option<f64>) -> Value {
+    fn to_json(&self, hello: &Baseline) -> Value {
+        let throttled = match &self.throttled {
+            Some(Ok(runs)) => runs.to_json(hello.throttled),
+            Some(Err(e)) => json!({ "error": e }),
+            None => Value::Null,
+        };
         json!({
-            "cold_init_ms": self.cold_init,
-            "ratio_to_hello": hello_median.filter(|h| *h > 0.0).map(|h| self.cold_init.median / h),
-            "first_invocation_ms": ms(self.first.latency),
-            "second_invocation_ms": ms(self.second.latency),
-            "first_status": self.first.status.as_json(),
-            "second_status": self.second.status.as_json(),
+            "unthrottled": self.unthrottled.to_json(hello.unthrottled),
+            "throttled": throttled,
             "peak_rss_kb": self.run.peak_rss_kb,
             "rss_kb": self.run.rss_kb,
             "invocations": self.run.invocations,
@@ -234,15 +344,10 @@ impl Measured {
 async fn measure(
     function: &Function,
     table: Option<&Table>,
-    mut events: Events,
+    mut events: Events<'_>,
     args: &Args,
+    throttle: Option<&Throttle>,
 ) -> Result<Measured, String> {
-    let reset = || async {
-        match table {
-            Some(table) => table.reset().await,
-            None => Ok(()),
-        }
-    };
     if !function.path.is_file() {
         return Err(format!(
             "{} not found: build it into --bin-dir",
@@ -252,33 +357,33 @@ async fn measure(
     // An unmeasured process first, so that moto has served every kind of request this function
     // makes before one is timed: the first invocation then shows the function's own first-call
     // costs, not moto's.
-    let (mut process, _) = Process::start(function)?;
+    let (mut process, _) = Process::start(function, None)?;
     process.invoke(events.next().await?).await?;
     process.invoke(events.next().await?).await?;
     process.stop().await;
 
-    let mut cold = Vec::with_capacity(args.runs);
-    for _ in 0..args.runs {
-        let (mut process, spawned) = Process::start(function)?;
-        let asked = process.next_request().await?;
-        cold.push(ms(asked - spawned));
-        process.stop().await;
-    }
-    let cold_init = Summary::of(&cold).ok_or("no cold starts")?;
+    let unthrottled = cold_runs(function, table, &mut events, args.runs, None).await?;
+    let throttled = match throttle {
+        Some(throttle) => Some(
+            cold_runs(
+                function,
+                table,
+                &mut events,
+                args.throttled_runs,
+                Some(throttle),
+            )
+            .await,
+        ),
+        None => None,
+    };
 
-    reset().await?;
-    let (mut process, _) = Process::start(function)?;
-    let first = process.invoke(events.next().await?).await?;
-    let second = process.invoke(events.next().await?).await?;
-    process.stop().await;
-
-    let (mut process, _) = Process::start(function)?;
+    let (mut process, _) = Process::start(function, None)?;
     let mut latencies = Vec::with_capacity(args.invocations);
     let mut errors = 0;
     let mut statuses = BTreeMap::new();
     for i in 0..args.invocations {
         if i % RESET_EVERY == 0 {
-            reset().await?;
+            reset(table).await?;
         }
         let invoked = process.invoke(events.next().await?).await?;
         latencies.push(ms(invoked.latency));
@@ -293,9 +398,8 @@ async fn measure(
     process.stop().await;
     let (peak_rss_kb, rss_kb) = memory?;
     Ok(Measured {
-        cold_init,
-        first,
-        second,
+        unthrottled,
+        throttled,
         run: RunTally {
             invocations: args.invocations,
             errors,
@@ -307,13 +411,192 @@ async fn measure(
     })
 }
 
+/// `runs` fresh processes (in `throttle`'s cgroup if given), each timed to its first request
+/// for an event and then handed two events.
+async fn cold_runs(
+    function: &Function,
+    table: Option<&Table>,
+    events: &mut Events<'_>,
+    runs: usize,
+    throttle: Option<&Throttle>,
+) -> Result<ColdRuns, String> {
+    let (mut init, mut first, mut second, mut sum) = (vec![], vec![], vec![], vec![]);
+    let mut first_statuses = BTreeMap::new();
+    let mut second_statuses = BTreeMap::new();
+    for run in 0..runs {
+        if run % (RESET_EVERY / 2) == 0 {
+            reset(table).await?;
+        }
+        let (one, two) = (events.next().await?, events.next().await?);
+        if throttle.is_some() {
+            tokio::time::sleep(SETTLE).await;
+        }
+        let (mut process, spawned) = Process::start(function, throttle)?;
+        let asked = process.next_request().await?;
+        let answered = process.answer(one).await?;
+        let again = process.invoke(two).await?;
+        process.stop().await;
+        init.push(ms(asked - spawned));
+        first.push(ms(answered.latency));
+        second.push(ms(again.latency));
+        sum.push(ms(asked - spawned) + ms(answered.latency));
+        *first_statuses.entry(answered.status.label()).or_insert(0) += 1;
+        *second_statuses.entry(again.status.label()).or_insert(0) += 1;
+    }
+    let summary = |samples: &[f64]| Summary::of(samples).ok_or("no cold starts");
+    Ok(ColdRuns {
+        init: summary(&init)?,
+        first: summary(&first)?,
+        second: summary(&second)?,
+        init_plus_first: summary(&sum)?,
+        first_statuses,
+        second_statuses,
+    })
+}
+
+/// Creates the function's table again (hello has none).
+async fn reset(table: Option<&Table>) -> Result<(), String> {
+    match table {
+        Some(table) => table.reset().await,
+        None => Ok(()),
+    }
+}
+
+/// A CPU-limited cgroup, the share of a 128 MB Lambda function (`QUOTA_US` per `PERIOD_US`),
+/// that a measured function process joins between fork and exec, before any code of its own
+/// runs; nothing else is moved into it. Removed when the run ends.
+struct Throttle {
+    dir: PathBuf,
+    mechanism: &'static str,
+    /// The cgroup's `cgroup.procs`, open for writing: the child writes `0` (itself) to it.
+    procs: std::fs::File,
+}
+
+impl Throttle {
+    /// The cgroup v1 cpu controller at /sys/fs/cgroup/cpu, else cgroup v2's `cpu.max` under
+    /// /sys/fs/cgroup; why neither could be used otherwise.
+    fn create(name: &str) -> Result<Throttle, String> {
+        let v1 = Path::new("/sys/fs/cgroup/cpu");
+        let v1_failed = match Self::create_v1(&v1.join(name)) {
+            Ok(throttle) => return Ok(throttle),
+            Err(e) => e,
+        };
+        let v2 = Path::new("/sys/fs/cgroup");
+        Self::create_v2(v2, &v2.join(name))
+            .map_err(|v2_failed| format!("cgroup v1: {v1_failed}; cgroup v2: {v2_failed}"))
+    }
+
+    fn create_v1(dir: &Path) -> Result<Throttle, String> {
+        let parent = dir.parent().unwrap_or(dir);
+        if !parent.join("cpu.cfs_quota_us").is_file() {
+            return Err(format!("no cpu controller at {}", parent.display()));
+        }
+        Self::make(
+            dir,
+            "cgroup v1, cpu.cfs_quota_us / cpu.cfs_period_us",
+            |dir| {
+                write_control(&dir.join("cpu.cfs_period_us"), &PERIOD_US.to_string())?;
+                write_control(&dir.join("cpu.cfs_quota_us"), &QUOTA_US.to_string())
+            },
+        )
+    }
+
+    fn create_v2(root: &Path, dir: &Path) -> Result<Throttle, String> {
+        let controllers = std::fs::read_to_string(root.join("cgroup.controllers"))
+            .map_err(|e| format!("no cgroup v2 hierarchy at {}: {e}", root.display()))?;
+        if !controllers.split_whitespace().any(|c| c == "cpu") {
+            return Err(format!("no cpu controller in {}", root.display()));
+        }
+        let subtree = root.join("cgroup.subtree_control");
+        let enabled = std::fs::read_to_string(&subtree).unwrap_or_default();
+        if !enabled.split_whitespace().any(|c| c == "cpu") {
+            write_control(&subtree, "+cpu")?;
+        }
+        Self::make(dir, "cgroup v2, cpu.max", |dir| {
+            write_control(&dir.join("cpu.max"), &format!("{QUOTA_US} {PERIOD_US}"))
+        })
+    }
+
+    /// Creates `dir`, limits it with `limit` and opens its `cgroup.procs`; removes it again if
+    /// any step fails.
+    fn make(
+        dir: &Path,
+        mechanism: &'static str,
+        limit: impl FnOnce(&Path) -> Result<(), String>,
+    ) -> Result<Throttle, String> {
+        std::fs::create_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let procs = dir.join("cgroup.procs");
+        let opened = limit(dir).and_then(|()| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&procs)
+                .map_err(|e| format!("cannot open {}: {e}", procs.display()))
+        });
+        match opened {
+            Ok(procs) => Ok(Throttle {
+                dir: dir.to_path_buf(),
+                mechanism,
+                procs,
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_dir(dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes `command`'s process join the cgroup before it execs.
+    fn confine(&self, command: &mut Command) {
+        let procs = self.procs.as_raw_fd();
+        // SAFETY: between fork and exec the closure only calls write(2) on a descriptor that
+        // `self` keeps open, which is async-signal-safe and allocates nothing. The `File` is
+        // never dropped, so the descriptor is not closed here.
+        unsafe {
+            command.pre_exec(move || {
+                let procs = std::mem::ManuallyDrop::new(std::fs::File::from_raw_fd(procs));
+                (&*procs).write_all(b"0")
+            });
+        }
+    }
+}
+
+impl Drop for Throttle {
+    /// Removes the cgroup, waiting a little for a process killed on an error path to exit.
+    fn drop(&mut self) {
+        for _ in 0..40 {
+            match std::fs::remove_dir(&self.dir) {
+                Err(e) if e.raw_os_error() == Some(EBUSY) => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Err(e) => {
+                    return eprintln!("cold_start: cannot remove {}: {e}", self.dir.display())
+                }
+                Ok(()) => return,
+            }
+        }
+        eprintln!(
+            "cold_start: cannot remove {}: a process is still in it",
+            self.dir.display()
+        );
+    }
+}
+
+/// errno of rmdir on a cgroup that still holds a process.
+const EBUSY: i32 = 16;
+
+fn write_control(path: &Path, value: &str) -> Result<(), String> {
+    std::fs::write(path, value)
+        .map_err(|e| format!("cannot write {value:?} to {}: {e}", path.display()))
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// moto, and the notifications topic every function is configured with.
+/// moto, with the notifications topic every function is configured with and the evidence bucket.
 struct Moto {
     endpoint: String,
+    region: String,
     config: aws_config::SdkConfig,
     topic_arn: String,
 }
@@ -333,10 +616,66 @@ impl Moto {
             .unwrap_or_else(|| panic!("no AWS region: set AWS_REGION (common.sh does)"));
         let topic_arn = create_topic(&endpoint, &region).await;
         create_pepper(&config).await;
-        Moto {
+        let moto = Moto {
             endpoint,
+            region,
             config,
             topic_arn,
+        };
+        moto.create_bucket().await;
+        moto
+    }
+
+    /// Creates the evidence bucket, or leaves it when an earlier run made it.
+    async fn create_bucket(&self) {
+        let configuration = format!(
+            "<CreateBucketConfiguration><LocationConstraint>{}</LocationConstraint>\
+             </CreateBucketConfiguration>",
+            self.region
+        );
+        let (status, text) = self
+            .s3_put(BUCKET, "application/xml", configuration.into_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("creating the evidence bucket: {e}"));
+        if !status.is_success() && !text.contains("BucketAlreadyOwnedByYou") {
+            panic!("creating the evidence bucket on moto: {status} {text}");
+        }
+    }
+
+    /// A PUT to moto's S3 REST API at `path` (path-style: bucket, then key). Like
+    /// [`create_topic`], without aws-sdk-s3; moto does not check the signature.
+    async fn s3_put(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(reqwest::StatusCode, String), String> {
+        let scope = format!("testing/20260101/{}/s3/aws4_request", self.region);
+        let url = format!("{}/{path}", self.endpoint.trim_end_matches('/'));
+        let response = reqwest::Client::new()
+            .put(&url)
+            .header("content-type", content_type)
+            .header(
+                "authorization",
+                format!("AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0"),
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("PUT {url}: {e}"))?;
+        let status = response.status();
+        Ok((status, response.text().await.unwrap_or_default()))
+    }
+
+    /// Puts `bytes` into the evidence bucket at `key`.
+    async fn upload(&self, key: &str, bytes: Vec<u8>) -> Result<(), String> {
+        let (status, text) = self
+            .s3_put(&format!("{BUCKET}/{key}"), "image/jpeg", bytes)
+            .await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("putting {key} on moto: {status} {text}"))
         }
     }
 
@@ -478,8 +817,20 @@ impl Function {
         if let Some(store) = store {
             set("TABLE_NAME", store.table());
         }
-        // Named, never touched at start-up: signing URLs needs no request.
-        set("EVIDENCE_BUCKET", "lapor-bench-evidence");
+        // Never touched at start-up: signing URLs needs no request.
+        set("EVIDENCE_BUCKET", BUCKET);
+        if name == "web" {
+            // As the template sets them; the sign-in secret is read on the first sign-in only.
+            set(
+                "CONSOLE_AUTH_DOMAIN",
+                "https://lapor-bench.auth.ap-southeast-3.amazoncognito.com",
+            );
+            set(
+                "CONSOLE_ISSUER",
+                "https://cognito-idp.ap-southeast-3.amazonaws.com/ap-southeast-3_bench",
+            );
+            set("CONSOLE_SIGN_IN_SECRET", "lapor-bench/console-sign-in");
+        }
         if let Some(moto) = moto {
             set("TOPIC_ARN", &moto.topic_arn);
             // Read from Secrets Manager at start-up, as in AWS: part of the cold start measured.
@@ -495,31 +846,40 @@ impl Function {
 
 /// The events one binary is fed: its sample, varied where a repeat would only replay the first
 /// answer or find nothing to do.
-struct Events {
+struct Events<'m> {
     name: String,
     sample: Value,
     nonce: u32,
     sent: u32,
     store: Option<DynamoStore>,
+    moto: Option<&'m Moto>,
+    /// The evidence function's: the upload and the stream sample its report comes from.
+    upload: Option<(Vec<u8>, String)>,
 }
 
-impl Events {
-    fn new(name: &str, sample: &str, nonce: u32, store: Option<DynamoStore>) -> Events {
+impl<'m> Events<'m> {
+    fn new(
+        name: &str,
+        sample: &str,
+        nonce: u32,
+        store: Option<DynamoStore>,
+        moto: Option<&'m Moto>,
+    ) -> Events<'m> {
         let sample = if sample.is_empty() {
             json!({ "bench": "hello" })
         } else {
-            let path = workspace_root().join(sample);
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-            serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+            serde_json::from_str(&read_sample(sample))
+                .unwrap_or_else(|e| panic!("{sample} is not JSON: {e}"))
         };
+        let upload = (name == "evidence").then(|| (photo(), read_sample(UPLOAD_REPORT_SAMPLE)));
         Events {
             name: name.to_string(),
             sample,
             nonce,
             sent: 0,
             store,
+            moto,
+            upload,
         }
     }
 
@@ -535,6 +895,7 @@ impl Events {
                 event["requestContext"]["requestId"] = json!(id);
             }
             "routing" | "stats" | "notify" => event = self.fresh_report(&event).await?,
+            "evidence" => event = self.fresh_upload(&event).await?,
             "sms" => self.vary_sms(&mut event, &id, n),
             _ => {}
         }
@@ -551,7 +912,56 @@ impl Events {
         let text = sample
             .to_string()
             .replace(STREAM_SAMPLE_CODE, code.as_str());
-        let event: aws_lambda_events::dynamodb::Event = serde_json::from_str(&text)
+        self.write_report(&text).await?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}: the sample is not JSON: {e}", self.name))
+    }
+
+    /// The evidence sample about a fresh upload: a fresh report with an attachment waiting for
+    /// its file (as intake leaves it when it hands out the upload URL), and the file in the
+    /// bucket's quarantine under the key the event names.
+    async fn fresh_upload(&self, sample: &Value) -> Result<Value, String> {
+        let (Some((photo, report_sample)), Some(store), Some(moto)) =
+            (&self.upload, &self.store, self.moto)
+        else {
+            return Err(format!("{}: no upload, table or moto", self.name));
+        };
+        let code = TrackingCode::generate(&mut rand::rng());
+        let report = self
+            .write_report(&report_sample.replace(STREAM_SAMPLE_CODE, code.as_str()))
+            .await?;
+        let now = chrono::Utc::now();
+        let id = AttachmentId::generate(now, &mut rand::rng());
+        let request = UploadRequest {
+            file_type: FileType::Jpeg,
+            size: photo.len() as u64,
+        };
+        let waiting = report
+            .attach(id.clone(), Uploader::Reporter, request, now)
+            .map_err(|e| format!("{}: attaching to its report: {e:?}", self.name))?;
+        store
+            .update_report(&report, &waiting, &[])
+            .await
+            .map_err(|e| format!("{}: writing the attachment: {e}", self.name))?;
+        let text = sample
+            .to_string()
+            .replace(STREAM_SAMPLE_CODE, code.as_str())
+            .replace(EVIDENCE_SAMPLE_ID, id.as_str());
+        let mut event: Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: the sample is not JSON: {e}", self.name))?;
+        // Uploaded now: the sample's own time would be past the upload URL's expiry.
+        event["time"] = json!(now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let key = event["detail"]["object"]["key"]
+            .as_str()
+            .ok_or_else(|| format!("{}: the sample names no object key", self.name))?;
+        moto.upload(key, photo.clone()).await?;
+        Ok(event)
+    }
+
+    /// Writes the new report of a stream sample (with its reporter and first event) to the
+    /// table, as intake writes it; returns the report.
+    async fn write_report(&self, text: &str) -> Result<Report, String> {
+        let event: aws_lambda_events::dynamodb::Event = serde_json::from_str(text)
             .map_err(|e| format!("{}: the sample is not a stream event: {e}", self.name))?;
         let report = lapor_store::report_changes(&event)
             .into_iter()
@@ -588,8 +998,7 @@ impl Events {
             .create_report(&submission, chrono::Utc::now().timestamp())
             .await
             .map_err(|e| format!("{}: writing its report: {e}", self.name))?;
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{}: the sample is not JSON: {e}", self.name))
+        Ok(submission.report)
     }
 
     /// A new message id each time, and the sender cycling through `SMS_SENDERS` numbers: a
@@ -610,6 +1019,27 @@ impl Events {
         record["Message"] = json!(inbound.to_string());
         record["MessageId"] = json!(id);
     }
+}
+
+fn read_sample(sample: &str) -> String {
+    let path = workspace_root().join(sample);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// A JPEG of `UPLOAD_SIZE`: colour gradients, so that it is not trivially compressible.
+fn photo() -> Vec<u8> {
+    let (width, height) = UPLOAD_SIZE;
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        let shade = |v: u32| u8::try_from(v % 256).unwrap_or(0);
+        image::Rgb([shade(x), shade(y), shade(x * y / 7)])
+    });
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    if let Err(e) =
+        image::DynamicImage::ImageRgb8(image).write_to(&mut bytes, image::ImageFormat::Jpeg)
+    {
+        panic!("cannot encode the upload: {e}");
+    }
+    bytes.into_inner()
 }
 
 /// What a function posted for an invocation.
@@ -657,14 +1087,6 @@ impl Answer {
             Answer::Error(e) => format!("error ({e})"),
         }
     }
-
-    fn as_json(&self) -> Value {
-        match self {
-            Answer::Http(code) => json!(code),
-            Answer::Error(_) => json!("error"),
-            other => json!(other.label()),
-        }
-    }
 }
 
 struct Invoked {
@@ -682,8 +1104,12 @@ struct Process {
 }
 
 impl Process {
-    /// Starts the binary; returns it and the instant just before it was spawned.
-    fn start(function: &Function) -> Result<(Process, Instant), String> {
+    /// Starts the binary, in `throttle`'s cgroup if given; returns it and the instant just
+    /// before it was spawned.
+    fn start(
+        function: &Function,
+        throttle: Option<&Throttle>,
+    ) -> Result<(Process, Instant), String> {
         let api = RuntimeApi::start()?;
         let mut command = Command::new(&function.path);
         command
@@ -694,6 +1120,9 @@ impl Process {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        if let Some(throttle) = throttle {
+            throttle.confine(&mut command);
+        }
         let spawned = Instant::now();
         let mut child = command
             .spawn()
@@ -743,8 +1172,14 @@ impl Process {
     }
 
     /// Hands one event over when the function asks for it; times it until the answer arrives.
-    async fn invoke(&mut self, (id, body): (String, Vec<u8>)) -> Result<Invoked, String> {
+    async fn invoke(&mut self, event: (String, Vec<u8>)) -> Result<Invoked, String> {
         self.next_request().await?;
+        self.answer(event).await
+    }
+
+    /// Hands one event over to the request the function is waiting on; times it until the
+    /// answer arrives.
+    async fn answer(&mut self, (id, body): (String, Vec<u8>)) -> Result<Invoked, String> {
         let handed = Instant::now();
         let invocation = Invocation {
             id: id.clone(),
@@ -1003,41 +1438,26 @@ fn machine() -> Value {
     json!({ "cpu": model, "cores": cores })
 }
 
-fn print_table(
+fn print_tables(
     measured: &[(&str, Result<Measured, String>)],
-    hello_median: Option<f64>,
+    hello: &Baseline,
+    throttle: &Result<Throttle, String>,
     invocations: usize,
 ) {
-    println!(
-        "| binary | cold init min / median / p90 (ms) | × hello (median) | 1st invocation (ms) \
-         | 2nd invocation (ms) | peak RSS (MB) over {invocations} invocations |"
-    );
-    println!("|---|---|---:|---:|---:|---:|");
-    for (name, result) in measured {
-        match result {
-            Ok(m) => {
-                let ratio = hello_median
-                    .filter(|h| *h > 0.0)
-                    .map_or("–".to_string(), |h| {
-                        format!("{:.2}", m.cold_init.median / h)
-                    });
-                println!(
-                    "| {name} | {:.2} / {:.2} / {:.2} | {ratio} | {:.2} ({}) | {:.2} ({}) | {:.1} |",
-                    m.cold_init.min,
-                    m.cold_init.median,
-                    m.cold_init.p90,
-                    ms(m.first.latency),
-                    m.first.status.label(),
-                    ms(m.second.latency),
-                    m.second.status.label(),
-                    m.run.peak_rss_kb as f64 / 1024.0,
-                );
-            }
-            Err(e) => {
-                let first_line = e.lines().next().unwrap_or("");
-                println!("| {name} | failed: {first_line} | | | | |");
-            }
+    println!("Unthrottled:\n");
+    print_runs(measured, hello.unthrottled, |m| Some(Ok(&m.unthrottled)));
+    match throttle {
+        Ok(_) => {
+            println!(
+                "\nThrottled to a 128 MB function's CPU share ({QUOTA_US} µs per {PERIOD_US} µs):\n"
+            );
+            print_runs(measured, hello.throttled, |m| {
+                m.throttled
+                    .as_ref()
+                    .map(|t| t.as_ref().map_err(String::as_str))
+            });
         }
+        Err(e) => println!("\nThrottled: not measured, no writable cgroup ({e}).\n"),
     }
     println!();
     for (name, result) in measured {
@@ -1048,15 +1468,61 @@ fn print_table(
                 .iter()
                 .map(|(s, n)| format!("{n}× {s}"))
                 .collect();
+            let first: Vec<String> = m
+                .unthrottled
+                .first_statuses
+                .iter()
+                .map(|(s, n)| format!("{n}× {s}"))
+                .collect();
             println!(
-                "- {name}: {} invocations: {}; median {:.2} ms, p99 {:.2} ms; {} error POSTs; VmRSS after {:.1} MB",
+                "- {name}: 1st invocations {}; {} invocations: {}; median {:.2} ms, p99 {:.2} ms; \
+                 {} error POSTs; peak RSS {:.1} MB over {invocations}, VmRSS after {:.1} MB",
+                first.join(", "),
                 m.run.invocations,
                 statuses.join(", "),
                 m.run.latency.median,
                 m.run.latency.p99,
                 m.run.errors,
+                m.run.peak_rss_kb as f64 / 1024.0,
                 m.run.rss_kb as f64 / 1024.0,
             );
+        }
+    }
+}
+
+/// One mode's table: `runs` picks the mode's runs of a binary (`None`: not measured).
+fn print_runs<'a>(
+    measured: &'a [(&str, Result<Measured, String>)],
+    hello_init: Option<f64>,
+    runs: impl Fn(&'a Measured) -> Option<Result<&'a ColdRuns, &'a str>>,
+) {
+    println!(
+        "| binary | init min / median / p90 (ms) | 1st (ms) | 2nd (ms) | init + 1st (ms) \
+         | init × hello | 1st ÷ 2nd |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|");
+    let ratio = |a: f64, b: Option<f64>| {
+        b.filter(|b| *b > 0.0)
+            .map_or("–".to_string(), |b| format!("{:.2}", a / b))
+    };
+    for (name, result) in measured {
+        match result.as_ref().map_err(String::as_str).map(&runs) {
+            Ok(Some(Ok(r))) => println!(
+                "| {name} | {:.2} / {:.2} / {:.2} | {:.2} | {:.2} | {:.2} | {} | {} |",
+                r.init.min,
+                r.init.median,
+                r.init.p90,
+                r.first.median,
+                r.second.median,
+                r.init_plus_first.median,
+                ratio(r.init.median, hello_init),
+                ratio(r.first.median, Some(r.second.median)),
+            ),
+            Ok(None) => println!("| {name} | not measured | | | | | |"),
+            Ok(Some(Err(e))) | Err(e) => {
+                let first_line = e.lines().next().unwrap_or("");
+                println!("| {name} | failed: {first_line} | | | | | |");
+            }
         }
     }
 }
