@@ -329,11 +329,12 @@ impl UploadRequest {
 }
 
 /// A JSON number that is a whole number from 0 up, written `3` or `3.0` (JSON does not tell them
-/// apart, and some clients write every number with a point).
+/// apart, and some clients write every number with a point), up to 2^53 − 1, the largest every
+/// JSON reader holds exactly.
 pub fn whole_number(n: &serde_json::Number) -> Option<u64> {
     n.as_u64().or_else(|| {
         n.as_f64()
-            .filter(|f| f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(f))
+            .filter(|f| f.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(f))
             .map(|f| f as u64)
     })
 }

@@ -250,15 +250,16 @@ pub fn optional_text(max: usize, multiline: bool) -> Object {
 /// A tracking code as it is printed (10 symbols of Crockford's base 32, the last a check).
 pub const TRACKING_CODE: &str = "^[0-9A-HJKMNP-TV-Z]{10}$";
 
-/// One timeline entry, as [`crate::timeline_entry`] writes it.
+/// One timeline entry (`lapor_http::timeline_entry`).
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct TimelineEntry {
     #[schema(format = DateTime)]
     at: String,
-    /// What happened: `submitted`, `forwarded`, `follow_up`, `reply`, `returned`, …
+    /// `submitted`, `triage`, `forwarded`, `follow_up`, `returned`, `reply`, `rating`,
+    /// `archived`, `escalated`, `closed` or `evidence`.
     kind: String,
-    /// Who did it: `reporter`, `admin_pusat`, `agency_admin`, `officer`, `system`.
+    /// `reporter`, `admin_pusat`, `agency_admin`, `officer` or `system`.
     actor: String,
     agency: Option<String>,
     status_before: Option<lapor_core::Status>,
@@ -266,34 +267,57 @@ pub struct TimelineEntry {
     from_agency: Option<String>,
     to_agency: Option<String>,
     message: Option<String>,
-    /// The attachment that became ready, for evidence events.
+    /// The id of the file an `evidence` entry is about.
     attachment: Option<String>,
 }
 
-/// One attachment as a view lists it (`lapor_files::listing`).
+/// One file of a report (`lapor_files::listing`).
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct AttachmentEntry {
     id: String,
-    /// `processing`, `ready` or `rejected`.
-    status: String,
-    content_type: String,
+    status: AttachmentState,
+    content_type: FileType,
     size: u64,
+    /// Of the cleaned file, once it is ready.
     sha256: Option<String>,
     #[schema(format = DateTime)]
     requested_at: String,
-    /// `reporter` or `agency`.
-    by: String,
-    agency: Option<String>,
-    follow_up: Option<bool>,
-    /// A download link valid for minutes, once the file is clean.
-    download_url: Option<String>,
-    #[schema(format = DateTime)]
-    download_expires_at: Option<String>,
-    rejection: Option<Rejection>,
+    by: Uploader,
+    /// The agency that attached it (`by` = `agency` only).
+    #[schema(required = false)]
+    agency: String,
+    /// The timeline position of the follow-up it goes with (`by` = `agency` only).
+    #[schema(required = false)]
+    follow_up: u64,
+    /// A short-lived download link (`ready` only).
+    #[schema(required = false)]
+    download_url: String,
+    #[schema(required = false, format = DateTime)]
+    download_expires_at: String,
+    /// Why the file was refused (`rejected` only).
+    #[schema(required = false)]
+    rejection: Rejection,
 }
 
-/// Why a file was refused.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum AttachmentState {
+    Processing,
+    Ready,
+    Rejected,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Uploader {
+    Reporter,
+    Agency,
+}
+
+/// Why a file was refused, in Indonesian and English.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct Rejection {
@@ -302,24 +326,42 @@ pub struct Rejection {
     message_en: String,
 }
 
-/// The `201` answer to an attachment request (`offer_upload`).
+/// The file types evidence may have, as the answers name them.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum FileType {
+    #[serde(rename = "image/jpeg")]
+    Jpeg,
+    #[serde(rename = "image/png")]
+    Png,
+    #[serde(rename = "image/webp")]
+    Webp,
+    #[serde(rename = "application/pdf")]
+    Pdf,
+}
+
+/// The `201` answer (`lapor_http::offer_upload`): where and how to upload, and until when.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct UploadOffer {
+    /// The attachment's id.
     id: String,
-    /// Always `processing` until the evidence function has checked the file.
+    /// Always `processing`: the file is checked once uploaded.
+    #[schema(pattern = "^processing$")]
     status: String,
-    upload: Upload,
+    upload: UploadTarget,
     #[schema(format = DateTime)]
     expires_at: String,
 }
 
-/// Where and how to send the file: `PUT` to `url` with exactly `headers`.
+/// The signed request that uploads the file.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub struct Upload {
+pub struct UploadTarget {
     url: String,
+    /// `PUT`.
     method: String,
+    /// Headers to send with the upload, exactly.
     headers: std::collections::BTreeMap<String, String>,
 }
 

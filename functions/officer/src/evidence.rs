@@ -3,8 +3,6 @@
 //! follow-up. As for reporters, the answer is a short-lived upload URL; the evidence function
 //! checks and strips the file before anyone can download it.
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -14,7 +12,7 @@ use lapor_core::attachment::DEFAULT_MAX_FILE_BYTES;
 use lapor_core::permission::Action;
 use lapor_core::{EventKind, Invalid, UploadRequest, Uploader};
 use lapor_http::auth::Officer;
-use lapor_http::openapi::ErrorBody;
+use lapor_http::openapi::{ErrorBody, UploadOffer};
 use lapor_http::{ApiError, JsonObject};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -23,20 +21,6 @@ use utoipa::ToSchema;
 
 use crate::schema::{self, MAX_SAFE_INTEGER};
 use crate::{is_position, load, path_code, whole_number, CodePath, Deps};
-
-/// The file types evidence may have, as the answers name them.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub enum FileType {
-    #[serde(rename = "image/jpeg")]
-    Jpeg,
-    #[serde(rename = "image/png")]
-    Png,
-    #[serde(rename = "image/webp")]
-    Webp,
-    #[serde(rename = "application/pdf")]
-    Pdf,
-}
 
 /// `POST /agency/reports/{code}/attachments`.
 #[derive(Deserialize, ToSchema)]
@@ -102,31 +86,6 @@ fn follow_up() -> Object {
         MAX_SAFE_INTEGER,
         true,
     )
-}
-
-/// The `201` answer (`lapor_http::offer_upload`): where and how to upload, and until when.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct UploadOffer {
-    /// The attachment's id.
-    id: String,
-    /// Always `processing`: the file is checked once uploaded.
-    #[schema(pattern = "^processing$")]
-    status: String,
-    upload: UploadTarget,
-    #[schema(format = DateTime)]
-    expires_at: String,
-}
-
-/// The signed request that uploads the file.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct UploadTarget {
-    url: String,
-    /// `PUT`.
-    method: String,
-    /// Headers to send with the upload, exactly.
-    headers: BTreeMap<String, String>,
 }
 
 #[utoipa::path(

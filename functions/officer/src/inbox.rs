@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::evidence::FileType;
 use crate::{load, page_cursor, page_limit, path_code, query, CodePath, Deps, OfficerReport};
+use lapor_http::openapi::{AttachmentEntry, TimelineEntry};
 
 /// The inbox's filters, and its page.
 #[derive(Deserialize, IntoParams)]
@@ -132,82 +132,6 @@ impl From<&Rating> for RatingView {
             comment: rating.comment.clone(),
         }
     }
-}
-
-/// One timeline entry (`lapor_http::timeline_entry`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct TimelineEntry {
-    #[schema(format = DateTime)]
-    at: String,
-    /// `submitted`, `triage`, `forwarded`, `follow_up`, `returned`, `reply`, `rating`,
-    /// `archived`, `escalated`, `closed` or `evidence`.
-    kind: String,
-    /// `reporter`, `admin_pusat`, `agency_admin`, `officer` or `system`.
-    actor: String,
-    agency: Option<String>,
-    status_before: Option<Status>,
-    status_after: Status,
-    from_agency: Option<String>,
-    to_agency: Option<String>,
-    message: Option<String>,
-    /// The id of the file an `evidence` entry is about.
-    attachment: Option<String>,
-}
-
-/// One file of a report (`lapor_files::listing`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct AttachmentEntry {
-    id: String,
-    status: AttachmentState,
-    content_type: FileType,
-    size: u64,
-    /// Of the cleaned file, once it is ready.
-    sha256: Option<String>,
-    #[schema(format = DateTime)]
-    requested_at: String,
-    by: Uploader,
-    /// The agency that attached it (`by` = `agency` only).
-    #[schema(required = false)]
-    agency: String,
-    /// The timeline position of the follow-up it goes with (`by` = `agency` only).
-    #[schema(required = false)]
-    follow_up: u64,
-    /// A short-lived download link (`ready` only).
-    #[schema(required = false)]
-    download_url: String,
-    #[schema(required = false, format = DateTime)]
-    download_expires_at: String,
-    /// Why the file was refused (`rejected` only).
-    #[schema(required = false)]
-    rejection: Rejection,
-}
-
-#[derive(ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum AttachmentState {
-    Processing,
-    Ready,
-    Rejected,
-}
-
-#[derive(ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum Uploader {
-    Reporter,
-    Agency,
-}
-
-/// Why a file was refused, in Indonesian and English.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct Rejection {
-    code: String,
-    message: String,
-    message_en: String,
 }
 
 /// A report as the officer's console lists it; `relation` is what it is to the officer's agency.

@@ -569,15 +569,7 @@ fn seen_version(body: &Map<String, Value>) -> Result<Option<u64>, ApiError> {
     }
 }
 
-/// A JSON number that is a whole one, however written: JSON Schema (and so the document) counts
-/// `3.0` as the integer 3.
-pub(crate) fn whole_number(n: &serde_json::Number) -> Option<u64> {
-    n.as_u64().or_else(|| {
-        n.as_f64()
-            .filter(|f| f.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER as f64).contains(f))
-            .map(|f| f as u64)
-    })
-}
+pub(crate) use lapor_core::attachment::whole_number;
 
 /// A report version or timeline position: counted from 1, and exact in any JSON reader.
 pub(crate) fn is_position(n: u64) -> bool {
