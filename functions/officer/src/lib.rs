@@ -223,17 +223,7 @@ pub(crate) fn page_cursor(cursor: Option<&str>) -> Result<Option<&str>, ApiError
     Ok(Some(cursor))
 }
 
-/// A query string that does not fit the route's parameters: `400` in the usual error body.
-pub(crate) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query.map(|Query(q)| q).map_err(|rejection| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            format!("Parameter alamat tidak valid: {}", rejection.body_text()),
-            format!("Invalid query parameters: {}", rejection.body_text()),
-        )
-    })
-}
+pub(crate) use lapor_http::query;
 
 /// The report a route's path names.
 #[derive(Deserialize, IntoParams)]
