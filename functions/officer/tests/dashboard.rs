@@ -2,7 +2,6 @@
 //! agency directory, reports moved by the core's own transitions and counted as the statistics
 //! consumer counts them, and requests carrying the claims the JWT authorizer passes on.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -11,14 +10,14 @@ use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 use lapor_core::stats::CountedChange;
 use lapor_core::{
-    Actor, AgencyId, Channel, Deadlines, Directory, Event, FixedClock, Hop, KeyPepper, Report,
-    ReportDraft, Role, Status,
+    Actor, AgencyId, Deadlines, Directory, Event, FixedClock, Hop, Report, Role, Status,
 };
-use lapor_http::auth::{context_with_claims, CLAIM_AGENCY, CLAIM_ROLE};
 use lapor_officer::{router, Deps};
-use lapor_store::{file_report, AgencyDirectory, Filed, MemStore, Reports, Statistics, Stores};
+use lapor_store::{AgencyDirectory, MemStore, Reports, Statistics, Stores};
 use serde_json::{json, Value};
 use tower::ServiceExt;
+
+mod common;
 
 /// When the reports were filed and forwarded.
 fn filed_at() -> DateTime<Utc> {
@@ -38,33 +37,7 @@ type Step = dyn Fn(&Report) -> (Report, Event);
 /// A report filed, then moved by `steps` (each from the version before), every change written
 /// and counted as the statistics consumer would count it.
 async fn report(store: &MemStore, steps: &[&Step]) -> Report {
-    let json = json!({
-        "type": "pengaduan",
-        "title": "Jalan berlubang di Jalan Cipto",
-        "description": "Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara motor.",
-        "category": "infrastruktur",
-        "region": "32.74",
-        "privacy": "publik",
-        "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890"}
-    });
-    let new = ReportDraft(json.as_object().expect("object"))
-        .validate(Channel::Web)
-        .expect("valid report");
-    let pepper = KeyPepper::new(b"handler-test-pepper-of-32-bytes!".to_vec()).expect("pepper");
-    let filed = file_report(
-        store,
-        &new,
-        None,
-        &pepper,
-        &Deadlines::indonesia(),
-        filed_at(),
-    )
-    .await
-    .expect("filed");
-    let Filed::Created { report, .. } = filed else {
-        panic!("no idempotency key, so always created");
-    };
-    let mut current = *report;
+    let mut current = common::file_public(store, filed_at()).await;
     count(store, None, &current).await;
     for step in steps {
         let (next, event) = step(&current);
@@ -142,13 +115,11 @@ async fn app() -> Router {
 }
 
 async fn get_as(app: &Router, uri: &str, role: Role, agency: &str) -> (StatusCode, Value) {
-    let mut request = Request::get(uri).body(Body::empty()).expect("request");
-    let claims = HashMap::from([
-        ("sub".to_string(), format!("petugas-{agency}")),
-        (CLAIM_AGENCY.to_string(), agency.to_string()),
-        (CLAIM_ROLE.to_string(), role.as_str().to_string()),
-    ]);
-    request.extensions_mut().insert(context_with_claims(claims));
+    let request = common::as_officer(
+        Request::get(uri).body(Body::empty()).expect("request"),
+        role,
+        agency,
+    );
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)

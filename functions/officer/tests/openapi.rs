@@ -2,7 +2,7 @@
 //! officer router (over the embedded store, with the claims the JWT authorizer passes on) match
 //! the schemas documented for their status. Schemathesis checks the rest against lapor-local.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -10,16 +10,14 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use lapor_core::attachment::DEFAULT_MAX_FILE_BYTES;
-use lapor_core::{
-    Actor, AgencyId, Channel, Deadlines, Directory, FixedClock, Hop, KeyPepper, Report,
-    ReportDraft, Role,
-};
+use lapor_core::{Actor, AgencyId, Deadlines, Directory, FixedClock, Hop, Report, Role};
 use lapor_files::DirFiles;
-use lapor_http::auth::{context_with_claims, CLAIM_AGENCY, CLAIM_ROLE};
 use lapor_officer::{router, Deps};
-use lapor_store::{file_report, AgencyDirectory, Filed, MemStore, Reports, Stores};
+use lapor_store::{AgencyDirectory, MemStore, Reports, Stores};
 use serde_json::{json, Value};
 use tower::ServiceExt;
+
+mod common;
 
 const ROUTES: [(&str, &str); 9] = [
     ("get", "/admin/triage"),
@@ -113,28 +111,9 @@ fn path_codes_and_patterns_are_the_shared_ones() {
     assert_eq!(days["schema"]["enum"], json!([30, 90, 365]));
 }
 
-/// A report filed on the web by a named reporter, for everyone to see.
+/// The sample report, filed now.
 async fn file(store: &MemStore) -> Report {
-    let json = json!({
-        "type": "pengaduan",
-        "title": "Jalan berlubang di Jalan Cipto",
-        "description": "Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara motor.",
-        "category": "infrastruktur",
-        "region": "32.74",
-        "privacy": "publik",
-        "reporter": {"name": "Siti Aminah", "phone": "0812-3456-7890"}
-    });
-    let new = ReportDraft(json.as_object().expect("object"))
-        .validate(Channel::Web)
-        .expect("valid report");
-    let pepper = KeyPepper::new(b"handler-test-pepper-of-32-bytes!".to_vec()).expect("pepper");
-    let filed = file_report(store, &new, None, &pepper, &Deadlines::indonesia(), now())
-        .await
-        .expect("filed");
-    let Filed::Created { report, .. } = filed else {
-        panic!("no idempotency key, so always created");
-    };
-    *report
+    common::file_public(store, now()).await
 }
 
 fn central() -> Hop {
@@ -191,18 +170,13 @@ async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>, role
         Role::AdminPusat => "kemenpanrb",
         _ => "kota-cirebon-dpupr",
     };
-    let mut request = Request::builder()
+    let request = Request::builder()
         .method(method)
         .uri(uri)
         .header(header::CONTENT_TYPE, "application/json")
         .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
         .expect("request");
-    let claims = HashMap::from([
-        ("sub".to_string(), format!("petugas-{agency}")),
-        (CLAIM_AGENCY.to_string(), agency.to_string()),
-        (CLAIM_ROLE.to_string(), role.as_str().to_string()),
-    ]);
-    request.extensions_mut().insert(context_with_claims(claims));
+    let request = common::as_officer(request, role, agency);
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let cache_control = response
