@@ -502,6 +502,48 @@ async fn run() -> Fallible<()> {
         )
         .await?;
 
+    // 6b. Reading it: the reporter's own view (what the portal's tracking page shows, through
+    // the same route in-process) and the officer's view (what the console's report page shows).
+    let request = Request::get(format!("/reports/{code}"))
+        .header("x-access-key", access_key.as_str())
+        .body(Body::empty())
+        .context("building a request")?;
+    let before = bench.begin().await?;
+    let answer = send(&router, request).await?;
+    expect_status("track", answer, 200)?;
+    bench
+        .finish(
+            "track",
+            None,
+            before,
+            vec![
+                "GET /reports/{code} with X-Access-Key (the portal's POST /lacak reads the same)"
+                    .into(),
+            ],
+        )
+        .await?;
+    let request = as_officer(
+        Request::get(format!("/agency/reports/{code}"))
+            .body(Body::empty())
+            .context("building a request")?,
+        DPUPR,
+    );
+    let officer = bench.status();
+    let before = bench.begin().await?;
+    let answer = send(&officer, request).await?;
+    expect_status("officer_view", answer, 200)?;
+    bench
+        .finish(
+            "officer_view",
+            None,
+            before,
+            vec![format!(
+                "GET /agency/reports/{{code}} as an officer of {DPUPR} (the console's report page \
+                 reads the same)"
+            )],
+        )
+        .await?;
+
     // 7. The sweep: with nothing due, then with one report overdue.
     sweeps(&mut bench, &code).await?;
 

@@ -10,12 +10,12 @@ use lapor_core::{Color, Email, Phone, Report, Status};
 use lapor_http::auth::Officer;
 use lapor_http::openapi::ErrorBody;
 use lapor_http::{timeline_entry, ApiError};
-use lapor_store::Queue;
+use lapor_store::{Queue, ReportWithTimeline};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{load, page_cursor, page_limit, path_code, query, CodePath, Deps, OfficerReport};
+use crate::{page_cursor, page_limit, path_code, query, visible, CodePath, Deps, OfficerReport};
 use lapor_http::openapi::{AttachmentEntry, TimelineEntry};
 
 /// The inbox's filters, and its page.
@@ -237,13 +237,13 @@ pub async fn agency_view(
     State(deps): State<Deps>,
     code: Result<Path<CodePath>, PathRejection>,
 ) -> Result<Json<AgencyReport>, ApiError> {
-    let (report, relation) = load(&deps, &officer, &path_code(code)?).await?;
-    let timeline = deps
+    // The report and its timeline in one read: the console opens this page before every answer.
+    let ReportWithTimeline { report, timeline } = deps
         .reports
-        .report_with_timeline(&report.tracking_code)
+        .report_with_timeline(&path_code(code)?)
         .await?
-        .map(|r| r.timeline)
-        .unwrap_or_default();
+        .ok_or_else(ApiError::not_found)?;
+    let relation = visible(&deps, &officer, &report).await?;
     // Every file of the report: the reporter's evidence was stripped of whatever could name them.
     let attachments = match deps.files.as_deref() {
         Some(files) => lapor_files::listing(files, &report, |_| true, deps.clock.now())

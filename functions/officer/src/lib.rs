@@ -343,11 +343,22 @@ pub(crate) async fn load(
         .report(code)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let relation = relation(deps, officer, &report).await?;
+    let relation = visible(deps, officer, &report).await?;
+    Ok((report, relation))
+}
+
+/// What `report` is to the officer's agency, when the officer may see it; a report they may not
+/// see is answered exactly like one that does not exist.
+pub(crate) async fn visible(
+    deps: &Deps,
+    officer: &Officer,
+    report: &Report,
+) -> Result<Relation, ApiError> {
+    let relation = relation(deps, officer, report).await?;
     if officer.may(Action::View, relation).is_err() {
         return Err(ApiError::not_found());
     }
-    Ok((report, relation))
+    Ok(relation)
 }
 
 /// What `report` is to the officer's agency.
