@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod client;
+pub mod described;
 mod evidence;
 pub mod openapi;
 

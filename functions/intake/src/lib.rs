@@ -18,8 +18,6 @@ use axum::routing::get;
 use axum::Router;
 use lapor_core::{Clock, Deadlines, KeyPepper};
 use lapor_store::{Marks, PartnerKeys, ReporterIdentity, Reports, Statistics, Stores};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 pub use client_limit::ClientLimit;
 
@@ -143,8 +141,7 @@ impl Deps {
 
 /// The intake routes, without fallbacks, so lapor-local can merge them with other functions'.
 pub fn routes(deps: Deps) -> Router {
-    let (described, _) = api().split_for_parts();
-    described
+    described()
         .route("/openapi.json", get(openapi_json))
         .route(
             "/open311/v2/{file}",
@@ -160,23 +157,23 @@ pub fn routes(deps: Deps) -> Router {
         .with_state(deps)
 }
 
-/// The described routes: each registered with its `#[utoipa::path]` description, so the router
-/// and the OpenAPI document are one list. Open311 has its own specification and is not in it.
-fn api() -> OpenApiRouter<Deps> {
-    OpenApiRouter::default()
-        .routes(routes!(submit::submit))
-        .routes(routes!(view::view))
-        .routes(routes!(reporter::reply))
-        .routes(routes!(reporter::rate))
-        .routes(routes!(evidence::attach))
-        .routes(routes!(stats::stats))
-        .routes(routes!(directory::categories))
-        .routes(routes!(directory::regions))
-}
-
-/// Intake's part of the OpenAPI document (lapor-local merges it with the officer routes').
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+lapor_http::described_routes! {
+    /// The described routes, each at its `#[utoipa::path]` annotation's path and methods: the
+    /// router and the OpenAPI document are this one list. Open311 has its own specification and
+    /// is not in it.
+    fn described() -> Router<Deps>;
+    /// Intake's part of the OpenAPI document (lapor-local merges it with the officer routes').
+    pub fn openapi() -> OpenApi;
+    [
+        submit::submit,
+        view::view,
+        reporter::reply,
+        reporter::rate,
+        evidence::attach,
+        stats::stats,
+        directory::categories,
+        directory::regions,
+    ]
 }
 
 /// The whole API's OpenAPI document as `docs/openapi.json` holds it; a test in lapor-local keeps

@@ -29,8 +29,6 @@ use lapor_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::schema::MAX_SAFE_INTEGER;
 
@@ -84,30 +82,29 @@ const PAGE_MAX: usize = 100;
 const REASON_MIN: usize = 10;
 const TEXT_MAX: usize = 2_000;
 
-/// The officer routes with their OpenAPI description, registered together so neither can drift.
-fn api() -> OpenApiRouter<Deps> {
-    OpenApiRouter::default()
-        .routes(routes!(triage))
-        .routes(routes!(dashboard::agency))
-        .routes(routes!(dashboard::central))
-        .routes(routes!(inbox::inbox))
-        .routes(routes!(inbox::agency_view))
-        .routes(routes!(evidence::attach))
-        .routes(routes!(follow_up))
-        .routes(routes!(forward))
-        .routes(routes!(return_report))
+lapor_http::described_routes! {
+    /// The officer routes, each at its `#[utoipa::path]` annotation's path and methods: the
+    /// router and the OpenAPI document are this one list, so neither can drift.
+    fn described() -> Router<Deps>;
+    /// The officer routes' part of the OpenAPI document (`lapor_http::openapi::document`
+    /// finishes it).
+    pub fn openapi() -> OpenApi;
+    [
+        triage,
+        dashboard::agency,
+        dashboard::central,
+        inbox::inbox,
+        inbox::agency_view,
+        evidence::attach,
+        follow_up,
+        forward,
+        return_report,
+    ]
 }
 
 /// The officer routes, without fallbacks, for merging into lapor-local.
 pub fn routes(deps: Deps) -> Router {
-    let (router, _) = api().split_for_parts();
-    router.with_state(deps)
-}
-
-/// The officer routes' part of the OpenAPI document (`lapor_http::openapi::document` finishes
-/// it).
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    described().with_state(deps)
 }
 
 pub fn router(deps: Deps) -> Router {
