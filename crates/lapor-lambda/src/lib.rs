@@ -29,6 +29,25 @@ pub use lambda_runtime::Error;
 /// variables the template declares, can point the emulated functions at moto; in AWS it stays
 /// empty and the SDK's own endpoints are used.
 pub async fn aws_config() -> aws_config::SdkConfig {
+    loader().load().await
+}
+
+/// [`aws_config`] as a Lambda function loads it: region and credentials straight from the
+/// variables Lambda (and `sam local`) always sets. The default chains instead build an STS client
+/// (web identity) and an IMDS client at every start only to try them after the environment,
+/// about 0.6 ms of a full core (measured in `web`), some 8 ms at a 128 MB function's CPU share.
+async fn lambda_config() -> aws_config::SdkConfig {
+    use aws_config::environment::{
+        EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+    };
+    loader()
+        .region(EnvironmentVariableRegionProvider::new())
+        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        .load()
+        .await
+}
+
+fn loader() -> aws_config::ConfigLoader {
     use aws_smithy_http_client::tls;
     // Building a context only fails on settings this one does not make.
     let context = tls::TlsContext::builder()
@@ -42,11 +61,10 @@ pub async fn aws_config() -> aws_config::SdkConfig {
         .tls_context(context)
         .build_https();
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https);
-    let loader = match local_endpoint(std::env::var(LOCAL_ENDPOINT).ok()) {
+    match local_endpoint(std::env::var(LOCAL_ENDPOINT).ok()) {
         Some(url) => loader.endpoint_url(url),
         None => loader,
-    };
-    loader.load().await
+    }
 }
 
 /// Amazon Root CA 1 to 4 and Starfield Services Root Certificate Authority G2, which cross-signs
@@ -71,7 +89,7 @@ impl Bootstrap {
     pub async fn start() -> Self {
         lambda_runtime::tracing::init_default_subscriber();
         Self {
-            config: aws_config().await,
+            config: lambda_config().await,
         }
     }
 
