@@ -213,6 +213,22 @@ impl Bench {
         Ok(())
     }
 
+    /// Sends one request through `router` as a measured operation `name`: it must answer `want`.
+    async fn request(
+        &mut self,
+        name: &str,
+        goal: Option<Goal>,
+        router: &Router,
+        request: Request<Body>,
+        want: u16,
+        note: String,
+    ) -> Fallible<()> {
+        let before = self.begin().await?;
+        let answer = send(router, request).await?;
+        expect_status(name, answer, want)?;
+        self.finish(name, goal, before, vec![note]).await
+    }
+
     fn note_bodies(&mut self, exchanges: &[Exchange]) {
         self.bodies_at_transmit.0 += exchanges.iter().filter(|e| e.body_at_transmit).count();
         self.bodies_at_transmit.1 += exchanges.iter().filter(|e| e.status != 0).count();
@@ -352,19 +368,12 @@ async fn follow_up(
         with_body(post_json(&format!("/reports/{code}/followups")), &body)?,
         DPUPR,
     );
-    let before = bench.begin().await?;
-    let answer = send(&router, request).await?;
-    expect_status(name, answer, 200)?;
+    let note = format!(
+        "POST /reports/{{code}}/followups {} as an officer of {DPUPR}",
+        body["status"]
+    );
     bench
-        .finish(
-            name,
-            AT_MOST_TWO,
-            before,
-            vec![format!(
-                "POST /reports/{{code}}/followups {} as an officer of {DPUPR}",
-                body["status"]
-            )],
-        )
+        .request(name, AT_MOST_TWO, &router, request, 200, note)
         .await
 }
 
@@ -490,16 +499,9 @@ async fn run() -> Fallible<()> {
         post_json(&format!("/reports/{code}/replies")).header("x-access-key", access_key.as_str()),
         &body,
     )?;
-    let before = bench.begin().await?;
-    let answer = send(&router, request).await?;
-    expect_status("reply", answer, 200)?;
+    let note = "POST /reports/{code}/replies with X-Access-Key (a plain reply)";
     bench
-        .finish(
-            "reply",
-            None,
-            before,
-            vec!["POST /reports/{code}/replies with X-Access-Key (a plain reply)".into()],
-        )
+        .request("reply", None, &router, request, 200, note.into())
         .await?;
 
     // 6b. Reading it: the reporter's own view (what the portal's tracking page shows, through
@@ -508,19 +510,9 @@ async fn run() -> Fallible<()> {
         .header("x-access-key", access_key.as_str())
         .body(Body::empty())
         .context("building a request")?;
-    let before = bench.begin().await?;
-    let answer = send(&router, request).await?;
-    expect_status("track", answer, 200)?;
+    let note = "GET /reports/{code} with X-Access-Key (the portal's POST /lacak reads the same)";
     bench
-        .finish(
-            "track",
-            None,
-            before,
-            vec![
-                "GET /reports/{code} with X-Access-Key (the portal's POST /lacak reads the same)"
-                    .into(),
-            ],
-        )
+        .request("track", None, &router, request, 200, note.into())
         .await?;
     let request = as_officer(
         Request::get(format!("/agency/reports/{code}"))
@@ -529,41 +521,24 @@ async fn run() -> Fallible<()> {
         DPUPR,
     );
     let officer = bench.status();
-    let before = bench.begin().await?;
-    let answer = send(&officer, request).await?;
-    expect_status("officer_view", answer, 200)?;
+    let note = format!(
+        "GET /agency/reports/{{code}} as an officer of {DPUPR} (the console's report page reads \
+         the same)"
+    );
     bench
-        .finish(
-            "officer_view",
-            None,
-            before,
-            vec![format!(
-                "GET /agency/reports/{{code}} as an officer of {DPUPR} (the console's report page \
-                 reads the same)"
-            )],
-        )
+        .request("officer_view", None, &officer, request, 200, note)
         .await?;
 
     // 7. The sweep: with nothing due, then with one report overdue.
     sweeps(&mut bench, &code).await?;
 
     // 8. Statistics.
-    let before = bench.begin().await?;
-    let answer = send(
-        &router,
-        Request::get("/stats?region=32.74&year=2026")
-            .body(Body::empty())
-            .context("building a request")?,
-    )
-    .await?;
-    expect_status("stats", answer, 200)?;
+    let request = Request::get("/stats?region=32.74&year=2026")
+        .body(Body::empty())
+        .context("building a request")?;
+    let note = "GET /stats?region=32.74&year=2026 (grouped by category)";
     bench
-        .finish(
-            "stats",
-            None,
-            before,
-            vec!["GET /stats?region=32.74&year=2026 (grouped by category)".into()],
-        )
+        .request("stats", None, &router, request, 200, note.into())
         .await?;
 
     // 8b. The statistics consumer: one stream batch of new reports of one city, counted at once.
