@@ -5,7 +5,7 @@
 //! falls outside them moves to the opening of the next working day.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,9 @@ pub struct Sla {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceLevels {
     defaults: Sla,
-    overrides: BTreeMap<Category, Sla>,
+    /// Shared: every clone of a function's dependencies (axum clones its state into each route)
+    /// copies a pointer, not the map.
+    overrides: Arc<BTreeMap<Category, Sla>>,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +72,7 @@ impl ServiceLevels {
             .collect::<Result<_, String>>()?;
         Ok(Self {
             defaults: file.defaults,
-            overrides,
+            overrides: Arc::new(overrides),
         })
     }
 
@@ -134,7 +136,8 @@ impl Deadlines {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkCalendar {
-    holidays: BTreeSet<NaiveDate>,
+    /// Shared, as [`ServiceLevels`]' overrides are.
+    holidays: Arc<BTreeSet<NaiveDate>>,
 }
 
 #[derive(Deserialize)]
@@ -171,7 +174,7 @@ static INDONESIA: LazyLock<WorkCalendar> = LazyLock::new(|| {
 impl WorkCalendar {
     pub fn new(holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
         Self {
-            holidays: holidays.into_iter().collect(),
+            holidays: Arc::new(holidays.into_iter().collect()),
         }
     }
 
