@@ -19,8 +19,23 @@ use crate::{
 };
 
 pub struct S3Files {
-    client: aws_sdk_s3::Client,
+    client: LazyClient,
     bucket: String,
+}
+
+/// The S3 client, built when a request first needs it: most of a function's requests never
+/// touch a file (a report without evidence, a page), and building an S3 client costs some
+/// 0.2 ms of a full core, about 3 ms at a 128 MB function's CPU share, at every cold start.
+struct LazyClient {
+    config: aws_sdk_s3::config::Config,
+    client: std::sync::OnceLock<aws_sdk_s3::Client>,
+}
+
+impl LazyClient {
+    fn get(&self) -> &aws_sdk_s3::Client {
+        self.client
+            .get_or_init(|| aws_sdk_s3::Client::from_conf(self.config.clone()))
+    }
 }
 
 impl S3Files {
@@ -32,7 +47,10 @@ impl S3Files {
             .force_path_style(path_style)
             .build();
         Self {
-            client: aws_sdk_s3::Client::from_conf(s3),
+            client: LazyClient {
+                config: s3,
+                client: std::sync::OnceLock::new(),
+            },
             bucket: bucket.into(),
         }
     }
@@ -40,7 +58,10 @@ impl S3Files {
     /// The bucket `bucket` through `client` as it is (the tests record its calls).
     pub fn with_client(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
         Self {
-            client,
+            client: LazyClient {
+                config: client.config().clone(),
+                client: client.into(),
+            },
             bucket: bucket.into(),
         }
     }
@@ -90,6 +111,7 @@ impl EvidenceFiles for S3Files {
         let length = i64::try_from(size).map_err(|e| FilesError::Backend(e.to_string()))?;
         let request = self
             .client
+            .get()
             .put_object()
             .bucket(&self.bucket)
             .key(quarantine_key(code, id))
@@ -116,6 +138,7 @@ impl EvidenceFiles for S3Files {
     ) -> Result<SignedUrl, FilesError> {
         let request = self
             .client
+            .get()
             .get_object()
             .bucket(&self.bucket)
             .key(evidence_key(code, id))
@@ -148,6 +171,7 @@ impl EvidenceFiles for S3Files {
         bytes: Vec<u8>,
     ) -> Result<(), FilesError> {
         self.client
+            .get()
             .put_object()
             .bucket(&self.bucket)
             .key(evidence_key(code, id))
@@ -169,6 +193,7 @@ impl EvidenceFiles for S3Files {
         id: &AttachmentId,
     ) -> Result<(), FilesError> {
         self.client
+            .get()
             .delete_object()
             .bucket(&self.bucket)
             .key(quarantine_key(code, id))
@@ -180,6 +205,7 @@ impl EvidenceFiles for S3Files {
 
     async fn stage(&self, token: &StageToken, bytes: &[u8]) -> Result<(), FilesError> {
         self.client
+            .get()
             .put_object()
             .bucket(&self.bucket)
             .key(staging_key(token))
@@ -196,6 +222,7 @@ impl EvidenceFiles for S3Files {
 
     async fn discard_staged(&self, token: &StageToken) -> Result<(), FilesError> {
         self.client
+            .get()
             .delete_object()
             .bucket(&self.bucket)
             .key(staging_key(token))
@@ -211,6 +238,7 @@ impl S3Files {
     async fn read_limited(&self, key: &str, max_bytes: u64) -> Result<Quarantined, FilesError> {
         let answer = self
             .client
+            .get()
             .get_object()
             .bucket(&self.bucket)
             .key(key)
