@@ -408,7 +408,9 @@ async fn a_report_never_routed_turns_red_and_reaches_the_central_admin() {
         stores.reports.as_ref(),
         &new,
         None,
-        &lapor_core::KeyPepper::new(vec![1; 32]).expect("pepper"),
+        &lapor_core::KeyPepper::new(vec![1; 32])
+            .expect("pepper")
+            .into(),
         &Deadlines::indonesia(),
         filed_at,
     )

@@ -78,7 +78,7 @@ async fn seeded(store: &MemStore) -> String {
         );
         let at = monday_morning() - chrono::Duration::hours(i as i64);
         let filed = or_die(
-            file_report(store, &new, None, &pepper, &deadlines, at).await,
+            file_report(store, &new, None, &pepper.clone().into(), &deadlines, at).await,
             "file",
         );
         let Filed::Created { report, .. } = filed else {

@@ -21,6 +21,7 @@ mod keys;
 mod mem;
 mod once;
 mod paging;
+mod pepper;
 mod stream;
 mod submit;
 
@@ -38,6 +39,7 @@ use serde::{Deserialize, Serialize};
 pub use dynamo::{DynamoStore, TableSpec};
 pub use mem::MemStore;
 pub use once::at_least_once;
+pub use pepper::{Pepper, PepperRead};
 pub use stream::{handle_changes, report_changes, ReportChange};
 pub use submit::{file_report, sha256_hex, Filed, IdempotencyKey};
 

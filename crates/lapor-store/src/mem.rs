@@ -680,7 +680,7 @@ mod tests {
 
         let store = MemStore::new();
         let pepper = KeyPepper::new(vec![7; 32]).expect("pepper");
-        file_report(&store, &new, None, &pepper, &deadlines, now)
+        file_report(&store, &new, None, &pepper.into(), &deadlines, now)
             .await
             .expect("filed");
         let debug = format!("{store:?}");

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use lapor_core::{AccessKey, Deadlines, KeyPepper, NewReport, Report, TrackingCode};
 use sha2::{Digest, Sha256};
 
-use crate::{Conflict, IdempotencyRecord, Reports, StoreError, Submission, IDEMPOTENCY_TTL_SECS};
+use crate::{
+    Conflict, IdempotencyRecord, Pepper, Reports, StoreError, Submission, IDEMPOTENCY_TTL_SECS,
+};
 
 /// Tracking codes are random; a collision is astronomically rare, but never fatal.
 const CODE_ATTEMPTS: usize = 3;
@@ -65,15 +67,20 @@ pub async fn file_report(
     reports: &dyn Reports,
     new: &NewReport,
     idempotency: Option<&IdempotencyKey>,
-    pepper: &KeyPepper,
+    pepper: &Pepper,
     deadlines: &Deadlines,
     now: DateTime<Utc>,
 ) -> Result<Filed, StoreError> {
+    // Only a replayable key needs the server secret.
+    let pepper = match idempotency {
+        Some(_) => Some(pepper.get().await?),
+        None => None,
+    };
     for _ in 0..CODE_ATTEMPTS {
         let code = TrackingCode::generate(&mut rand::rng());
-        let access_key = match idempotency {
-            Some(key) => key.access_key(pepper, &code),
-            None => AccessKey::generate(&mut rand::rng()),
+        let access_key = match (idempotency, pepper) {
+            (Some(key), Some(pepper)) => key.access_key(pepper, &code),
+            _ => AccessKey::generate(&mut rand::rng()),
         };
         let (report, reporter, event) =
             Report::open(new.clone(), code.clone(), access_key.hash(), now, deadlines);

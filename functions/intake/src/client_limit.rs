@@ -42,9 +42,11 @@ pub async fn limit(State(deps): State<Deps>, request: Request, next: Next) -> Re
         return next.run(request).await;
     };
     let now = deps.clock.now().timestamp();
-    let window = deps
-        .pepper
-        .rate_window("api-client", &client, now, limit.window_secs);
+    let pepper = match deps.pepper.get().await {
+        Ok(pepper) => pepper,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let window = pepper.rate_window("api-client", &client, now, limit.window_secs);
     match deps
         .marks
         .count_hit(&window.key, now, limit.window_secs)

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::routing::get;
 use axum::Router;
-use lapor_core::{Clock, Deadlines, KeyPepper};
-use lapor_store::{Marks, PartnerKeys, ReporterIdentity, Reports, Statistics, Stores};
+use lapor_core::{Clock, Deadlines};
+use lapor_store::{Marks, PartnerKeys, Pepper, ReporterIdentity, Reports, Statistics, Stores};
 
 pub use client_limit::ClientLimit;
 
@@ -34,8 +34,8 @@ pub struct Deps {
     pub marks: Arc<dyn Marks>,
     pub clock: Arc<dyn Clock>,
     pub deadlines: Deadlines,
-    /// Derives replayable access keys for idempotent submissions.
-    pub pepper: KeyPepper,
+    /// The server secret: derives replayable access keys, Open311 tokens and rate-counter keys.
+    pub pepper: Pepper,
     /// Idempotency keys whose first request is still being handled by this process.
     pub in_flight: Arc<Mutex<HashSet<String>>>,
     /// Replies one report takes from its reporter per local day (`REPLIES_PER_DAY`).
@@ -59,7 +59,7 @@ impl Deps {
         stores: &Stores,
         clock: Arc<dyn Clock>,
         deadlines: Deadlines,
-        pepper: KeyPepper,
+        pepper: impl Into<Pepper>,
     ) -> Self {
         Self {
             reports: stores.reports.clone(),
@@ -69,7 +69,7 @@ impl Deps {
             marks: stores.marks.clone(),
             clock,
             deadlines,
-            pepper,
+            pepper: pepper.into(),
             in_flight: Arc::default(),
             replies_per_day: lapor_core::lifecycle::DEFAULT_REPLIES_PER_DAY,
             client_limit: None,
@@ -115,16 +115,18 @@ pub const DEFAULT_OPEN311_WRITES_PER_HOUR: u64 = 100;
 
 impl Deps {
     /// Intake's dependencies as its Lambda function (and the portal's, which calls its routes)
-    /// reads them: the table, the pepper, the evidence bucket, the limits from the environment.
-    pub async fn from_environment(
+    /// reads them: the table, the evidence bucket, the limits from the environment, and
+    /// `pepper` (see [`lapor_lambda::Bootstrap::pepper`]).
+    pub fn from_environment(
         aws: &lapor_lambda::Bootstrap,
+        pepper: Pepper,
     ) -> Result<Self, lambda_http::Error> {
         let (files, max_file_bytes) = aws.evidence()?;
         Ok(Deps::new(
             &aws.stores()?,
             Arc::new(lapor_core::SystemClock),
             Deadlines::indonesia(),
-            aws.pepper().await?,
+            pepper,
         )
         .with_replies_per_day(lapor_lambda::replies_per_day()?)
         .with_client_limit(ClientLimit::per_hour(lapor_lambda::number(

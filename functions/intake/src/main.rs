@@ -6,6 +6,6 @@ use lapor_lambda::Bootstrap;
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = Bootstrap::start().await;
-    let deps = Deps::from_environment(&aws).await?;
+    let deps = Deps::from_environment(&aws, aws.pepper()?)?;
     lambda_http::run(router(deps)).await
 }

@@ -182,7 +182,7 @@ async fn replay(deps: &Deps, key: &IdempotencyKey) -> Result<Receipt, ApiError> 
     }
     tracing::info!(tracking_code = %record.tracking_code, "idempotent submission replayed");
     Ok(Receipt {
-        access_key: key.access_key(&deps.pepper, &record.tracking_code),
+        access_key: key.access_key(deps.pepper.get().await?, &record.tracking_code),
         code: record.tracking_code,
         created_at: record.created_at,
         replayed: true,

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
 use lapor_core::{
-    AgencyId, Channel, Clock, Email, EventKind, KeyPepper, Report, Reporter, ServiceLevels, Status,
+    AgencyId, Channel, Clock, Email, EventKind, Report, Reporter, ServiceLevels, Status,
 };
 use lapor_notifier::{mail, AgencyMessage, EventType, Mailer, Notifier};
 use lapor_store::{
-    at_least_once, handle_changes, AgencyDirectory, Marks, ReportChange, ReporterIdentity, Reports,
-    StoreError, Stores,
+    at_least_once, handle_changes, AgencyDirectory, Marks, Pepper, ReportChange, ReporterIdentity,
+    Reports, StoreError, Stores,
 };
 use tokio::sync::OnceCell;
 
@@ -47,7 +47,7 @@ pub struct Deps {
     /// E-mails one address may receive from notify per day; later ones are skipped.
     pub mail_daily_limit: u64,
     /// Keys the per-number and per-address counters (never a plain hash of either).
-    pub pepper: KeyPepper,
+    pub pepper: Pepper,
 }
 
 /// Outbound SMS one number may get from notify per day unless the deployment says otherwise.
@@ -64,7 +64,7 @@ impl Deps {
         clock: Arc<dyn Clock>,
         central: AgencyId,
         oversight: AgencyId,
-        pepper: KeyPepper,
+        pepper: impl Into<Pepper>,
     ) -> Self {
         Self {
             reports: stores.reports.clone(),
@@ -79,7 +79,7 @@ impl Deps {
             oversight,
             sms_daily_limit: DEFAULT_SMS_DAILY_LIMIT,
             mail_daily_limit: DEFAULT_MAIL_DAILY_LIMIT,
-            pepper,
+            pepper: pepper.into(),
         }
     }
 
@@ -390,9 +390,12 @@ async fn mail_to(contact: &Contact<'_>) -> Result<Option<Email>, NotifyFailure> 
     };
     let now = deps.clock.now().timestamp();
     // Case does not make another mailbox in practice, so it does not make another counter.
-    let day = deps
-        .pepper
-        .rate_window("mail-out", &email.as_str().to_lowercase(), now, DAY_SECS);
+    let day = deps.pepper.get().await?.rate_window(
+        "mail-out",
+        &email.as_str().to_lowercase(),
+        now,
+        DAY_SECS,
+    );
     let sent = deps.marks.count_hit(&day.key, now, DAY_SECS).await?;
     if sent > deps.mail_daily_limit {
         tracing::warn!(tracking_code = %contact.report.tracking_code, sent, "daily e-mail cap for this address reached; e-mail skipped");
@@ -434,6 +437,8 @@ async fn sms_reporter(contact: &Contact<'_>, text: &str) -> Result<(), NotifyFai
     let now = deps.clock.now().timestamp();
     let day = deps
         .pepper
+        .get()
+        .await?
         .rate_window("sms-out", phone.as_str(), now, DAY_SECS);
     let sent = deps.marks.count_hit(&day.key, now, DAY_SECS).await?;
     if sent > deps.sms_daily_limit {

@@ -15,7 +15,7 @@ async fn main() -> Result<(), lapor_lambda::Error> {
         Arc::new(SystemClock),
         agency("CENTRAL_AGENCY_ID", None)?,
         agency("OVERSIGHT_AGENCY_ID", Some("ombudsman-ri"))?,
-        aws.pepper().await?,
+        aws.pepper_on_first_use()?,
     )
     .with_sms_daily_limit(number("SMS_DAILY_LIMIT", DEFAULT_SMS_DAILY_LIMIT)?);
     let deps = match aws.mailer()? {

@@ -58,7 +58,7 @@ async fn filed(
         store.as_ref(),
         &new,
         None,
-        &pepper(),
+        &pepper().into(),
         &Deadlines::indonesia(),
         monday_morning(),
     )

@@ -121,7 +121,7 @@ async fn filed_by(store: &Arc<MemStore>, phone: &str) -> ReportChange {
         store.as_ref(),
         &new,
         None,
-        &pepper(),
+        &pepper().into(),
         &Deadlines::indonesia(),
         monday_morning(),
     )

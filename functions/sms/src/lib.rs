@@ -18,6 +18,7 @@ use lapor_core::lifecycle::ReporterError;
 use lapor_core::sms::{self, Command, Keyword, Unclear, MAX_REPLY_SEGMENTS};
 use lapor_core::{Actor, Channel, Clock, Deadlines, KeyPepper, Phone, ReportDraft, TrackingCode};
 use lapor_notifier::Notifier;
+use lapor_store::Pepper;
 use lapor_store::{
     at_least_once, file_report, AgencyDirectory, Conflict, Filed, IdempotencyKey, Marks,
     ReporterIdentity, Reports, StoreError, Stores,
@@ -44,7 +45,8 @@ pub struct Deps {
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
     pub deadlines: Deadlines,
-    pub pepper: KeyPepper,
+    /// The server secret: keys senders' numbers and message ids, derives SMS reports' access keys.
+    pub pepper: Pepper,
     pub hourly_limit: u64,
     /// Replies one report takes from its reporter per local day (web and SMS together).
     pub replies_per_day: u32,
@@ -56,7 +58,7 @@ impl Deps {
         notifier: Arc<dyn Notifier>,
         clock: Arc<dyn Clock>,
         deadlines: Deadlines,
-        pepper: KeyPepper,
+        pepper: impl Into<Pepper>,
         hourly_limit: u64,
     ) -> Self {
         Self {
@@ -67,7 +69,7 @@ impl Deps {
             notifier,
             clock,
             deadlines,
-            pepper,
+            pepper: pepper.into(),
             hourly_limit,
             replies_per_day: lapor_core::lifecycle::DEFAULT_REPLIES_PER_DAY,
         }
@@ -177,20 +179,20 @@ fn error_kind(e: &serde_json::Error) -> &'static str {
 /// The inbound message id under the server secret. The raw id, with the (public) tracking code,
 /// is what an SMS report's access key is derived from, so it never reaches a log line or a table
 /// key: marks are keyed by this, and logs carry its first 12 characters to correlate lines.
-fn message_key(deps: &Deps, inbound: &InboundSms) -> String {
-    deps.pepper
-        .keyed_hex("sms-message", &inbound.inbound_message_id)
+fn message_key(pepper: &KeyPepper, inbound: &InboundSms) -> String {
+    pepper.keyed_hex("sms-message", &inbound.inbound_message_id)
 }
 
-fn message_tag(deps: &Deps, inbound: &InboundSms) -> String {
-    message_key(deps, inbound).chars().take(12).collect()
+fn message_tag(pepper: &KeyPepper, inbound: &InboundSms) -> String {
+    message_key(pepper, inbound).chars().take(12).collect()
 }
 
 /// Handles one inbound SMS: acts on it and sends the reply (at most once per message).
 pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled, SmsFailure> {
+    let pepper = deps.pepper.get().await?;
     let Ok(from) = Phone::parse(&inbound.origination_number) else {
         tracing::warn!(
-            message = %message_tag(deps, inbound),
+            message = %message_tag(pepper, inbound),
             "sender number is not a valid phone number; nothing done"
         );
         return Ok(nothing(Action::Ignored));
@@ -198,9 +200,7 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
     let now = deps.clock.now().timestamp();
     // Keyed with the server secret: a plain hash of the number would give every texter's number
     // back to anyone with the table or a backup, by trying every Indonesian mobile number.
-    let window = deps
-        .pepper
-        .rate_window("sms-rate", from.as_str(), now, HOUR_SECS);
+    let window = pepper.rate_window("sms-rate", from.as_str(), now, HOUR_SECS);
     let sent = deps.marks.count_hit(&window.key, now, HOUR_SECS).await?;
     if sent > deps.hourly_limit {
         tracing::info!(from = %from.masked(), sent, "sender over the hourly limit");
@@ -216,7 +216,7 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
     let command = sms::parse(&inbound.message_body);
     tracing::info!(
         from = %from.masked(),
-        message = %message_tag(deps, inbound),
+        message = %message_tag(pepper, inbound),
         command = command_name(&command),
         "inbound SMS"
     );
@@ -225,7 +225,7 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
         Command::Cek { code } => check(deps, &from, &code).await?,
         Command::Balas { code, text } => {
             // A reply changes the report: act on each message once, even if delivered twice.
-            let key = format!("sms-in#{}", message_key(deps, inbound));
+            let key = format!("sms-in#{}", message_key(pepper, inbound));
             let answered = at_least_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || {
                 answer(deps, &from, &code, text)
             })
@@ -267,7 +267,10 @@ async fn reply_once(
     action: Action,
     text: String,
 ) -> Result<Handled, SmsFailure> {
-    let key = format!("sms-reply#{}", message_key(deps, inbound));
+    let key = format!(
+        "sms-reply#{}",
+        message_key(deps.pepper.get().await?, inbound)
+    );
     let now = deps.clock.now().timestamp();
     let text = sms::fit(&text, MAX_REPLY_SEGMENTS);
     let sent = at_least_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || async {

@@ -18,7 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         aws.notifier()?,
         Arc::new(SystemClock),
         Deadlines::indonesia(),
-        aws.pepper().await?,
+        aws.pepper()?,
         number("SMS_HOURLY_LIMIT", DEFAULT_HOURLY_LIMIT)?,
     )
     .with_replies_per_day(replies_per_day()?);

@@ -11,7 +11,8 @@ use lapor_web::{router, Deps};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = Bootstrap::start().await;
-    let intake = lapor_intake::Deps::from_environment(&aws).await?;
+    // Most of the portal's requests are pages that never need the secret.
+    let intake = lapor_intake::Deps::from_environment(&aws, aws.pepper_on_first_use()?)?;
     let mailer = aws.mailer()?.map(|m| m as Arc<dyn lapor_notifier::Mailer>);
     let stores = aws.stores()?;
     let (files, max_file_bytes) = aws.evidence()?;
@@ -37,16 +38,16 @@ fn cognito_settings(aws: &Bootstrap) -> Result<SettingsLoader, lambda_http::Erro
     let domain = required("CONSOLE_AUTH_DOMAIN")?;
     let issuer = required("CONSOLE_ISSUER")?;
     let secret = required("CONSOLE_SIGN_IN_SECRET")?;
-    let client = aws.secrets();
+    let secrets = aws.secrets();
     Ok(Arc::new(move || {
-        let (domain, issuer, secret, client) = (
+        let (domain, issuer, secret, secrets) = (
             domain.clone(),
             issuer.clone(),
             secret.clone(),
-            client.clone(),
+            secrets.clone(),
         );
         Box::pin(async move {
-            let json = read_secret(&client, &secret, "console sign-in")
+            let json = read_secret(&secrets.client(), &secret, "console sign-in")
                 .await
                 .map_err(|e| e.to_string())?;
             CognitoSettings::from_secret_json(&json, &domain, &issuer).map_err(|e| e.to_string())

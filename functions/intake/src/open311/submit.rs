@@ -97,7 +97,7 @@ pub async fn file(deps: &Deps, pairs: Vec<(String, String)>) -> Result<Answer, F
         .with("account_id", Node::Empty)
         .with(
             "token",
-            Node::text(token_for(&deps.pepper, &report.tracking_code)),
+            Node::text(token_for(deps.pepper.get().await?, &report.tracking_code)),
         )
         .with("access_key", Node::text(access_key.reveal()));
     Ok((
@@ -158,7 +158,7 @@ async fn within_quota(deps: &Deps, partner: &PartnerKey) -> Result<(), Failure> 
         return Ok(());
     };
     let now = deps.clock.now().timestamp();
-    let window = deps.pepper.rate_window(
+    let window = deps.pepper.get().await?.rate_window(
         "open311-partner",
         partner.id.as_str(),
         now,

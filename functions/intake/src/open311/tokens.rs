@@ -43,14 +43,15 @@ fn code_of(pepper: &KeyPepper, token: &str) -> Option<TrackingCode> {
 
 /// `tokens/{token}`: the request the token was given for, as a list of one.
 pub async fn lookup(deps: &Deps, token: &str) -> Result<Answer, Failure> {
-    let code = code_of(&deps.pepper, token).ok_or_else(unknown_token)?;
+    let pepper = deps.pepper.get().await?;
+    let code = code_of(pepper, token).ok_or_else(unknown_token)?;
     deps.reports
         .report(&code)
         .await?
         .ok_or_else(unknown_token)?;
     let record = Record::new()
         .with("service_request_id", Node::text(code.as_str()))
-        .with("token", Node::text(token_for(&deps.pepper, &code)));
+        .with("token", Node::text(token_for(pepper, &code)));
     Ok((
         "service_requests",
         Node::List("request", vec![Node::Record(record)]),

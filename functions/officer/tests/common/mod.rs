@@ -27,9 +27,16 @@ pub async fn file_public(store: &MemStore, at: DateTime<Utc>) -> Report {
         .validate(Channel::Web)
         .expect("valid report");
     let pepper = KeyPepper::new(b"handler-test-pepper-of-32-bytes!".to_vec()).expect("pepper");
-    let filed = file_report(store, &new, None, &pepper, &Deadlines::indonesia(), at)
-        .await
-        .expect("filed");
+    let filed = file_report(
+        store,
+        &new,
+        None,
+        &pepper.into(),
+        &Deadlines::indonesia(),
+        at,
+    )
+    .await
+    .expect("filed");
     let Filed::Created { report, .. } = filed else {
         panic!("no idempotency key, so always created");
     };
