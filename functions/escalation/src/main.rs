@@ -11,7 +11,7 @@ use lapor_lambda::Bootstrap;
 
 const MARGIN: Duration = Duration::from_secs(10);
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = Bootstrap::start().await;
     let deps = Deps::new(

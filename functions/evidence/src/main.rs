@@ -10,7 +10,7 @@ use lapor_core::SystemClock;
 use lapor_evidence_function::{handle_event, Deps, UploadEvent};
 use lapor_lambda::{number, Bootstrap};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = Bootstrap::start().await;
     let defaults = lapor_evidence::Limits::default();

@@ -3,7 +3,7 @@
 use lapor_intake::{router, Deps};
 use lapor_lambda::Bootstrap;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = Bootstrap::start().await;
     let deps = Deps::from_environment(&aws, aws.pepper()?)?;

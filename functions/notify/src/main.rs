@@ -6,7 +6,7 @@ use lapor_core::SystemClock;
 use lapor_lambda::{agency, number, run_stream, Bootstrap};
 use lapor_notify::{handle_event, Deps, DEFAULT_SMS_DAILY_LIMIT};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lapor_lambda::Error> {
     let aws = Bootstrap::start().await;
     let deps = Deps::new(

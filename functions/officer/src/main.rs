@@ -6,7 +6,7 @@ use lapor_core::{Deadlines, SystemClock};
 use lapor_lambda::Bootstrap;
 use lapor_officer::{router, Deps};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = Bootstrap::start().await;
     let (files, max_file_bytes) = aws.evidence()?;

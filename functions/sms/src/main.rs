@@ -10,7 +10,7 @@ use lapor_core::{Deadlines, SystemClock};
 use lapor_lambda::{number, replies_per_day, Bootstrap};
 use lapor_sms::{handle_event, Deps, DEFAULT_HOURLY_LIMIT};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = Bootstrap::start().await;
     let deps = Deps::new(

@@ -6,7 +6,7 @@ use lapor_core::SystemClock;
 use lapor_lambda::{run_stream, Bootstrap};
 use lapor_stats::{handle_event, Deps};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lapor_lambda::Error> {
     let aws = Bootstrap::start().await;
     let deps = Deps::new(&aws.stores()?, Arc::new(SystemClock));

@@ -8,7 +8,7 @@ use lapor_lambda::{read_secret, required, Bootstrap};
 use lapor_web::console::{CognitoSettings, CognitoSignIn, ConsoleDeps, SettingsLoader, SignIn};
 use lapor_web::{router, Deps};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = Bootstrap::start().await;
     // Most of the portal's requests are pages that never need the secret.
