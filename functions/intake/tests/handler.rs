@@ -705,3 +705,61 @@ async fn a_flood_from_one_client_gets_429_with_retry_after_while_another_client_
     assert!(state.contains("api-client#"), "the counter is in the state");
     assert!(!state.contains(flooder) && !state.contains("203.0.113.99"));
 }
+
+#[tokio::test]
+async fn an_unreadable_server_secret_is_a_clean_5xx_that_files_nothing_and_the_next_request_reads_again(
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let store = Arc::new(MemStore::new());
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counted = reads.clone();
+    // The first read fails as Secrets Manager's would (throttled, or a missing grant); the
+    // error text must stay in the log, never in the answer.
+    let pepper =
+        lapor_store::Pepper::on_first_use(move || -> lapor_store::PepperRead {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                match n {
+                    0 => Err("ThrottlingException: Rate exceeded (secret lapor/pepper)".into()),
+                    _ => Ok(KeyPepper::new(b"handler-test-pepper-of-32-bytes!".to_vec())
+                        .expect("32 bytes")),
+                }
+            })
+        });
+    let app = router(
+        Deps::new(
+            &Stores::of(store.clone()),
+            Arc::new(FixedClock::new(now())),
+            Deadlines::indonesia(),
+            pepper,
+        )
+        .with_client_limit(lapor_intake::ClientLimit::per_hour(3)),
+    );
+    // A read that needs no secret is served without reading it.
+    let (status, _, _) = send(&app, event("list-categories")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        0,
+        "nothing read for a page of categories"
+    );
+
+    let (status, _, body) = send(&app, event_from("submit-report", "198.51.100.7", "a-1")).await;
+    assert!(status.is_server_error(), "{status} {body}");
+    let text = body.to_string();
+    for internal in ["Throttling", "lapor/pepper", "secret"] {
+        assert!(
+            !text.contains(internal),
+            "the answer shows `{internal}`: {text}"
+        );
+    }
+    assert_eq!(store.report_count(), 0, "nothing filed");
+
+    let (status, _, body) = send(&app, event_from("submit-report", "198.51.100.7", "a-2")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(store.report_count(), 1);
+    assert_eq!(reads.load(Ordering::SeqCst), 2, "read again, then kept");
+    let (status, _, body) = send(&app, event_from("submit-report", "198.51.100.7", "a-3")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(reads.load(Ordering::SeqCst), 2, "kept");
+}
