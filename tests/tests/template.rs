@@ -34,7 +34,7 @@ const STREAM: [&str; 4] = [
 /// SES identity of `MailFrom`).
 fn calls(binary: &str) -> BTreeSet<(String, String)> {
     const TABLE: &str = "table";
-    // Read at start-up (lapor_lambda::Bootstrap::pepper), by the functions that derive keys.
+    // Read once at run time (lapor_lambda::Bootstrap::pepper), by the functions that derive keys.
     const PEPPER: &str = "pepper";
     // The evidence bucket's two prefixes: uploads, and clean files.
     const QUARANTINE: &str = "quarantine/*";
@@ -1552,7 +1552,7 @@ fn hardening_problems(template: &Value) -> Vec<String> {
             problems.push(format!("{id} must be encrypted"));
         }
     }
-    // Issue 15, part 3: no secret in any function's configuration; the pepper is read at start-up.
+    // Issue 15, part 3: no secret in any function's configuration; the pepper is read from Secrets Manager at run time.
     for (id, resource) in resources.as_mapping().into_iter().flatten() {
         if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
             continue;
