@@ -111,7 +111,7 @@ const USAGE: &str =
     "usage: cold_start [--bin-dir DIR] [--runs N] [--throttled-runs N] [--invocations N] [--only NAME]...
   --bin-dir DIR         where the function binaries are (default: <workspace>/target/release)
   --runs N              unthrottled cold starts per binary (default 30)
-  --throttled-runs N    cold starts per binary at a 128 MB function's CPU share (default 5)
+  --throttled-runs N    cold starts per binary at a 128 MB function's CPU share (default 15)
   --invocations N       invocations fed to one process for its peak RSS (default 1000)
   --only NAME           measure only this binary (repeatable); the hello baseline always runs
 binaries: hello intake officer routing stats notify escalation sms evidence web";
@@ -120,7 +120,7 @@ fn parse_args() -> Args {
     let mut args = Args {
         bin_dir: workspace_root().join("target").join("release"),
         runs: 30,
-        throttled_runs: 5,
+        throttled_runs: 15,
         invocations: 1000,
         only: Vec::new(),
     };
