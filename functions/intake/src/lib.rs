@@ -115,15 +115,17 @@ pub const DEFAULT_OPEN311_WRITES_PER_HOUR: u64 = 100;
 
 impl Deps {
     /// Intake's dependencies as its Lambda function (and the portal's, which calls its routes)
-    /// reads them: the table, the evidence bucket, the limits from the environment, and
-    /// `pepper` (see [`lapor_lambda::Bootstrap::pepper`]).
+    /// reads them: the evidence bucket and the limits from the environment, with `stores` (the
+    /// portal shares one set with its console) and `pepper` (see
+    /// [`lapor_lambda::Bootstrap::pepper`]).
     pub fn from_environment(
         aws: &lapor_lambda::Bootstrap,
+        stores: &Stores,
         pepper: Pepper,
     ) -> Result<Self, lambda_http::Error> {
         let (files, max_file_bytes) = aws.evidence()?;
         Ok(Deps::new(
-            &aws.stores()?,
+            stores,
             Arc::new(lapor_core::SystemClock),
             Deadlines::indonesia(),
             pepper,

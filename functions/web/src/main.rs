@@ -11,13 +11,17 @@ use lapor_web::{router, Deps};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = Bootstrap::start().await;
-    // Most of the portal's requests are pages that never need the secret.
-    let intake = lapor_intake::Deps::from_environment(&aws, aws.pepper_on_first_use()?)?;
-    let mailer = aws.mailer()?.map(|m| m as Arc<dyn lapor_notifier::Mailer>);
+    // One store set and one evidence bucket for the portal and the console: each client built
+    // once per start.
     let stores = aws.stores()?;
-    let (files, max_file_bytes) = aws.evidence()?;
-    let officer = lapor_officer::Deps::new(&stores, Arc::new(SystemClock), Deadlines::indonesia())
-        .with_files(files, max_file_bytes);
+    // Most of the portal's requests are pages that never need the secret.
+    let intake = lapor_intake::Deps::from_environment(&aws, &stores, aws.pepper_on_first_use()?)?;
+    let mailer = aws.mailer()?.map(|m| m as Arc<dyn lapor_notifier::Mailer>);
+    let officer = lapor_officer::Deps::new(&stores, Arc::new(SystemClock), Deadlines::indonesia());
+    let officer = match intake.files.clone() {
+        Some(files) => officer.with_files(files, intake.max_file_bytes),
+        None => officer,
+    };
     // Token and key requests never follow a redirect: an answer from anywhere but Cognito is
     // an error, not a place to send the client's secret next.
     let http = reqwest::Client::builder()
