@@ -71,7 +71,7 @@ def setup(out):
     topic = sns.create_topic(Name="lapor-sam-local-notifications")["TopicArn"]
     boto3.client("s3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]})
-    # The functions read the pepper from Secrets Manager at start-up, as in AWS.
+    # The functions read the pepper from Secrets Manager, as in AWS.
     committed = json.loads((ROOT / "infra" / "sam-local-env.json").read_text())
     boto3.client("secretsmanager").create_secret(
         Name=committed["Parameters"]["ACCESS_KEY_PEPPER_SECRET"], SecretString=PEPPER)

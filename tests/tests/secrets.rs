@@ -1,5 +1,5 @@
-//! The pepper comes from Secrets Manager at start-up (issue 15, part 3), read on the wire from
-//! moto: the function configuration names the secret, never holds it.
+//! The pepper comes from Secrets Manager (issue 15, part 3; read once per process), read on the
+//! wire from moto: the function configuration names the secret, never holds it.
 
 use lapor_core::KeyPepper;
 use lapor_lambda::read_pepper;
