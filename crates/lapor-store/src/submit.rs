@@ -72,15 +72,15 @@ pub async fn file_report(
     now: DateTime<Utc>,
 ) -> Result<Filed, StoreError> {
     // Only a replayable key needs the server secret.
-    let pepper = match idempotency {
-        Some(_) => Some(pepper.get().await?),
+    let replayable = match idempotency {
+        Some(key) => Some((key, pepper.get().await?)),
         None => None,
     };
     for _ in 0..CODE_ATTEMPTS {
         let code = TrackingCode::generate(&mut rand::rng());
-        let access_key = match (idempotency, pepper) {
-            (Some(key), Some(pepper)) => key.access_key(pepper, &code),
-            _ => AccessKey::generate(&mut rand::rng()),
+        let access_key = match replayable {
+            Some((key, pepper)) => key.access_key(pepper, &code),
+            None => AccessKey::generate(&mut rand::rng()),
         };
         let (report, reporter, event) =
             Report::open(new.clone(), code.clone(), access_key.hash(), now, deadlines);

@@ -183,16 +183,18 @@ fn message_key(pepper: &KeyPepper, inbound: &InboundSms) -> String {
     pepper.keyed_hex("sms-message", &inbound.inbound_message_id)
 }
 
-fn message_tag(pepper: &KeyPepper, inbound: &InboundSms) -> String {
-    message_key(pepper, inbound).chars().take(12).collect()
+/// The first 12 characters of a [`message_key`], for log lines.
+fn message_tag(message_key: &str) -> &str {
+    message_key.get(..12).unwrap_or(message_key)
 }
 
 /// Handles one inbound SMS: acts on it and sends the reply (at most once per message).
 pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled, SmsFailure> {
     let pepper = deps.pepper.get().await?;
+    let message = message_key(pepper, inbound);
     let Ok(from) = Phone::parse(&inbound.origination_number) else {
         tracing::warn!(
-            message = %message_tag(pepper, inbound),
+            message = %message_tag(&message),
             "sender number is not a valid phone number; nothing done"
         );
         return Ok(nothing(Action::Ignored));
@@ -209,14 +211,14 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
                 "LAPOR! Anda sudah mengirim {} SMS dalam 1 jam. Pesan berikutnya akan diproses setelah 1 jam. Terima kasih.",
                 deps.hourly_limit
             );
-            return reply_once(deps, inbound, &from, Action::RateLimited, text).await;
+            return reply_once(deps, &message, &from, Action::RateLimited, text).await;
         }
         return Ok(nothing(Action::Ignored));
     }
     let command = sms::parse(&inbound.message_body);
     tracing::info!(
         from = %from.masked(),
-        message = %message_tag(pepper, inbound),
+        message = %message_tag(&message),
         command = command_name(&command),
         "inbound SMS"
     );
@@ -225,7 +227,7 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
         Command::Cek { code } => check(deps, &from, &code).await?,
         Command::Balas { code, text } => {
             // A reply changes the report: act on each message once, even if delivered twice.
-            let key = format!("sms-in#{}", message_key(pepper, inbound));
+            let key = format!("sms-in#{message}");
             let answered = at_least_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || {
                 answer(deps, &from, &code, text)
             })
@@ -238,7 +240,7 @@ pub async fn handle_inbound(deps: &Deps, inbound: &InboundSms) -> Result<Handled
         Command::Bantuan => (Action::Help, help()),
         Command::Unclear(why) => (Action::Refused, unclear(why)),
     };
-    reply_once(deps, inbound, &from, action, text).await
+    reply_once(deps, &message, &from, action, text).await
 }
 
 fn nothing(action: Action) -> Handled {
@@ -262,15 +264,12 @@ fn command_name(command: &Command) -> &'static str {
 /// retried delivery sends it.
 async fn reply_once(
     deps: &Deps,
-    inbound: &InboundSms,
+    message_key: &str,
     to: &Phone,
     action: Action,
     text: String,
 ) -> Result<Handled, SmsFailure> {
-    let key = format!(
-        "sms-reply#{}",
-        message_key(deps.pepper.get().await?, inbound)
-    );
+    let key = format!("sms-reply#{message_key}");
     let now = deps.clock.now().timestamp();
     let text = sms::fit(&text, MAX_REPLY_SEGMENTS);
     let sent = at_least_once(deps.marks.as_ref(), &key, now, MARK_TTL_SECS, || async {
