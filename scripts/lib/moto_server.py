@@ -31,6 +31,8 @@ the real error shape (or wait first):
      "contains": ["table-name", "MARK#"],   # substrings the request body must all contain
      "error": "TransactionConflict" | "Throttling" | "ProvisionedThroughputExceeded"
               | "InternalServerError" | "Delay",  # SES: Throttling, InternalServerError
+              | "Unprocessed",                   # BatchGetItem / BatchWriteItem: a success that
+                                                 # hands every key or item back unprocessed
      "conflict_on": "REPORT#",              # TransactionConflict: items whose JSON contains it
                                             # get the reason (default: the first item)
      "count": 3,                            # fail this many matching calls, then stop (optional)
@@ -224,6 +226,13 @@ def _fires(rule: dict) -> bool:
 
 def _dynamodb_error(rule: dict, operation: str, body: bytes):
     name = rule["error"]
+    if name == "Unprocessed" and operation in ("BatchGetItem", "BatchWriteItem"):
+        # What DynamoDB answers when a batch's reads or writes exceed what a partition can
+        # serve at once: HTTP 200, nothing done, everything handed back to be sent again.
+        asked = json.loads(body or b"{}").get("RequestItems", {})
+        if operation == "BatchGetItem":
+            return 200, {"Responses": {table: [] for table in asked}, "UnprocessedKeys": asked}
+        return 200, {"UnprocessedItems": asked}
     if name == "TransactionConflict" and operation == "TransactWriteItems":
         items = json.loads(body or b"{}").get("TransactItems", [])
         marker = rule.get("conflict_on")
@@ -278,12 +287,14 @@ def _manage_faults(environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
         rule = json.loads(environ["wsgi.input"].read(length) or b"{}")
         known = {
-            "dynamodb": set(DYNAMODB_ERRORS),
+            "dynamodb": set(DYNAMODB_ERRORS) | {"Unprocessed"},
             "sns": set(SNS_ERRORS),
             "ses": set(SES_ERRORS),
         }.get(rule.get("service"))
         if known is None or rule.get("error") not in known | {"Delay"}:
             return _json_response(start_response, 400, {"error": "service or error unknown"})
+        if rule["error"] == "Unprocessed" and rule.get("operation") not in ("BatchGetItem", "BatchWriteItem"):
+            return _json_response(start_response, 400, {"error": "Unprocessed needs operation BatchGetItem or BatchWriteItem"})
         rule["id"] = next(_next_fault_id)
         rule["fired"] = 0
         rule["rng"] = random.Random(rule.get("seed", 0))

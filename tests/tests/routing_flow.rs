@@ -9,10 +9,10 @@ use lapor_core::{AgencyId, Deadlines, FixedClock, Status};
 use lapor_notifier::SnsNotifier;
 use lapor_store::{DynamoStore, Reports, Stores};
 use lapor_tests::{
-    directory_table, moto_config, new_topic, submit_pothole, unique_name, SubscribedQueue,
+    directory_table, moto_config, new_topic, submit_pothole, unique_name, Faults, SubscribedQueue,
     TableStream,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const DPUPR: &str = "kota-cirebon-dpupr";
 
@@ -162,4 +162,88 @@ async fn a_bad_record_fails_alone() {
         .map(|f| f.item_identifier.clone())
         .collect();
     assert_eq!(failed, vec![Some("999".to_string())]);
+}
+
+/// DynamoDB may answer a BatchGetItem with success and every key handed back unprocessed (its
+/// partition could not serve them at once). Routing reads its rules that way: a rule it could
+/// not read is never taken for "no rule", which would send the report to the central admin or
+/// to a broader government than the one responsible.
+#[tokio::test]
+async fn routing_rules_left_unread_are_read_again_never_taken_for_no_rule() {
+    let Some(config) = moto_config().await else {
+        return;
+    };
+    let Some(faults) = Faults::on_moto() else {
+        return;
+    };
+    let (store, table) = directory_table(&config, "routing-unread").await;
+    let mut stream = TableStream::open(&config, &table).await;
+    let clock = Arc::new(FixedClock::new(monday_morning()));
+    let stores = Stores::of(store.clone());
+    let code = submit_pothole(&stores, clock.clone()).await;
+    let inserted = stream.next_event().await;
+    // The report's own record (the transaction also wrote its timeline entry and reporter).
+    let ids: Vec<Option<String>> = inserted
+        .records
+        .iter()
+        .filter(|r| r.change.new_image.contains_key("status"))
+        .map(|r| r.change.sequence_number.clone())
+        .collect();
+    assert_eq!(ids.len(), 1, "one new report");
+    let submitted = store
+        .report_with_timeline(&code)
+        .await
+        .expect("read")
+        .expect("exists");
+    let routing = lapor_routing::Deps::new(&stores, clock.clone(), Deadlines::indonesia());
+    let unread = |count: Option<u64>| {
+        let mut rule = json!({
+            "service": "dynamodb", "operation": "BatchGetItem",
+            "contains": [table.as_str(), "RULE#"], "error": "Unprocessed",
+        });
+        if let Some(count) = count {
+            rule["count"] = json!(count);
+        }
+        rule
+    };
+
+    // Left unread however often they are asked for: the record fails (Lambda delivers it
+    // again) and the report is exactly as it was, neither forwarded nor sent to triage.
+    faults.add(unread(None)).await;
+    let response = lapor_routing::handle_event(&routing, &inserted).await;
+    let failed: Vec<Option<String>> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, ids, "the unrouted record is handed back");
+    assert!(
+        faults.fired().await > 1,
+        "the store asked again before giving up"
+    );
+    let untouched = store
+        .report_with_timeline(&code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(untouched, submitted, "nothing was written");
+    assert_eq!(untouched.report.status, Status::Diterima);
+    faults.clear().await;
+
+    // Left unread twice, then read: the store's own retries route it where it belongs.
+    faults.add(unread(Some(2))).await;
+    let response = lapor_routing::handle_event(&routing, &inserted).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(faults.fired().await, 2);
+    faults.clear().await;
+    let routed = store
+        .report_with_timeline(&code)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(routed.report.status, Status::Terdisposisi);
+    assert_eq!(
+        routed.report.agency.as_ref().map(AgencyId::as_str),
+        Some(DPUPR)
+    );
 }

@@ -904,7 +904,7 @@ impl DynamoStore {
                 })
                 .collect();
             let (items, left) = self.batch_get(keys).await?;
-            if left {
+            if !left.is_empty() {
                 return Err(StoreError::Busy("batch read left keys unprocessed".into()));
             }
             for item in items {
@@ -919,12 +919,12 @@ impl DynamoStore {
     }
 
     /// One BatchGetItem of at most `BATCH_GET` keys, resending what DynamoDB leaves unprocessed
-    /// (after a pause) up to `BATCH_ATTEMPTS` times: the items read, and whether keys were still
-    /// left unprocessed at the end.
+    /// (after a pause) up to `BATCH_ATTEMPTS` times: the items read, and the keys still left
+    /// unprocessed at the end (none when every key was read).
     async fn batch_get(
         &self,
         keys: Vec<HashMap<String, AttributeValue>>,
-    ) -> Result<(Vec<HashMap<String, AttributeValue>>, bool), StoreError> {
+    ) -> Result<(Vec<Item>, Vec<Item>), StoreError> {
         let mut pending = Some(
             KeysAndAttributes::builder()
                 .set_keys(Some(keys))
@@ -952,7 +952,7 @@ impl DynamoStore {
                 .and_then(|mut m| m.remove(&self.table))
                 .filter(|k| !k.keys().is_empty());
         }
-        Ok((items, pending.is_some()))
+        Ok((items, pending.map(|p| p.keys).unwrap_or_default()))
     }
 }
 
@@ -1043,8 +1043,11 @@ impl AgencyDirectory for DynamoStore {
                 HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
             })
             .collect();
-        // What stays unprocessed after the retries is routed as if it had no rule (as before).
-        let (items, _) = self.batch_get(keys).await?;
+        let (items, left) = self.batch_get(keys).await?;
+        let unread: BTreeSet<String> = left
+            .iter()
+            .filter_map(|key| key.get(PK)?.as_s().ok().cloned())
+            .collect();
         let mut found: HashMap<String, AgencyId> = HashMap::new();
         for item in items {
             let text = |name: &str| match item.get(name) {
@@ -1057,9 +1060,21 @@ impl AgencyDirectory for DynamoStore {
                 found.insert(pk, id);
             }
         }
-        Ok(scopes
-            .iter()
-            .find_map(|scope| found.get(&rule_key(scope, category).0).cloned()))
+        // The most specific scope with a rule wins. A scope whose rule DynamoDB left unread
+        // (throttled past the retries) might have one: answering from a broader scope, or with
+        // "no rule", would misroute the report, so the caller is told to try again.
+        for scope in &scopes {
+            let pk = rule_key(scope, category).0;
+            if let Some(agency) = found.get(&pk) {
+                return Ok(Some(agency.clone()));
+            }
+            if unread.contains(&pk) {
+                return Err(StoreError::Busy(format!(
+                    "the routing rule for {pk} was left unread"
+                )));
+            }
+        }
+        Ok(None)
     }
 }
 
