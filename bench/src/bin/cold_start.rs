@@ -252,6 +252,9 @@ async fn main() {
                 "invocation": "event handed over to response POST received",
                 "runs": "a fresh process each: init, then the 1st and 2nd invocation",
                 "init_plus_first": "median over the runs of init + 1st invocation",
+                "cpu": "the process's threads' time on a core (/proc/<pid>/task/*/schedstat): \
+                        to the first request for an event (init), then from each request for \
+                        an event to the next (an invocation)",
                 "throttled": "only the function process is in the cgroup, not the Runtime API, \
                               moto or the harness",
                 "peak_rss": "VmHWM from /proc/<pid>/status after the invocations (unthrottled)",
@@ -291,6 +294,12 @@ struct ColdRuns {
     second: Summary,
     /// Init + 1st invocation of each run: what the first caller of a new environment waits.
     init_plus_first: Summary,
+    /// The process's own CPU time (see [`cpu_ms`]): to its first request for an event, and
+    /// from each request for an event to the next (the invocation and what it did after
+    /// answering).
+    init_cpu: Summary,
+    first_cpu: Summary,
+    second_cpu: Summary,
     first_statuses: BTreeMap<String, usize>,
     second_statuses: BTreeMap<String, usize>,
 }
@@ -306,6 +315,12 @@ impl ColdRuns {
             "first_to_second": Some(self.second.median)
                 .filter(|s| *s > 0.0)
                 .map(|s| self.first.median / s),
+            "init_cpu_ms": self.init_cpu,
+            "first_cpu_ms": self.first_cpu,
+            "second_cpu_ms": self.second_cpu,
+            "first_to_second_cpu": Some(self.second_cpu.median)
+                .filter(|s| *s > 0.0)
+                .map(|s| self.first_cpu.median / s),
             "first_statuses": self.first_statuses,
             "second_statuses": self.second_statuses,
         })
@@ -421,6 +436,7 @@ async fn cold_runs(
     throttle: Option<&Throttle>,
 ) -> Result<ColdRuns, String> {
     let (mut init, mut first, mut second, mut sum) = (vec![], vec![], vec![], vec![]);
+    let (mut init_cpu, mut first_cpu, mut second_cpu) = (vec![], vec![], vec![]);
     let mut first_statuses = BTreeMap::new();
     let mut second_statuses = BTreeMap::new();
     for run in 0..runs {
@@ -433,9 +449,17 @@ async fn cold_runs(
         }
         let (mut process, spawned) = Process::start(function, throttle)?;
         let asked = process.next_request().await?;
+        let cpu_asked = cpu_ms(process.pid)?;
         let answered = process.answer(one).await?;
-        let again = process.invoke(two).await?;
+        process.next_request().await?;
+        let cpu_first = cpu_ms(process.pid)?;
+        let again = process.answer(two).await?;
+        process.next_request().await?;
+        let cpu_second = cpu_ms(process.pid)?;
         process.stop().await;
+        init_cpu.push(cpu_asked);
+        first_cpu.push(cpu_first - cpu_asked);
+        second_cpu.push(cpu_second - cpu_first);
         init.push(ms(asked - spawned));
         first.push(ms(answered.latency));
         second.push(ms(again.latency));
@@ -449,6 +473,9 @@ async fn cold_runs(
         first: summary(&first)?,
         second: summary(&second)?,
         init_plus_first: summary(&sum)?,
+        init_cpu: summary(&init_cpu)?,
+        first_cpu: summary(&first_cpu)?,
+        second_cpu: summary(&second_cpu)?,
         first_statuses,
         second_statuses,
     })
@@ -1234,6 +1261,30 @@ impl Process {
     }
 }
 
+/// The CPU time a process's threads have run so far (ms), the sum of each thread's
+/// `/proc/<pid>/task/<tid>/schedstat` (its first field, in ns). Read while the process waits
+/// for an event, so none of its threads is running; a thread that already exited is not in it
+/// (the functions' threads live as long as the process).
+fn cpu_ms(pid: u32) -> Result<f64, String> {
+    let dir = format!("/proc/{pid}/task");
+    let threads = std::fs::read_dir(&dir).map_err(|e| format!("cannot read {dir}: {e}"))?;
+    let mut ns: u64 = 0;
+    for thread in threads {
+        let path = thread
+            .map_err(|e| format!("cannot read {dir}: {e}"))?
+            .path()
+            .join("schedstat");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        ns += text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| format!("{}: not a schedstat line: {text:?}", path.display()))?;
+    }
+    Ok(ns as f64 / 1e6)
+}
+
 /// (VmHWM, VmRSS) of a process, in kB.
 fn read_memory(pid: u32) -> Result<(u64, u64), String> {
     let path = format!("/proc/{pid}/status");
@@ -1499,9 +1550,9 @@ fn print_runs<'a>(
 ) {
     println!(
         "| binary | init min / median / p90 (ms) | 1st (ms) | 2nd (ms) | init + 1st (ms) \
-         | init × hello | 1st ÷ 2nd |"
+         | init × hello | 1st ÷ 2nd | CPU init / 1st / 2nd (ms) | CPU 1st ÷ 2nd |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     let ratio = |a: f64, b: Option<f64>| {
         b.filter(|b| *b > 0.0)
             .map_or("–".to_string(), |b| format!("{:.2}", a / b))
@@ -1509,7 +1560,8 @@ fn print_runs<'a>(
     for (name, result) in measured {
         match result.as_ref().map_err(String::as_str).map(&runs) {
             Ok(Some(Ok(r))) => println!(
-                "| {name} | {:.2} / {:.2} / {:.2} | {:.2} | {:.2} | {:.2} | {} | {} |",
+                "| {name} | {:.2} / {:.2} / {:.2} | {:.2} | {:.2} | {:.2} | {} | {} \
+                 | {:.2} / {:.2} / {:.2} | {} |",
                 r.init.min,
                 r.init.median,
                 r.init.p90,
@@ -1518,11 +1570,15 @@ fn print_runs<'a>(
                 r.init_plus_first.median,
                 ratio(r.init.median, hello_init),
                 ratio(r.first.median, Some(r.second.median)),
+                r.init_cpu.median,
+                r.first_cpu.median,
+                r.second_cpu.median,
+                ratio(r.first_cpu.median, Some(r.second_cpu.median)),
             ),
-            Ok(None) => println!("| {name} | not measured | | | | | |"),
+            Ok(None) => println!("| {name} | not measured | | | | | | | |"),
             Ok(Some(Err(e))) | Err(e) => {
                 let first_line = e.lines().next().unwrap_or("");
-                println!("| {name} | failed: {first_line} | | | | | |");
+                println!("| {name} | failed: {first_line} | | | | | | | |");
             }
         }
     }
