@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use lapor_core::{AgencyId, Deadlines, FixedClock, Status};
+use lapor_core::{AgencyId, Deadlines, FixedClock, Report, Status, TrackingCode};
 use lapor_notifier::SnsNotifier;
-use lapor_store::{DynamoStore, Reports, Stores};
+use lapor_store::{DynamoStore, ReportWithTimeline, Reports, Stores};
 use lapor_tests::{
     directory_table, moto_config, new_topic, submit_pothole, unique_name, Faults, SubscribedQueue,
     TableStream,
@@ -47,6 +47,21 @@ impl Topic {
     }
 }
 
+/// The report as the table holds it now, with its timeline.
+async fn stored(store: &DynamoStore, code: &TrackingCode) -> ReportWithTimeline {
+    store
+        .report_with_timeline(code)
+        .await
+        .expect("read")
+        .expect("exists")
+}
+
+/// Routed where a pothole in Kota Cirebon belongs: the city's public works.
+fn assert_forwarded_to_public_works(report: &Report) {
+    assert_eq!(report.status, Status::Terdisposisi);
+    assert_eq!(report.agency.as_ref().map(AgencyId::as_str), Some(DPUPR));
+}
+
 #[tokio::test]
 async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
     let Some(config) = moto_config().await else {
@@ -70,16 +85,8 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
     let routing = lapor_routing::Deps::new(&stores, clock.clone(), Deadlines::indonesia());
     let first = lapor_routing::handle_event(&routing, &inserted).await;
     assert!(first.batch_item_failures.is_empty());
-    let routed = store
-        .report_with_timeline(&code)
-        .await
-        .expect("read")
-        .expect("exists");
-    assert_eq!(routed.report.status, Status::Terdisposisi);
-    assert_eq!(
-        routed.report.agency.as_ref().map(AgencyId::as_str),
-        Some(DPUPR)
-    );
+    let routed = stored(&store, &code).await;
+    assert_forwarded_to_public_works(&routed.report);
     // Five working days after Monday 09:00 WIB.
     assert_eq!(
         routed.report.due_at.map(|d| d.to_rfc3339()).as_deref(),
@@ -87,11 +94,7 @@ async fn a_cirebon_pothole_reaches_public_works_and_its_queue_exactly_once() {
     );
     let again = lapor_routing::handle_event(&routing, &inserted).await;
     assert!(again.batch_item_failures.is_empty());
-    let after_repeat = store
-        .report_with_timeline(&code)
-        .await
-        .expect("read")
-        .expect("exists");
+    let after_repeat = stored(&store, &code).await;
     assert_eq!(after_repeat, routed, "a repeated record changes nothing");
 
     // Notify sees the insert and routing's update; each delivered twice.
@@ -190,11 +193,7 @@ async fn routing_rules_left_unread_are_read_again_never_taken_for_no_rule() {
         .map(|r| r.change.sequence_number.clone())
         .collect();
     assert_eq!(ids.len(), 1, "one new report");
-    let submitted = store
-        .report_with_timeline(&code)
-        .await
-        .expect("read")
-        .expect("exists");
+    let submitted = stored(&store, &code).await;
     let routing = lapor_routing::Deps::new(&stores, clock.clone(), Deadlines::indonesia());
     let unread = |count: Option<u64>| {
         let mut rule = json!({
@@ -221,11 +220,7 @@ async fn routing_rules_left_unread_are_read_again_never_taken_for_no_rule() {
         faults.fired().await > 1,
         "the store asked again before giving up"
     );
-    let untouched = store
-        .report_with_timeline(&code)
-        .await
-        .expect("read")
-        .expect("exists");
+    let untouched = stored(&store, &code).await;
     assert_eq!(untouched, submitted, "nothing was written");
     assert_eq!(untouched.report.status, Status::Diterima);
     faults.clear().await;
@@ -236,14 +231,6 @@ async fn routing_rules_left_unread_are_read_again_never_taken_for_no_rule() {
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(faults.fired().await, 2);
     faults.clear().await;
-    let routed = store
-        .report_with_timeline(&code)
-        .await
-        .expect("read")
-        .expect("exists");
-    assert_eq!(routed.report.status, Status::Terdisposisi);
-    assert_eq!(
-        routed.report.agency.as_ref().map(AgencyId::as_str),
-        Some(DPUPR)
-    );
+    let routed = stored(&store, &code).await;
+    assert_forwarded_to_public_works(&routed.report);
 }
