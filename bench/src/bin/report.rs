@@ -119,7 +119,7 @@ fn cold_section(doc: &mut String, cold: Option<&Value>) {
          is a fresh process: its init, then its 1st and 2nd invocation, each timed from handing \
          the event over to receiving the response; init + 1st is what the first caller of a new \
          environment waits (median of the runs' sums). Invocations run against moto on \
-         loopback, so they show the code's cost, not a network's; but most of an invocation's \
+         loopback, so no network is in them, but most of an invocation's \
          time is moto's answers (a Python server, on the same two cores), which vary between \
          the 1st and the 2nd call for reasons of moto's own. The CPU columns separate the \
          function's own work from those waits and from the throttle's: the time the process's \
