@@ -226,7 +226,7 @@ def _fires(rule: dict) -> bool:
 
 def _dynamodb_error(rule: dict, operation: str, body: bytes):
     name = rule["error"]
-    if name == "Unprocessed" and operation in ("BatchGetItem", "BatchWriteItem"):
+    if name == "Unprocessed":  # only accepted for BatchGetItem and BatchWriteItem
         # What DynamoDB answers when a batch's reads or writes exceed what a partition can
         # serve at once: HTTP 200, nothing done, everything handed back to be sent again.
         asked = json.loads(body or b"{}").get("RequestItems", {})

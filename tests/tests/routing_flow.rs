@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use chrono::{DateTime, Utc};
 use lapor_core::{AgencyId, Deadlines, FixedClock, Report, Status, TrackingCode};
 use lapor_notifier::SnsNotifier;
@@ -54,6 +55,15 @@ async fn stored(store: &DynamoStore, code: &TrackingCode) -> ReportWithTimeline 
         .await
         .expect("read")
         .expect("exists")
+}
+
+/// The records a response hands back to Lambda to be delivered again.
+fn handed_back(response: &DynamoDbEventResponse) -> Vec<Option<String>> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
 }
 
 /// Routed where a pothole in Kota Cirebon belongs: the city's public works.
@@ -159,12 +169,7 @@ async fn a_bad_record_fails_alone() {
     );
     event.records.push(broken);
     let response = lapor_routing::handle_event(&routing, &event).await;
-    let failed: Vec<Option<String>> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
-    assert_eq!(failed, vec![Some("999".to_string())]);
+    assert_eq!(handed_back(&response), vec![Some("999".to_string())]);
 }
 
 /// DynamoDB may answer a BatchGetItem with success and every key handed back unprocessed (its
@@ -210,12 +215,11 @@ async fn routing_rules_left_unread_are_read_again_never_taken_for_no_rule() {
     // again) and the report is exactly as it was, neither forwarded nor sent to triage.
     faults.add(unread(None)).await;
     let response = lapor_routing::handle_event(&routing, &inserted).await;
-    let failed: Vec<Option<String>> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
-    assert_eq!(failed, ids, "the unrouted record is handed back");
+    assert_eq!(
+        handed_back(&response),
+        ids,
+        "the unrouted record is handed back"
+    );
     assert!(
         faults.fired().await > 1,
         "the store asked again before giving up"

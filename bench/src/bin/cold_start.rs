@@ -312,19 +312,20 @@ impl ColdRuns {
             "second_ms": self.second,
             "init_plus_first_ms": self.init_plus_first,
             "init_to_hello": hello_init.filter(|h| *h > 0.0).map(|h| self.init.median / h),
-            "first_to_second": Some(self.second.median)
-                .filter(|s| *s > 0.0)
-                .map(|s| self.first.median / s),
+            "first_to_second": median_ratio(&self.first, &self.second),
             "init_cpu_ms": self.init_cpu,
             "first_cpu_ms": self.first_cpu,
             "second_cpu_ms": self.second_cpu,
-            "first_to_second_cpu": Some(self.second_cpu.median)
-                .filter(|s| *s > 0.0)
-                .map(|s| self.first_cpu.median / s),
+            "first_to_second_cpu": median_ratio(&self.first_cpu, &self.second_cpu),
             "first_statuses": self.first_statuses,
             "second_statuses": self.second_statuses,
         })
     }
+}
+
+/// `a`'s median over `b`'s; none when `b`'s is not above zero.
+fn median_ratio(a: &Summary, b: &Summary) -> Option<f64> {
+    Some(b.median).filter(|m| *m > 0.0).map(|m| a.median / m)
 }
 
 struct RunTally {
