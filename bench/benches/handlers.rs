@@ -61,6 +61,7 @@ fn received(at: DateTime<Utc>) -> Submission {
     Submission {
         report,
         reporter,
+        contact_keys: Default::default(),
         event,
         idempotency: None,
     }

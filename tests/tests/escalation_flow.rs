@@ -52,6 +52,7 @@ fn forwarded(due: DateTime<Utc>) -> Submission {
     Submission {
         report,
         reporter,
+        contact_keys: Default::default(),
         event,
         idempotency: None,
     }

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use lapor_core::stats::{AgencyFigures, ColorCounts, CountedChange, FollowUps, GroupBy};
 use lapor_core::{
-    AccessKey, Actor, AgencyId, Category, Channel, Deadlines, Directory, Event, EventKind, Hop,
-    PartnerApiKey, PartnerKey, PartnerKeyId, Privacy, RegionCode, Report, ReportDraft, ReportType,
-    Status, TrackingCode,
+    AccessKey, Actor, AgencyId, Category, Channel, ContactKeys, Deadlines, Directory, Event,
+    EventKind, Hop, KeyPepper, PartnerApiKey, PartnerKey, PartnerKeyId, Privacy, RegionCode,
+    Report, ReportDraft, ReportType, Status, TrackingCode,
 };
 use lapor_store::{
-    Conflict, DynamoStore, IdempotencyRecord, MemStore, Queue, Reports, Store, StoreError,
-    Submission, IDEMPOTENCY_TTL_SECS,
+    Conflict, DynamoStore, IdempotencyRecord, MemStore, Queue, ReporterIdentity, Reports, Store,
+    StoreError, Submission, IDEMPOTENCY_TTL_SECS,
 };
 use lapor_tests::{moto_dynamodb, pothole_json, unique_name};
 
@@ -42,12 +42,21 @@ fn submission(idempotency_key: Option<&str>) -> Submission {
         created_at: report.created_at,
         expires_at: now().timestamp() + IDEMPOTENCY_TTL_SECS,
     });
+    let contact_keys = reporter
+        .as_ref()
+        .map(|r| pepper().contact_keys(r))
+        .unwrap_or_default();
     Submission {
         report,
         reporter,
+        contact_keys,
         event,
         idempotency,
     }
+}
+
+fn pepper() -> KeyPepper {
+    KeyPepper::new(vec![7; 32]).expect("pepper")
 }
 
 fn follow_up(report: &Report, seq: u64, to: Status) -> (Report, Event) {
@@ -106,6 +115,57 @@ async fn creates_and_reads_back(store: &dyn Store) {
         .expect("read")
         .is_none());
     assert_eq!(store.reporter(&missing).await.expect("read"), None);
+}
+
+async fn contact_keys_are_kept_with_the_reporter_only(store: &dyn Store) {
+    let sub = submission(None);
+    let code = sub.report.tracking_code.clone();
+    let (Some(reporter), Some(_), Some(_)) = (
+        sub.reporter.clone(),
+        &sub.contact_keys.sms_out,
+        &sub.contact_keys.mail_out,
+    ) else {
+        panic!("the sample has a phone and an e-mail");
+    };
+    store
+        .create_report(&sub, now().timestamp())
+        .await
+        .expect("create");
+    assert_eq!(
+        store.reporter_with_keys(&code).await.expect("read"),
+        Some((reporter.clone(), sub.contact_keys.clone()))
+    );
+
+    // A reporter written before the keys were kept reads back with none.
+    let mut before = submission(None);
+    before.contact_keys = ContactKeys::default();
+    store
+        .create_report(&before, now().timestamp())
+        .await
+        .expect("create");
+    let read = store
+        .reporter_with_keys(&before.report.tracking_code)
+        .await
+        .expect("read");
+    assert_eq!(read, Some((reporter, ContactKeys::default())));
+
+    // Without a reporter there is nothing to keep the keys with.
+    let mut nobody = submission(None);
+    nobody.reporter = None;
+    store
+        .create_report(&nobody, now().timestamp())
+        .await
+        .expect("create");
+    let read = store
+        .reporter_with_keys(&nobody.report.tracking_code)
+        .await
+        .expect("read");
+    assert_eq!(read, None);
+    let missing = TrackingCode::generate(&mut rand::rng());
+    assert_eq!(
+        store.reporter_with_keys(&missing).await.expect("read"),
+        None
+    );
 }
 
 async fn a_taken_code_writes_nothing(store: &dyn Store) {
@@ -1018,6 +1078,7 @@ async fn dynamo_store() -> Option<DynamoStore> {
 
 contract!(
     creates_and_reads_back,
+    contact_keys_are_kept_with_the_reporter_only,
     a_taken_code_writes_nothing,
     a_live_idempotency_key_is_taken_once,
     an_expired_idempotency_key_is_free_again,
@@ -1054,6 +1115,11 @@ async fn mem_store_survives_a_restart() {
         .report(&sub.report.tracking_code)
         .await
         .expect("read");
-    assert_eq!(read, Some(sub.report));
+    assert_eq!(read, Some(sub.report.clone()));
+    let identity = reopened
+        .reporter_with_keys(&sub.report.tracking_code)
+        .await
+        .expect("read");
+    assert_eq!(identity, sub.reporter.zip(Some(sub.contact_keys)));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -39,7 +39,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use lapor_bench::{workspace_root, write_json, Summary};
 use lapor_core::{
-    Actor, AttachmentId, Directory, Event, EventKind, FileType, Phone, Report, Reporter,
+    Actor, AttachmentId, Directory, Event, EventKind, FileType, KeyPepper, Phone, Report, Reporter,
     TrackingCode, UploadRequest, Uploader,
 };
 use lapor_store::{DynamoStore, Reports, Submission};
@@ -752,13 +752,21 @@ impl Table {
 
 /// The secret the functions read their pepper from.
 const PEPPER_SECRET: &str = "lapor-bench-pepper";
+/// What that secret holds.
+const PEPPER: &str = "bench-pepper-0123456789abcdef0123456789abcdef";
+
+/// The pepper as the functions read it, for what intake would key with it.
+fn pepper() -> KeyPepper {
+    KeyPepper::new(PEPPER.as_bytes().to_vec())
+        .unwrap_or_else(|| unreachable!("the bench pepper is longer than 32 bytes"))
+}
 
 /// Creates the pepper secret, or leaves it when an earlier run made it.
 async fn create_pepper(config: &aws_config::SdkConfig) {
     let created = aws_sdk_secretsmanager::Client::new(config)
         .create_secret()
         .name(PEPPER_SECRET)
-        .secret_string("bench-pepper-0123456789abcdef0123456789abcdef")
+        .secret_string(PEPPER)
         .send()
         .await;
     if let Err(e) = created {
@@ -999,6 +1007,12 @@ impl<'m> Events<'m> {
         let Some(store) = &self.store else {
             return Err(format!("{}: no table to write its report to", self.name));
         };
+        let reporter = Reporter {
+            name: Some("Siti Aminah".into()),
+            phone: Phone::parse(REPORTER_PHONE).ok(),
+            email: None,
+            notifications: true,
+        };
         let submission = Submission {
             event: Event {
                 seq: report.version,
@@ -1014,12 +1028,8 @@ impl<'m> Events<'m> {
                 public: true,
                 attachment: None,
             },
-            reporter: Some(Reporter {
-                name: Some("Siti Aminah".into()),
-                phone: Phone::parse(REPORTER_PHONE).ok(),
-                email: None,
-                notifications: true,
-            }),
+            contact_keys: pepper().contact_keys(&reporter),
+            reporter: Some(reporter),
             report,
             idempotency: None,
         };

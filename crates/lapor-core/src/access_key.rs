@@ -12,6 +12,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::report::{Email, Phone, Reporter};
 use crate::tracking::TrackingCode;
 
 const KEY_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
@@ -57,14 +58,50 @@ impl KeyPepper {
         now_unix: i64,
         len_secs: i64,
     ) -> RateWindow {
-        let len_secs = len_secs.max(1);
-        let index = now_unix.div_euclid(len_secs);
-        RateWindow {
-            key: format!("{purpose}#{}#{index}", self.keyed_hex(purpose, subject)),
+        RateWindow::keyed(
+            purpose,
+            &self.keyed_hex(purpose, subject),
+            now_unix,
             len_secs,
-            ends_at: (index + 1) * len_secs,
+        )
+    }
+
+    /// The keys the notifier counts a reporter's messages under, made once when the report is
+    /// filed (see [`ContactKeys`]).
+    pub fn contact_keys(&self, reporter: &Reporter) -> ContactKeys {
+        ContactKeys {
+            sms_out: reporter.phone.as_ref().map(|p| self.sms_out_key(p)),
+            mail_out: reporter.email.as_ref().map(|e| self.mail_out_key(e)),
         }
     }
+
+    /// The keyed phone number that SMS to a reporter are counted under.
+    pub fn sms_out_key(&self, phone: &Phone) -> String {
+        self.keyed_hex(SMS_OUT, phone.as_str())
+    }
+
+    /// The keyed address that e-mail to a reporter is counted under. Case does not make another
+    /// mailbox in practice, so it does not make another counter.
+    pub fn mail_out_key(&self, email: &Email) -> String {
+        self.keyed_hex(MAIL_OUT, &email.as_str().to_lowercase())
+    }
+}
+
+/// The rate-counter purpose of SMS sent to reporters.
+pub const SMS_OUT: &str = "sms-out";
+/// The rate-counter purpose of e-mail sent to reporters.
+pub const MAIL_OUT: &str = "mail-out";
+
+/// A reporter's phone and e-mail as keyed with the server secret ([`KeyPepper::sms_out_key`],
+/// [`KeyPepper::mail_out_key`]): stored beside the reporter's identity when the report is filed,
+/// so the notifier can count the messages each address gets a day without holding the secret.
+/// Like the identity beside it, never shown and never logged.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactKeys {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_out: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_out: Option<String>,
 }
 
 /// One subject's rate-counter window (see [`KeyPepper::rate_window`]).
@@ -78,9 +115,31 @@ pub struct RateWindow {
 }
 
 impl RateWindow {
+    /// The window of `len_secs` that `now_unix` falls in, for the subject already keyed as
+    /// `keyed` under `purpose` (see [`KeyPepper::rate_window`]).
+    pub fn keyed(purpose: &str, keyed: &str, now_unix: i64, len_secs: i64) -> Self {
+        let len_secs = len_secs.max(1);
+        let index = now_unix.div_euclid(len_secs);
+        Self {
+            key: format!("{purpose}#{keyed}#{index}"),
+            len_secs,
+            ends_at: (index + 1) * len_secs,
+        }
+    }
+
     /// Seconds from `now_unix` until the window ends: a `Retry-After`.
     pub fn retry_after(&self, now_unix: i64) -> u32 {
         u32::try_from((self.ends_at - now_unix).max(1)).unwrap_or(u32::MAX)
+    }
+}
+
+impl fmt::Debug for ContactKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |key: &Option<String>| key.as_ref().map(|_| "…");
+        f.debug_struct("ContactKeys")
+            .field("sms_out", &shown(&self.sms_out))
+            .field("mail_out", &shown(&self.mail_out))
+            .finish()
     }
 }
 
@@ -195,6 +254,43 @@ mod tests {
             w.key,
             pepper.rate_window("api-client", phone, 7_250, 3_600).key
         );
+    }
+
+    #[test]
+    fn stored_contact_keys_count_under_the_same_windows_as_the_secret() {
+        let pepper = KeyPepper::new(vec![7; 32]).expect("pepper");
+        let reporter = Reporter {
+            name: None,
+            phone: Some(Phone::parse("0812-3456-7890").expect("phone")),
+            email: Some(Email::parse("Siti.Aminah@Example.id").expect("email")),
+            notifications: true,
+        };
+        let keys = pepper.contact_keys(&reporter);
+        let (Some(sms), Some(mail)) = (&keys.sms_out, &keys.mail_out) else {
+            panic!("a key for each contact: {keys:?}");
+        };
+        let (phone, now) = (reporter.phone.as_ref().expect("phone").as_str(), 90_000);
+        assert_eq!(
+            RateWindow::keyed(SMS_OUT, sms, now, 86_400),
+            pepper.rate_window(SMS_OUT, phone, now, 86_400),
+            "a stored key counts where the secret would"
+        );
+        assert_eq!(
+            RateWindow::keyed(MAIL_OUT, mail, now, 86_400),
+            pepper.rate_window(MAIL_OUT, "siti.aminah@example.id", now, 86_400),
+            "one counter whatever the case of the address"
+        );
+        let stored = serde_json::to_string(&keys).expect("json");
+        assert!(
+            !stored.contains("81234567890") && !stored.to_lowercase().contains("siti"),
+            "{stored}"
+        );
+        let nobody = Reporter {
+            phone: None,
+            email: None,
+            ..reporter
+        };
+        assert_eq!(pepper.contact_keys(&nobody), ContactKeys::default());
     }
     use rand::{rngs::StdRng, SeedableRng};
 

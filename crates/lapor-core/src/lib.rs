@@ -22,7 +22,7 @@ pub mod stats;
 pub mod status;
 pub mod tracking;
 
-pub use access_key::{AccessKey, AccessKeyHash, KeyPepper, RateWindow};
+pub use access_key::{AccessKey, AccessKeyHash, ContactKeys, KeyPepper, RateWindow};
 pub use agency::{Agency, AgencyContact, AgencyId, AgencyLevel, Directory, Role, Scope};
 pub use attachment::{
     AttachError, Attachment, AttachmentId, AttachmentStatus, FileOutcome, FileType, Rejection,

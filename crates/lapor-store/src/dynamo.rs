@@ -34,7 +34,9 @@
 //! operator's listing is one Query. Only the hash of a key's secret is stored.
 //!
 //! Events sort before `META` and the reporter after it, so one Query with `sk <= META` reads a
-//! report with its timeline and never touches the reporter's identity.
+//! report with its timeline and never touches the reporter's identity. The reporter's item also
+//! holds the keys their messages are counted under ([`ContactKeys`]), so the notifier reads
+//! them with the phone and e-mail, in one GetItem.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -54,8 +56,8 @@ use lapor_core::stats::{
     merged, AgencyFigures, CountedChange, CounterKey, Deltas, GroupBy, StatsRow,
 };
 use lapor_core::{
-    Agency, AgencyId, Category, Directory, Event, PartnerKey, PartnerKeyId, RegionCode, Report,
-    Reporter, Scope, TrackingCode,
+    Agency, AgencyId, Category, ContactKeys, Directory, Event, PartnerKey, PartnerKeyId,
+    RegionCode, Report, Reporter, Scope, TrackingCode,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -302,6 +304,15 @@ fn item_of<T: Serialize>(value: &T, pk: String, sk: String) -> Result<Item, Stor
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(sk));
     Ok(item)
+}
+
+/// The reporter's item: who they are, and the keys their messages are counted under.
+#[derive(Serialize)]
+struct ReporterItem<'a> {
+    #[serde(flatten)]
+    reporter: &'a Reporter,
+    #[serde(flatten)]
+    keys: &'a ContactKeys,
 }
 
 fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
@@ -624,7 +635,11 @@ impl Reports for DynamoStore {
             )?,
         ];
         if let Some(reporter) = &sub.reporter {
-            items.push(self.put(item_of(reporter, pk.clone(), REPORTER.into())?, new_key)?);
+            let identity = ReporterItem {
+                reporter,
+                keys: &sub.contact_keys,
+            };
+            items.push(self.put(item_of(&identity, pk.clone(), REPORTER.into())?, new_key)?);
         }
         let idempotency_index = items.len();
         if let Some(record) = &sub.idempotency {
@@ -958,11 +973,14 @@ impl DynamoStore {
 
 #[async_trait]
 impl ReporterIdentity for DynamoStore {
-    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
-        self.get(report_pk(code), REPORTER)
-            .await?
-            .map(from_item)
-            .transpose()
+    async fn reporter_with_keys(
+        &self,
+        code: &TrackingCode,
+    ) -> Result<Option<(Reporter, ContactKeys)>, StoreError> {
+        let Some(item) = self.get(report_pk(code), REPORTER).await? else {
+            return Ok(None);
+        };
+        Ok(Some((from_item(item.clone())?, from_item(item)?)))
     }
 }
 

@@ -31,8 +31,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use lapor_core::stats::{AgencyFigures, CountedChange, GroupBy, StatsRow};
 use lapor_core::{
-    Agency, AgencyId, Category, Directory, Event, PartnerKey, PartnerKeyId, RegionCode, Report,
-    Reporter, TrackingCode,
+    Agency, AgencyId, Category, ContactKeys, Directory, Event, PartnerKey, PartnerKeyId,
+    RegionCode, Report, Reporter, TrackingCode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +55,8 @@ pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 60 * 60;
 pub struct Submission {
     pub report: Report,
     pub reporter: Option<Reporter>,
+    /// Kept beside the reporter's identity (and only with it): see [`ContactKeys`].
+    pub contact_keys: ContactKeys,
     pub event: Event,
     pub idempotency: Option<IdempotencyRecord>,
 }
@@ -212,7 +214,16 @@ pub const FEED_MONTHS: u32 = 3;
 /// (SMS to the reporter) and sms (is this phone the reporter's?).
 #[async_trait]
 pub trait ReporterIdentity: Send + Sync {
-    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError>;
+    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
+        Ok(self.reporter_with_keys(code).await?.map(|(r, _)| r))
+    }
+
+    /// The reporter and the keys their messages are counted under, in one read. A reporter
+    /// filed before the keys were kept has none ([`ContactKeys::default`]).
+    async fn reporter_with_keys(
+        &self,
+        code: &TrackingCode,
+    ) -> Result<Option<(Reporter, ContactKeys)>, StoreError>;
 }
 
 /// The agency directory and the routing rules derived from it.

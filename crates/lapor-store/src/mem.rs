@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use lapor_core::stats::{merged, AgencyFigures, CountedChange, CounterKey, GroupBy, StatsRow};
 use lapor_core::{
-    Agency, AgencyId, Category, Directory, Event, PartnerKey, PartnerKeyId, RegionCode, Report,
-    Reporter, Scope, TrackingCode,
+    Agency, AgencyId, Category, ContactKeys, Directory, Event, PartnerKey, PartnerKeyId,
+    RegionCode, Report, Reporter, Scope, TrackingCode,
 };
 use serde::{Deserialize, Serialize};
 
@@ -161,6 +161,9 @@ fn rule_key(scope: &Scope, category: Category) -> String {
 struct Stored {
     report: Report,
     reporter: Option<Reporter>,
+    /// Absent from files written before the keys were kept.
+    #[serde(default)]
+    contact_keys: ContactKeys,
     events: Vec<Event>,
 }
 
@@ -271,6 +274,12 @@ impl Reports for MemStore {
                 Stored {
                     report: s.report.clone(),
                     reporter: s.reporter.clone(),
+                    // Kept with the identity only, as the DynamoDB store keeps them.
+                    contact_keys: if s.reporter.is_some() {
+                        s.contact_keys.clone()
+                    } else {
+                        ContactKeys::default()
+                    },
                     events: vec![s.event.clone()],
                 },
             );
@@ -379,12 +388,15 @@ impl Reports for MemStore {
 
 #[async_trait]
 impl ReporterIdentity for MemStore {
-    async fn reporter(&self, code: &TrackingCode) -> Result<Option<Reporter>, StoreError> {
-        Ok(self
-            .lock()
-            .reports
-            .get(code)
-            .and_then(|s| s.reporter.clone()))
+    async fn reporter_with_keys(
+        &self,
+        code: &TrackingCode,
+    ) -> Result<Option<(Reporter, ContactKeys)>, StoreError> {
+        Ok(self.lock().reports.get(code).and_then(|s| {
+            s.reporter
+                .clone()
+                .map(|reporter| (reporter, s.contact_keys.clone()))
+        }))
     }
 }
 
@@ -670,16 +682,30 @@ mod tests {
             &deadlines,
         );
         assert!(reporter.is_some(), "the sample has a reporter to hide");
+        let pepper = KeyPepper::new(vec![7; 32]).expect("pepper");
+        let contact_keys = reporter
+            .as_ref()
+            .map(|r| pepper.contact_keys(r))
+            .unwrap_or_default();
         let submission = Submission {
             report,
             reporter,
+            contact_keys,
             event,
             idempotency: None,
         };
-        assert_no_identity(&format!("{submission:?}"));
+        let debug = format!("{submission:?}");
+        assert_no_identity(&debug);
+        let keys = [
+            &submission.contact_keys.sms_out,
+            &submission.contact_keys.mail_out,
+        ];
+        assert!(keys.iter().all(|k| k.is_some()), "the sample has both");
+        for key in keys.into_iter().flatten() {
+            assert!(!debug.contains(key.as_str()), "a contact key in {debug}");
+        }
 
         let store = MemStore::new();
-        let pepper = KeyPepper::new(vec![7; 32]).expect("pepper");
         file_report(&store, &new, None, &pepper.into(), &deadlines, now)
             .await
             .expect("filed");

@@ -1,9 +1,9 @@
 //! Filing a new report: the one path the web form, the JSON API and SMS 1708 share. It draws a
 //! tracking code, makes the reporter's access key and writes the report with its first event,
-//! reporter and idempotency record in one step.
+//! reporter (with the keys their messages are counted under) and idempotency record in one step.
 
 use chrono::{DateTime, Utc};
-use lapor_core::{AccessKey, Deadlines, KeyPepper, NewReport, Report, TrackingCode};
+use lapor_core::{AccessKey, ContactKeys, Deadlines, KeyPepper, NewReport, Report, TrackingCode};
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -71,10 +71,21 @@ pub async fn file_report(
     deadlines: &Deadlines,
     now: DateTime<Utc>,
 ) -> Result<Filed, StoreError> {
-    // Only a replayable key needs the server secret.
-    let replayable = match idempotency {
-        Some(key) => Some((key, pepper.get().await?)),
-        None => None,
+    // A replayable key and a reporter's contact keys need the server secret; a submission with
+    // neither (an anonymous SMS-less API call, say) does not wait for it.
+    let contact = new
+        .reporter
+        .as_ref()
+        .is_some_and(|r| r.phone.is_some() || r.email.is_some());
+    let secret = if idempotency.is_some() || contact {
+        Some(pepper.get().await?)
+    } else {
+        None
+    };
+    let replayable = idempotency.zip(secret);
+    let contact_keys = match (&new.reporter, secret) {
+        (Some(reporter), Some(pepper)) => pepper.contact_keys(reporter),
+        _ => ContactKeys::default(),
     };
     for _ in 0..CODE_ATTEMPTS {
         let code = TrackingCode::generate(&mut rand::rng());
@@ -94,6 +105,7 @@ pub async fn file_report(
         let submission = Submission {
             report,
             reporter,
+            contact_keys: contact_keys.clone(),
             event,
             idempotency: record,
         };

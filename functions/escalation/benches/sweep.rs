@@ -113,6 +113,7 @@ async fn main() {
             let submission = Submission {
                 report,
                 reporter: None,
+                contact_keys: Default::default(),
                 event,
                 idempotency: None,
             };

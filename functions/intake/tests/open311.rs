@@ -71,6 +71,7 @@ async fn file(store: &MemStore, draft: Value, created: &str) -> Report {
     let submission = Submission {
         report: report.clone(),
         reporter,
+        contact_keys: Default::default(),
         event,
         idempotency: None,
     };

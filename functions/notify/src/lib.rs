@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::DynamoDbEventResponse;
+use lapor_core::access_key::{MAIL_OUT, SMS_OUT};
 use lapor_core::{
-    AgencyId, Channel, Clock, Email, EventKind, Report, Reporter, ServiceLevels, Status,
+    AgencyId, Channel, Clock, ContactKeys, Email, EventKind, KeyPepper, RateWindow, Report,
+    Reporter, ServiceLevels, Status,
 };
 use lapor_notifier::{mail, AgencyMessage, EventType, Mailer, Notifier};
 use lapor_store::{
@@ -46,7 +48,8 @@ pub struct Deps {
     pub sms_daily_limit: u64,
     /// E-mails one address may receive from notify per day; later ones are skipped.
     pub mail_daily_limit: u64,
-    /// Keys the per-number and per-address counters (never a plain hash of either).
+    /// Keys the per-number and per-address counters (never a plain hash of either) of reporters
+    /// filed before intake stored those keys with them; read only for such a reporter.
     pub pepper: Pepper,
 }
 
@@ -128,16 +131,40 @@ enum Outgoing {
 struct Contact<'a> {
     deps: &'a Deps,
     report: &'a Report,
-    reporter: OnceCell<Option<Reporter>>,
+    reporter: OnceCell<Option<(Reporter, ContactKeys)>>,
 }
 
 impl Contact<'_> {
-    async fn reporter(&self) -> Result<Option<&Reporter>, StoreError> {
+    /// The reporter, if they want to be told, and the keys their messages are counted under.
+    async fn reporter(&self) -> Result<Option<&(Reporter, ContactKeys)>, StoreError> {
         let read = self
             .reporter
-            .get_or_try_init(|| self.deps.identity.reporter(&self.report.tracking_code))
+            .get_or_try_init(|| {
+                self.deps
+                    .identity
+                    .reporter_with_keys(&self.report.tracking_code)
+            })
             .await?;
-        Ok(read.as_ref().filter(|r| r.notifications))
+        Ok(read.as_ref().filter(|(r, _)| r.notifications))
+    }
+
+    /// Counts one more message to a reporter's address today under `purpose`; returns how many
+    /// it has had. The key is the one stored with the reporter when the report was filed; only
+    /// a reporter filed before those were kept needs the server secret (`keyed`) now.
+    async fn count_today(
+        &self,
+        purpose: &str,
+        stored: Option<&String>,
+        keyed: impl FnOnce(&KeyPepper) -> String,
+    ) -> Result<u64, NotifyFailure> {
+        let deps = self.deps;
+        let now = deps.clock.now().timestamp();
+        let key = match stored {
+            Some(key) => key.clone(),
+            None => keyed(deps.pepper.get().await?),
+        };
+        let day = RateWindow::keyed(purpose, &key, now, DAY_SECS);
+        Ok(deps.marks.count_hit(&day.key, now, DAY_SECS).await?)
     }
 }
 
@@ -385,18 +412,15 @@ async fn answer_of(deps: &Deps, report: &Report) -> Result<Option<String>, Notif
 /// The reporter's address, if they gave one, want to be told, and have not had the day's share.
 async fn mail_to(contact: &Contact<'_>) -> Result<Option<Email>, NotifyFailure> {
     let deps = contact.deps;
-    let Some(email) = contact.reporter().await?.and_then(|r| r.email.clone()) else {
+    let Some((reporter, keys)) = contact.reporter().await? else {
         return Ok(None);
     };
-    let now = deps.clock.now().timestamp();
-    // Case does not make another mailbox in practice, so it does not make another counter.
-    let day = deps.pepper.get().await?.rate_window(
-        "mail-out",
-        &email.as_str().to_lowercase(),
-        now,
-        DAY_SECS,
-    );
-    let sent = deps.marks.count_hit(&day.key, now, DAY_SECS).await?;
+    let Some(email) = &reporter.email else {
+        return Ok(None);
+    };
+    let sent = contact
+        .count_today(MAIL_OUT, keys.mail_out.as_ref(), |p| p.mail_out_key(email))
+        .await?;
     if sent > deps.mail_daily_limit {
         tracing::warn!(tracking_code = %contact.report.tracking_code, sent, "daily e-mail cap for this address reached; e-mail skipped");
         println!(
@@ -409,7 +433,7 @@ async fn mail_to(contact: &Contact<'_>) -> Result<Option<Email>, NotifyFailure> 
         );
         return Ok(None);
     }
-    Ok(Some(email))
+    Ok(Some(email.clone()))
 }
 
 async fn send_mail(deps: &Deps, mail: &lapor_notifier::Mail) -> Result<(), NotifyFailure> {
@@ -422,7 +446,10 @@ async fn send_mail(deps: &Deps, mail: &lapor_notifier::Mail) -> Result<(), Notif
 /// An SMS to the reporter, if they gave a phone and want to be told.
 async fn sms_reporter(contact: &Contact<'_>, text: &str) -> Result<(), NotifyFailure> {
     let (deps, report) = (contact.deps, contact.report);
-    let Some(phone) = contact.reporter().await?.and_then(|r| r.phone.clone()) else {
+    let Some((reporter, keys)) = contact.reporter().await? else {
+        return Ok(());
+    };
+    let Some(phone) = &reporter.phone else {
         return Ok(());
     };
     if !phone.is_indonesian_mobile() {
@@ -434,13 +461,9 @@ async fn sms_reporter(contact: &Contact<'_>, text: &str) -> Result<(), NotifyFai
         );
         return Ok(());
     }
-    let now = deps.clock.now().timestamp();
-    let day = deps
-        .pepper
-        .get()
-        .await?
-        .rate_window("sms-out", phone.as_str(), now, DAY_SECS);
-    let sent = deps.marks.count_hit(&day.key, now, DAY_SECS).await?;
+    let sent = contact
+        .count_today(SMS_OUT, keys.sms_out.as_ref(), |p| p.sms_out_key(phone))
+        .await?;
     if sent > deps.sms_daily_limit {
         tracing::warn!(tracking_code = %report.tracking_code, to = %phone.masked(), sent, "daily SMS cap for this number reached; SMS skipped");
         println!(
@@ -449,7 +472,7 @@ async fn sms_reporter(contact: &Contact<'_>, text: &str) -> Result<(), NotifyFai
         );
         return Ok(());
     }
-    Ok(deps.notifier.sms(&phone, text).await?)
+    Ok(deps.notifier.sms(phone, text).await?)
 }
 
 /// A CloudWatch embedded-metric line: one SMS skipped, and why (`Lapor/SmsSkipped`).

@@ -1,5 +1,6 @@
 //! What notify tells an agency, on the embedded store and the local outbox.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -9,7 +10,7 @@ use lapor_core::{
 };
 use lapor_notifier::{Outbox, OutboxEntry};
 use lapor_notify::{notify_change, Deps};
-use lapor_store::{MemStore, ReportChange, Stores};
+use lapor_store::{MemStore, Pepper, ReportChange, ReporterIdentity, Reports, Stores, Submission};
 
 fn monday_morning() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-30T02:00:00Z")
@@ -184,6 +185,114 @@ async fn receipts_go_only_to_indonesian_mobiles_and_at_most_the_daily_cap_per_nu
     let other = filed_by(&store, "0813-1111-2222").await;
     notify_change(&deps, &other).await.expect("notify");
     assert_eq!(sms_to(&outbox, "***********222"), 1);
+}
+
+/// A report by `phone` as it was written before intake stored contact keys with the reporter.
+async fn filed_before_the_keys_were_kept(store: &Arc<MemStore>, phone: &str) -> ReportChange {
+    let change = filed_by(store, phone).await;
+    let Some(report) = &change.new else {
+        panic!("a new report");
+    };
+    let code = report.tracking_code.clone();
+    let (Some((reporter, _)), Some(full)) = (
+        store.reporter_with_keys(&code).await.expect("read"),
+        store.report_with_timeline(&code).await.expect("read"),
+    ) else {
+        panic!("filed");
+    };
+    let mut old = report.clone();
+    old.tracking_code = TrackingCode::generate(&mut rand::rng());
+    let mut event = full.timeline[0].clone();
+    event.seq = old.version;
+    let submission = Submission {
+        report: old.clone(),
+        reporter: Some(reporter),
+        contact_keys: Default::default(),
+        event,
+        idempotency: None,
+    };
+    store
+        .create_report(&submission, monday_morning().timestamp())
+        .await
+        .expect("create");
+    ReportChange {
+        old: None,
+        new: Some(old),
+    }
+}
+
+#[tokio::test]
+async fn the_daily_cap_counts_under_the_stored_keys_and_reads_the_secret_only_for_older_reporters()
+{
+    let store = Arc::new(MemStore::new());
+    let outbox = Arc::new(Outbox::default());
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counted = reads.clone();
+    let secret = Pepper::on_first_use(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Ok(pepper()) })
+    });
+    let deps = Deps::new(
+        &Stores::of(store.clone()),
+        outbox.clone(),
+        Arc::new(FixedClock::new(monday_morning())),
+        id("kemenpanrb"),
+        id("ombudsman-ri"),
+        secret,
+    )
+    .with_sms_daily_limit(3);
+
+    for _ in 0..2 {
+        let change = filed_by(&store, "0812-3456-7890").await;
+        notify_change(&deps, &change).await.expect("notify");
+    }
+    assert_eq!(sms_to(&outbox, "***********890"), 2);
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        0,
+        "reporters filed with their keys need no secret"
+    );
+
+    // An older reporter of the same number is counted on the same day's counter.
+    for _ in 0..2 {
+        let change = filed_before_the_keys_were_kept(&store, "0812-3456-7890").await;
+        notify_change(&deps, &change).await.expect("notify");
+    }
+    assert_eq!(
+        sms_to(&outbox, "***********890"),
+        3,
+        "the cap holds across both"
+    );
+    assert_eq!(reads.load(Ordering::SeqCst), 1, "the secret is read once");
+}
+
+#[tokio::test]
+async fn an_older_reporter_waits_for_an_unreadable_secret_and_a_newer_one_does_not() {
+    let store = Arc::new(MemStore::new());
+    let outbox = Arc::new(Outbox::default());
+    let unreadable = Pepper::on_first_use(|| Box::pin(async { Err("denied".to_string()) }));
+    let deps = Deps::new(
+        &Stores::of(store.clone()),
+        outbox.clone(),
+        Arc::new(FixedClock::new(monday_morning())),
+        id("kemenpanrb"),
+        id("ombudsman-ri"),
+        unreadable,
+    );
+    let newer = filed_by(&store, "0812-3456-7890").await;
+    notify_change(&deps, &newer).await.expect("notify");
+    assert_eq!(sms_to(&outbox, "***********890"), 1);
+
+    let older = filed_before_the_keys_were_kept(&store, "0813-1111-2222").await;
+    assert!(
+        notify_change(&deps, &older).await.is_err(),
+        "a failure, so the record is retried"
+    );
+    assert_eq!(
+        sms_to(&outbox, "***********222"),
+        0,
+        "nothing sent uncounted"
+    );
 }
 
 #[tokio::test]

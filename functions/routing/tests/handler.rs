@@ -46,6 +46,7 @@ async fn seeded(adjust: impl FnOnce(&mut lapor_core::Report)) -> (Deps, lapor_co
     let submission = Submission {
         report: report.clone(),
         reporter: None,
+        contact_keys: Default::default(),
         event,
         idempotency: None,
     };
