@@ -109,7 +109,9 @@ struct Args {
 
 const USAGE: &str =
     "usage: cold_start [--bin-dir DIR] [--runs N] [--throttled-runs N] [--invocations N] [--only NAME]...
-  --bin-dir DIR         where the function binaries are (default: <workspace>/target/release)
+  --bin-dir DIR         where the function binaries and hello are (default:
+                        <workspace>/target/<arch>-unknown-linux-gnu/release, where scripts/bench
+                        builds them with the release profile a deploy uses)
   --runs N              unthrottled cold starts per binary (default 30)
   --throttled-runs N    cold starts per binary at a 128 MB function's CPU share (default 15)
   --invocations N       invocations fed to one process for its peak RSS (default 1000)
@@ -118,7 +120,10 @@ binaries: hello intake officer routing stats notify escalation sms evidence web"
 
 fn parse_args() -> Args {
     let mut args = Args {
-        bin_dir: workspace_root().join("target").join("release"),
+        bin_dir: workspace_root()
+            .join("target")
+            .join(format!("{}-unknown-linux-gnu", std::env::consts::ARCH))
+            .join("release"),
         runs: 30,
         throttled_runs: 15,
         invocations: 1000,

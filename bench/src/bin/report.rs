@@ -113,8 +113,9 @@ fn cold_section(doc: &mut String, cold: Option<&Value>) {
     let _ = writeln!(doc, "## Cold init, first invocations and memory\n");
     let _ = writeln!(
         doc,
-        "Each function's binary (built with the same profile as a hello-world `lambda_runtime` \
-         binary) is started against a loopback Lambda Runtime API; cold init is the time from \
+        "Each function's binary (built with the release profile a deploy uses, fat LTO and \
+         opt-level \"s\", for this machine's x86-64 rather than Lambda's arm64, as is the \
+         hello-world `lambda_runtime` binary it is compared with) is started against a loopback Lambda Runtime API; cold init is the time from \
          process start to its first `GET …/invocation/next`, as Lambda measures init. Every run \
          is a fresh process: its init, then its 1st and 2nd invocation, each timed from handing \
          the event over to receiving the response; init + 1st is what the first caller of a new \

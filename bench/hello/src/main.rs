@@ -1,6 +1,7 @@
 //! The cold-start baseline: a hello-world `lambda_runtime` function (as in the runtime's own basic
-//! example, with its default tracing subscriber), built by the same crate and profile as the
-//! benchmark, so `cold_start` can state every function's init as a multiple of it.
+//! example, with its default tracing subscriber), built with the same profile as the functions
+//! (`scripts/bench`: the release profile a deploy uses), so `cold_start` can state every
+//! function's init as a multiple of it.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::{json, Value};
