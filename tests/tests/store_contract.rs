@@ -7,7 +7,7 @@ use lapor_core::stats::{AgencyFigures, ColorCounts, CountedChange, FollowUps, Gr
 use lapor_core::{
     AccessKey, Actor, AgencyId, Category, Channel, ContactKeys, Deadlines, Directory, Event,
     EventKind, Hop, KeyPepper, PartnerApiKey, PartnerKey, PartnerKeyId, Privacy, RegionCode,
-    Report, ReportDraft, ReportType, Status, TrackingCode,
+    Report, ReportDraft, ReportType, Reporter, Status, TrackingCode,
 };
 use lapor_store::{
     Conflict, DynamoStore, IdempotencyRecord, MemStore, Queue, ReporterIdentity, Reports, Store,
@@ -118,8 +118,17 @@ async fn creates_and_reads_back(store: &dyn Store) {
 }
 
 async fn contact_keys_are_kept_with_the_reporter_only(store: &dyn Store) {
+    /// Writes `sub` and reads back its reporter with their keys.
+    async fn written(store: &dyn Store, sub: &Submission) -> Option<(Reporter, ContactKeys)> {
+        store
+            .create_report(sub, now().timestamp())
+            .await
+            .expect("create");
+        let code = &sub.report.tracking_code;
+        store.reporter_with_keys(code).await.expect("read")
+    }
+
     let sub = submission(None);
-    let code = sub.report.tracking_code.clone();
     let (Some(reporter), Some(_), Some(_)) = (
         sub.reporter.clone(),
         &sub.contact_keys.sms_out,
@@ -127,40 +136,23 @@ async fn contact_keys_are_kept_with_the_reporter_only(store: &dyn Store) {
     ) else {
         panic!("the sample has a phone and an e-mail");
     };
-    store
-        .create_report(&sub, now().timestamp())
-        .await
-        .expect("create");
     assert_eq!(
-        store.reporter_with_keys(&code).await.expect("read"),
+        written(store, &sub).await,
         Some((reporter.clone(), sub.contact_keys.clone()))
     );
 
     // A reporter written before the keys were kept reads back with none.
     let mut before = submission(None);
     before.contact_keys = ContactKeys::default();
-    store
-        .create_report(&before, now().timestamp())
-        .await
-        .expect("create");
-    let read = store
-        .reporter_with_keys(&before.report.tracking_code)
-        .await
-        .expect("read");
-    assert_eq!(read, Some((reporter, ContactKeys::default())));
+    assert_eq!(
+        written(store, &before).await,
+        Some((reporter, ContactKeys::default()))
+    );
 
     // Without a reporter there is nothing to keep the keys with.
     let mut nobody = submission(None);
     nobody.reporter = None;
-    store
-        .create_report(&nobody, now().timestamp())
-        .await
-        .expect("create");
-    let read = store
-        .reporter_with_keys(&nobody.report.tracking_code)
-        .await
-        .expect("read");
-    assert_eq!(read, None);
+    assert_eq!(written(store, &nobody).await, None);
     let missing = TrackingCode::generate(&mut rand::rng());
     assert_eq!(
         store.reporter_with_keys(&missing).await.expect("read"),

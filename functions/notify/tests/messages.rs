@@ -66,14 +66,7 @@ fn forwarding() -> ReportChange {
 
 async fn forwarded_texts(levels: ServiceLevels) -> Vec<(String, String)> {
     let outbox = Arc::new(Outbox::default());
-    let mut deps = Deps::new(
-        &Stores::of(Arc::new(MemStore::new())),
-        outbox.clone(),
-        Arc::new(FixedClock::new(monday_morning())),
-        id("kemenpanrb"),
-        id("ombudsman-ri"),
-        pepper(),
-    );
+    let mut deps = deps_on(&Arc::new(MemStore::new()), &outbox, pepper());
     deps.levels = levels;
     notify_change(&deps, &forwarding()).await.expect("notify");
     outbox
@@ -137,6 +130,29 @@ async fn filed_by(store: &Arc<MemStore>, phone: &str) -> ReportChange {
     }
 }
 
+/// Notify on `store` at Monday morning, sending into `outbox`, with `pepper` as its secret.
+fn deps_on(store: &Arc<MemStore>, outbox: &Arc<Outbox>, pepper: impl Into<Pepper>) -> Deps {
+    Deps::new(
+        &Stores::of(store.clone()),
+        outbox.clone(),
+        Arc::new(FixedClock::new(monday_morning())),
+        id("kemenpanrb"),
+        id("ombudsman-ri"),
+        pepper,
+    )
+}
+
+/// Files `times` reports with `file` and lets notify handle each.
+async fn file_and_notify<F: std::future::Future<Output = ReportChange>>(
+    deps: &Deps,
+    times: usize,
+    file: impl Fn() -> F,
+) {
+    for _ in 0..times {
+        notify_change(deps, &file().await).await.expect("notify");
+    }
+}
+
 fn sms_to(outbox: &Outbox, phone: &str) -> usize {
     outbox
         .entries()
@@ -149,15 +165,7 @@ fn sms_to(outbox: &Outbox, phone: &str) -> usize {
 async fn receipts_go_only_to_indonesian_mobiles_and_at_most_the_daily_cap_per_number() {
     let store = Arc::new(MemStore::new());
     let outbox = Arc::new(Outbox::default());
-    let deps = Deps::new(
-        &Stores::of(store.clone()),
-        outbox.clone(),
-        Arc::new(FixedClock::new(monday_morning())),
-        id("kemenpanrb"),
-        id("ombudsman-ri"),
-        pepper(),
-    )
-    .with_sms_daily_limit(3);
+    let deps = deps_on(&store, &outbox, pepper()).with_sms_daily_limit(3);
 
     // A valid number abroad (a premium-rate pumping target) is contact data, never texted.
     let abroad = filed_by(&store, "+44 20 7946 0958").await;
@@ -172,10 +180,7 @@ async fn receipts_go_only_to_indonesian_mobiles_and_at_most_the_daily_cap_per_nu
     );
 
     // An Indonesian mobile gets its receipts, up to the cap a day; later ones are skipped.
-    for _ in 0..5 {
-        let change = filed_by(&store, "0812-3456-7890").await;
-        notify_change(&deps, &change).await.expect("notify");
-    }
+    file_and_notify(&deps, 5, || filed_by(&store, "0812-3456-7890")).await;
     assert_eq!(
         sms_to(&outbox, "***********890"),
         3,
@@ -232,20 +237,9 @@ async fn the_daily_cap_counts_under_the_stored_keys_and_reads_the_secret_only_fo
         counted.fetch_add(1, Ordering::SeqCst);
         Box::pin(async { Ok(pepper()) })
     });
-    let deps = Deps::new(
-        &Stores::of(store.clone()),
-        outbox.clone(),
-        Arc::new(FixedClock::new(monday_morning())),
-        id("kemenpanrb"),
-        id("ombudsman-ri"),
-        secret,
-    )
-    .with_sms_daily_limit(3);
+    let deps = deps_on(&store, &outbox, secret).with_sms_daily_limit(3);
 
-    for _ in 0..2 {
-        let change = filed_by(&store, "0812-3456-7890").await;
-        notify_change(&deps, &change).await.expect("notify");
-    }
+    file_and_notify(&deps, 2, || filed_by(&store, "0812-3456-7890")).await;
     assert_eq!(sms_to(&outbox, "***********890"), 2);
     assert_eq!(
         reads.load(Ordering::SeqCst),
@@ -254,10 +248,10 @@ async fn the_daily_cap_counts_under_the_stored_keys_and_reads_the_secret_only_fo
     );
 
     // An older reporter of the same number is counted on the same day's counter.
-    for _ in 0..2 {
-        let change = filed_before_the_keys_were_kept(&store, "0812-3456-7890").await;
-        notify_change(&deps, &change).await.expect("notify");
-    }
+    file_and_notify(&deps, 2, || {
+        filed_before_the_keys_were_kept(&store, "0812-3456-7890")
+    })
+    .await;
     assert_eq!(
         sms_to(&outbox, "***********890"),
         3,
@@ -271,14 +265,7 @@ async fn an_older_reporter_waits_for_an_unreadable_secret_and_a_newer_one_does_n
     let store = Arc::new(MemStore::new());
     let outbox = Arc::new(Outbox::default());
     let unreadable = Pepper::on_first_use(|| Box::pin(async { Err("denied".to_string()) }));
-    let deps = Deps::new(
-        &Stores::of(store.clone()),
-        outbox.clone(),
-        Arc::new(FixedClock::new(monday_morning())),
-        id("kemenpanrb"),
-        id("ombudsman-ri"),
-        unreadable,
-    );
+    let deps = deps_on(&store, &outbox, unreadable);
     let newer = filed_by(&store, "0812-3456-7890").await;
     notify_change(&deps, &newer).await.expect("notify");
     assert_eq!(sms_to(&outbox, "***********890"), 1);
