@@ -225,37 +225,45 @@ fn table(
 ) -> Markup {
     let text = |r: &Value, k: &str| r[k].as_str().unwrap_or_default().to_string();
     let show_agency = staff.officer.role != lapor_core::Role::Officer;
+    let category = lang.t("Kategori", "Category");
+    let region = lang.t("Wilayah", "Region");
+    let agency = lang.t("Instansi", "Agency");
+    let due = lang.t("Batas waktu", "Due");
+    let left = lang.t("Sisa", "Left");
     html! {
         div class="table-wrap" tabindex="0" role="region" aria-label=(lang.t("Tabel laporan, dapat digulir", "Reports table, scrollable")) {
-            table id=(id) class="reports" {
+            // The roles keep it a table for screen readers when a phone shows its rows as cards
+            // (`table.stack` in console.css), which takes the table's layout away.
+            table id=(id) class="reports stack" role="table" {
                 caption class="visually-hidden" { (lang.t("Daftar laporan", "Reports")) }
-                thead {
-                    tr {
-                        th scope="col" { (lang.t("Warna dan status", "Colour and status")) }
-                        th scope="col" { (lang.t("Laporan", "Report")) }
-                        th scope="col" { (lang.t("Kategori", "Category")) }
-                        th scope="col" { (lang.t("Wilayah", "Region")) }
-                        @if show_agency { th scope="col" { (lang.t("Instansi", "Agency")) } }
-                        th scope="col" { (lang.t("Batas waktu", "Due")) }
-                        th scope="col" { (lang.t("Sisa", "Left")) }
+                thead role="rowgroup" {
+                    tr role="row" {
+                        th scope="col" role="columnheader" { (lang.t("Warna dan status", "Colour and status")) }
+                        th scope="col" role="columnheader" { (lang.t("Laporan", "Report")) }
+                        th scope="col" role="columnheader" { (category) }
+                        th scope="col" role="columnheader" { (region) }
+                        @if show_agency { th scope="col" role="columnheader" { (agency) } }
+                        th scope="col" role="columnheader" { (due) }
+                        th scope="col" role="columnheader" { (left) }
                     }
                 }
-                tbody {
+                tbody role="rowgroup" {
                     @for r in reports {
-                        tr data-code=(text(r, "tracking_code")) data-color=(text(r, "color")) {
-                            td { (pages::status_badge(lang, &text(r, "status"), &text(r, "color"))) }
-                            td {
+                        tr role="row" data-code=(text(r, "tracking_code")) data-color=(text(r, "color")) {
+                            td role="cell" { (pages::status_badge(lang, &text(r, "status"), &text(r, "color"))) }
+                            td role="cell" {
                                 a href={ "/console/laporan/" (text(r, "tracking_code")) } { (text(r, "title")) }
                                 br;
                                 code { (text(r, "tracking_code")) }
                             }
-                            td { (category_label(lang, &text(r, "category"))) }
-                            td { (r["region"]["name"].as_str().unwrap_or_default()) }
+                            // A card's cells say what they are; the header row does on a wide screen.
+                            td role="cell" data-label=(category) { (category_label(lang, &text(r, "category"))) }
+                            td role="cell" data-label=(region) { (r["region"]["name"].as_str().unwrap_or_default()) }
                             @if show_agency {
-                                td { (r["agency"].as_str().map(|a| names.get(a).cloned().unwrap_or_else(|| a.to_string())).unwrap_or_else(|| "—".into())) }
+                                td role="cell" data-label=(agency) { (r["agency"].as_str().map(|a| names.get(a).cloned().unwrap_or_else(|| a.to_string())).unwrap_or_else(|| "—".into())) }
                             }
-                            td { (r["due_at"].as_str().map(shell::due).unwrap_or_else(|| "—".into())) }
-                            td { (days_left(lang, r)) }
+                            td role="cell" data-label=(due) { (r["due_at"].as_str().map(shell::due).unwrap_or_else(|| "—".into())) }
+                            td role="cell" data-label=(left) { (days_left(lang, r)) }
                         }
                     }
                 }
