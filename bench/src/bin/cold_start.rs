@@ -875,7 +875,8 @@ impl Function {
         if let Some(moto) = moto {
             set("TOPIC_ARN", &moto.topic_arn);
             // Read from Secrets Manager as in AWS (started at start-up by intake and sms, on first
-            // use by web and notify): part of the init or first invocation measured.
+            // use by web; by notify only for a reporter stored without contact keys, which this
+            // harness never writes): part of the init or first invocation measured.
             set("ACCESS_KEY_PEPPER_SECRET", PEPPER_SECRET);
         }
         Function {
