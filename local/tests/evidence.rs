@@ -170,6 +170,20 @@ async fn settled(http: &reqwest::Client, url: &str, code: &str, key: &str, id: &
     }
 }
 
+/// Waits up to 10 s for `path` to be gone: the evidence function records the outcome first and
+/// discards the upload just after (a failure between the two leaves the upload for the retry),
+/// so the report can show the outcome a moment before the upload is deleted.
+async fn removed(path: &std::path::Path) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while path.exists() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
 fn assert_refused(status: u16, body: &Value, expected_status: u16, code: &str) {
     assert_eq!(status, expected_status, "{body}");
     assert_eq!(body["error"]["code"], code, "{body}");
@@ -291,7 +305,10 @@ async fn a_photo_goes_up_to_lapor_local_and_comes_back_clean() {
     assert_eq!(status, 200, "{body}");
     let listed = settled(&http, &url, &code, &key, &id).await;
     assert_eq!(listed["status"], "ready", "{listed}");
-    assert!(!quarantined.exists(), "the original upload is deleted");
+    assert!(
+        removed(&quarantined).await,
+        "the original upload is deleted"
+    );
 
     let download_url = listed["download_url"].as_str().expect("download url");
     assert!(
@@ -362,7 +379,10 @@ async fn a_photo_goes_up_to_lapor_local_and_comes_back_clean() {
     assert_eq!(listed["rejection"]["code"], "file_type_not_allowed");
     assert!(listed.get("download_url").is_none());
     assert!(!evidence.join("evidence").join(&code).join(&id).exists());
-    assert!(!evidence.join("quarantine").join(&code).join(&id).exists());
+    assert!(
+        removed(&evidence.join("quarantine").join(&code).join(&id)).await,
+        "the refused upload is deleted"
+    );
 
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
