@@ -7,8 +7,9 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use lapor_core::{AttachmentId, Report, UploadRequest, Uploader};
 use lapor_files::{EvidenceFiles, SignedUrl};
-use lapor_store::Reports;
+use lapor_store::{until_written, written, Attempt, Reports};
 use serde_json::{json, Value};
+use std::future::Future;
 
 use crate::ApiError;
 
@@ -49,32 +50,50 @@ fn upload_offer(id: &AttachmentId, upload: &SignedUrl) -> Value {
     })
 }
 
-/// Reserves a place on `report` for a file from `uploader` and answers `201` with its upload
-/// offer. The URL is signed first (no network is involved), then the report's next version is
-/// written: a refusal or a failure leaves nothing written.
-pub async fn offer_upload(
+/// Reserves a place for a file on the report that `load` reads (with who uploads it) and
+/// answers `201` with its upload offer. The URL is signed first (no network is involved), then
+/// the report's next version is written: a refusal or a failure leaves nothing written. A write
+/// that loses a race with another (routing, an evidence outcome) reads the report again and
+/// decides again, so a file attached just after the report is filed is not refused for it.
+pub async fn offer_upload<Fut>(
     files: &dyn EvidenceFiles,
     reports: &dyn Reports,
-    report: &Report,
-    uploader: Uploader,
+    mut load: impl FnMut() -> Fut,
     request: UploadRequest,
     now: DateTime<Utc>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError>
+where
+    Fut: Future<Output = Result<(Report, Uploader), ApiError>>,
+{
     let id = AttachmentId::generate(now, &mut rand::rng());
-    let next = report
-        .attach(id.clone(), uploader, request, now)
-        .map_err(|e| attach_refused(&e))?;
-    let upload = files
-        .upload_url(
-            &report.tracking_code,
-            &id,
-            request.file_type,
-            request.size,
-            now,
-        )
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    reports.update_report(report, &next, &[]).await?;
+    let id = &id;
+    let (report, upload) = until_written(|| {
+        let loading = load();
+        async move {
+            let (report, uploader) = loading.await?;
+            let next = report
+                .attach(id.clone(), uploader, request, now)
+                .map_err(|e| attach_refused(&e))?;
+            let upload = files
+                .upload_url(
+                    &report.tracking_code,
+                    id,
+                    request.file_type,
+                    request.size,
+                    now,
+                )
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
+            Ok::<_, ApiError>(
+                if written(reports.update_report(&report, &next, &[]).await)? {
+                    Attempt::Done((report, upload))
+                } else {
+                    Attempt::Raced
+                },
+            )
+        }
+    })
+    .await?;
     tracing::info!(
         tracking_code = %report.tracking_code,
         attachment = %id,
@@ -82,7 +101,7 @@ pub async fn offer_upload(
         size = request.size,
         "upload offered"
     );
-    let mut response = (StatusCode::CREATED, Json(upload_offer(&id, &upload))).into_response();
+    let mut response = (StatusCode::CREATED, Json(upload_offer(id, &upload))).into_response();
     // The URL is a bearer credential for minutes: no cache may keep it.
     response
         .headers_mut()

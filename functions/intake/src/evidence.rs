@@ -44,13 +44,12 @@ pub async fn attach(
     };
     let body = JsonObject::read(&headers, body).await?;
     let request = UploadRequest::parse(&body.object, deps.max_file_bytes)?;
-    let report = own_report(&deps, &code, &headers).await?;
     let now = deps.clock.now();
+    let (deps, code, headers) = (&deps, &code, &headers);
     lapor_http::offer_upload(
         files.as_ref(),
         deps.reports.as_ref(),
-        &report,
-        Uploader::Reporter,
+        || async move { Ok((own_report(deps, code, headers).await?, Uploader::Reporter)) },
         request,
         now,
     )

@@ -11,6 +11,7 @@ use lapor_core::lifecycle::{ReplyLimit, ReporterError};
 use lapor_core::report::{optional_text, text};
 use lapor_core::{AccessKey, Invalid, Rating, Report, TrackingCode};
 use lapor_http::{ApiError, JsonObject};
+use lapor_store::{until_written, written, Attempt};
 use serde_json::{Map, Value};
 
 use crate::view::reporter_view;
@@ -68,13 +69,28 @@ fn refused(e: ReporterError) -> ApiError {
     }
 }
 
-async fn save(
+/// The reporter's `step` on their own report, written; decided again on a fresh read when
+/// another write (routing, an evidence outcome, an officer) landed between the read and the
+/// write. Answers the reporter's view after it.
+async fn take_step(
     deps: &Deps,
-    old: &Report,
-    new: (Report, lapor_core::Event),
+    code: &TrackingCode,
+    headers: &HeaderMap,
+    step: impl Fn(&Report) -> Result<(Report, lapor_core::Event), ReporterError> + Sync,
 ) -> Result<Json<Value>, ApiError> {
-    let (next, event) = new;
-    deps.reports.update_report(old, &next, &[event]).await?;
+    let step = &step;
+    let next: Report = until_written(|| async move {
+        let report = own_report(deps, code, headers).await?;
+        let (next, event) = step(&report).map_err(refused)?;
+        Ok::<_, ApiError>(
+            if written(deps.reports.update_report(&report, &next, &[event]).await)? {
+                Attempt::Done(next)
+            } else {
+                Attempt::Raced
+            },
+        )
+    })
+    .await?;
     let reporter = deps.identity.reporter(&next.tracking_code).await?;
     let timeline = deps
         .reports
@@ -131,17 +147,16 @@ pub async fn reply(
     let body = JsonObject::read_fields(&headers, body, &["message", "not_solved"]).await?;
     let message = text(&body, "message", 1, MESSAGE_MAX, true)?;
     let not_solved = flag(&body, "not_solved")?;
-    let report = own_report(&deps, &code, &headers).await?;
-    let step = report
-        .reply_within(
-            message,
+    take_step(&deps, &code, &headers, |report| {
+        report.reply_within(
+            message.clone(),
             not_solved,
             deps.clock.now(),
             &deps.deadlines,
             deps.replies_per_day,
         )
-        .map_err(refused)?;
-    save(&deps, &report, step).await
+    })
+    .await
 }
 
 /// The reporter rates the outcome of a completed report, once.
@@ -187,9 +202,14 @@ pub async fn rate(
         ))
     })?;
     let comment = optional_text(&body, "comment", COMMENT_MAX, true)?;
-    let report = own_report(&deps, &code, &headers).await?;
-    let step = report
-        .rate(Rating { stars, comment }, deps.clock.now())
-        .map_err(refused)?;
-    save(&deps, &report, step).await
+    take_step(&deps, &code, &headers, |report| {
+        report.rate(
+            Rating {
+                stars,
+                comment: comment.clone(),
+            },
+            deps.clock.now(),
+        )
+    })
+    .await
 }

@@ -120,19 +120,21 @@ pub async fn attach(
     let asked = follow_up_field(&mut body)?;
     whole_size(&mut body);
     let request = UploadRequest::parse(&body, deps.max_file_bytes)?;
-    let (report, relation) = load(&deps, &officer, &path_code(code)?).await?;
-    officer.may(Action::FollowUp, relation)?;
-    let follow_up = follow_up_of(&deps, &officer, &report, asked).await?;
-    let uploader = Uploader::Agency {
-        agency: officer.agency.clone(),
-        follow_up,
-    };
     let now = deps.clock.now();
+    let (deps, officer, code) = (&deps, &officer, &path_code(code)?);
     lapor_http::offer_upload(
         files.as_ref(),
         deps.reports.as_ref(),
-        &report,
-        uploader,
+        || async move {
+            let (report, relation) = load(deps, officer, code).await?;
+            officer.may(Action::FollowUp, relation)?;
+            let follow_up = follow_up_of(deps, officer, &report, asked).await?;
+            let uploader = Uploader::Agency {
+                agency: officer.agency.clone(),
+                follow_up,
+            };
+            Ok((report, uploader))
+        },
         request,
         now,
     )

@@ -24,7 +24,8 @@ use lapor_http::auth::Officer;
 use lapor_http::openapi::ErrorBody;
 use lapor_http::{ApiError, JsonObject};
 use lapor_store::{
-    AgencyDirectory, Conflict, Queue, ReporterIdentity, Reports, StoreError, Stores, WorkQueues,
+    until_written, written, AgencyDirectory, Attempt, Conflict, Queue, ReporterIdentity, Reports,
+    StoreError, Stores, WorkQueues,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -485,14 +486,21 @@ async fn forward(
     let body = JsonObject::read_fields(&headers, body, &["agency", "message", "version"]).await?;
     let message = optional_text(&body, "message", TEXT_MAX, true)?;
     let seen = seen_version(&body)?;
-    let (report, relation) = load(&deps, &officer, &path_code(code)?).await?;
-    unchanged_since(&report, seen)?;
-    let target = forward_target(&deps, &officer, relation, &body).await?;
-    let hop = officer.hop(message);
-    let (next, event) = report.forward(&target.id, hop, deps.clock.now(), &deps.deadlines)?;
-    deps.reports.update_report(&report, &next, &[event]).await?;
-    tracing::info!(tracking_code = %next.tracking_code, to = %target.id, by = %officer.agency, "forwarded");
-    Ok(Json(OfficerReport::of(&next)))
+    let (code, deps, officer, body, message) =
+        (&path_code(code)?, &deps, &officer, &body, &message);
+    until_written(|| async move {
+        let (report, relation) = load(deps, officer, code).await?;
+        unchanged_since(&report, seen)?;
+        let target = forward_target(deps, officer, relation, body).await?;
+        let hop = officer.hop(message.clone());
+        let (next, event) = report.forward(&target.id, hop, deps.clock.now(), &deps.deadlines)?;
+        if !written(deps.reports.update_report(&report, &next, &[event]).await)? {
+            return Ok(Attempt::Raced);
+        }
+        tracing::info!(tracking_code = %next.tracking_code, to = %target.id, by = %officer.agency, "forwarded");
+        Ok(Attempt::Done(Json(OfficerReport::of(&next))))
+    })
+    .await
 }
 
 /// `POST /reports/{code}/return`.
@@ -542,14 +550,21 @@ async fn return_report(
     let body = JsonObject::read_fields(&headers, body, &["reason", "version"]).await?;
     let reason = Some(text(&body, "reason", REASON_MIN, TEXT_MAX, true)?);
     let seen = seen_version(&body)?;
-    let (report, relation) = load(&deps, &officer, &path_code(code)?).await?;
-    unchanged_since(&report, seen)?;
-    officer.may(Action::Return, relation)?;
-    let hop = officer.hop(reason);
-    let (next, event) = report.return_not_authority(hop, deps.clock.now(), &deps.deadlines)?;
-    deps.reports.update_report(&report, &next, &[event]).await?;
-    tracing::info!(tracking_code = %next.tracking_code, by = %officer.agency, "returned as not the agency's authority");
-    Ok(Json(OfficerReport::of(&next)))
+    let (code, deps, officer, reason) = (&path_code(code)?, &deps, &officer, &reason);
+    until_written(|| async move {
+        let (report, relation) = load(deps, officer, code).await?;
+        unchanged_since(&report, seen)?;
+        officer.may(Action::Return, relation)?;
+        let hop = officer.hop(reason.clone());
+        let (next, event) =
+            report.return_not_authority(hop, deps.clock.now(), &deps.deadlines)?;
+        if !written(deps.reports.update_report(&report, &next, &[event]).await)? {
+            return Ok(Attempt::Raced);
+        }
+        tracing::info!(tracking_code = %next.tracking_code, by = %officer.agency, "returned as not the agency's authority");
+        Ok(Attempt::Done(Json(OfficerReport::of(&next))))
+    })
+    .await
 }
 
 /// The optional `version` of the report the officer was looking at when they decided.
@@ -761,23 +776,29 @@ async fn follow_up(
     let message = text(&body, "message", 1, TEXT_MAX, true)?;
     let resume_date = resume_date(&body)?;
     let seen = seen_version(&body)?;
-    let (report, relation) = load(&deps, &officer, &path_code(code)?).await?;
-    unchanged_since(&report, seen)?;
-    let now = deps.clock.now();
-    let hop = officer.hop(Some(message));
-    let (next, event) = if to == Status::Arsip {
-        officer.may(Action::Archive, relation)?;
-        report.archive(hop, now)?
-    } else {
-        officer.may(Action::FollowUp, relation)?;
-        let resume = if to == Status::Tertunda {
-            Some(resume_at(resume_date, &report, now)?)
+    let (code, deps, officer, message) = (&path_code(code)?, &deps, &officer, &message);
+    until_written(|| async move {
+        let (report, relation) = load(deps, officer, code).await?;
+        unchanged_since(&report, seen)?;
+        let now = deps.clock.now();
+        let hop = officer.hop(Some(message.clone()));
+        let (next, event) = if to == Status::Arsip {
+            officer.may(Action::Archive, relation)?;
+            report.archive(hop, now)?
         } else {
-            None
+            officer.may(Action::FollowUp, relation)?;
+            let resume = if to == Status::Tertunda {
+                Some(resume_at(resume_date, &report, now)?)
+            } else {
+                None
+            };
+            report.follow_up(to, hop, resume, now, &deps.deadlines)?
         };
-        report.follow_up(to, hop, resume, now, &deps.deadlines)?
-    };
-    deps.reports.update_report(&report, &next, &[event]).await?;
-    tracing::info!(tracking_code = %next.tracking_code, status = %next.status, by = %officer.agency, "follow-up");
-    Ok(Json(OfficerReport::of(&next)))
+        if !written(deps.reports.update_report(&report, &next, &[event]).await)? {
+            return Ok(Attempt::Raced);
+        }
+        tracing::info!(tracking_code = %next.tracking_code, status = %next.status, by = %officer.agency, "follow-up");
+        Ok(Attempt::Done(Json(OfficerReport::of(&next))))
+    })
+    .await
 }

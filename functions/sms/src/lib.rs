@@ -20,8 +20,8 @@ use lapor_core::{Actor, Channel, Clock, Deadlines, KeyPepper, Phone, ReportDraft
 use lapor_notifier::Notifier;
 use lapor_store::Pepper;
 use lapor_store::{
-    at_least_once, file_report, AgencyDirectory, Conflict, Filed, IdempotencyKey, Marks,
-    ReporterIdentity, Reports, StoreError, Stores,
+    at_least_once, file_report, until_written, written, AgencyDirectory, Attempt, Conflict, Filed,
+    IdempotencyKey, Marks, ReporterIdentity, Reports, StoreError, Stores,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -418,56 +418,62 @@ async fn check(
     Ok((Action::Checked, text))
 }
 
-/// `BALAS <code> <text>`: the reporter's reply, from the phone the report was made with.
+/// `BALAS <code> <text>`: the reporter's reply, from the phone the report was made with;
+/// decided again on a fresh read when another write to the report came first.
 async fn answer(
     deps: &Deps,
     from: &Phone,
     code: &TrackingCode,
     text: String,
 ) -> Result<(Action, String), SmsFailure> {
-    let Some(report) = deps.reports.report(code).await? else {
-        return Ok((Action::Refused, not_found(code)));
-    };
-    if !is_reporter(deps, from, code).await? {
-        // As if it did not exist: a stranger learns nothing about whose report it is.
-        return Ok((Action::Refused, not_found(code)));
-    }
-    let step = report.reply_within(
-        text,
-        false,
-        deps.clock.now(),
-        &deps.deadlines,
-        deps.replies_per_day,
-    );
-    let (next, event) = match step {
-        Ok(step) => step,
-        Err(ReporterError::Invalid(invalid)) => {
-            let reason = invalid.message.id.clone();
-            return Ok((Action::Refused, format!("LAPOR! {code}: {reason}")));
+    let text = &text;
+    let answered = until_written(|| async move {
+        let Some(report) = deps.reports.report(code).await? else {
+            return Ok(Attempt::Done((Action::Refused, not_found(code))));
+        };
+        if !is_reporter(deps, from, code).await? {
+            // As if it did not exist: a stranger learns nothing about whose report it is.
+            return Ok(Attempt::Done((Action::Refused, not_found(code))));
         }
-        Err(ReporterError::Transition(_)) => {
-            return Ok((
-                Action::Refused,
-                format!("LAPOR! Laporan {code} sudah ditutup dan tidak dapat dibalas."),
-            ))
-        }
-        Err(ReporterError::TooManyReplies(limit)) => {
-            return Ok((
-                Action::Refused,
-                format!("LAPOR! {code}: {}", limit.message().id),
-            ))
-        }
-    };
-    match deps.reports.update_report(&report, &next, &[event]).await {
-        Ok(()) => Ok((
-            Action::Replied,
-            format!("LAPOR! Balasan Anda untuk {code} diterima dan diteruskan ke instansi."),
-        )),
-        Err(StoreError::Conflict(Conflict::VersionMismatch)) => Ok((
+        let step = report.reply_within(
+            text.clone(),
+            false,
+            deps.clock.now(),
+            &deps.deadlines,
+            deps.replies_per_day,
+        );
+        let refusal = match step {
+            Ok((next, event)) => {
+                return Ok::<_, SmsFailure>(
+                    if written(deps.reports.update_report(&report, &next, &[event]).await)? {
+                        Attempt::Done((
+                            Action::Replied,
+                            format!("LAPOR! Balasan Anda untuk {code} diterima dan diteruskan ke instansi."),
+                        ))
+                    } else {
+                        Attempt::Raced
+                    },
+                )
+            }
+            Err(ReporterError::Invalid(invalid)) => {
+                format!("LAPOR! {code}: {}", invalid.message.id)
+            }
+            Err(ReporterError::Transition(_)) => {
+                format!("LAPOR! Laporan {code} sudah ditutup dan tidak dapat dibalas.")
+            }
+            Err(ReporterError::TooManyReplies(limit)) => {
+                format!("LAPOR! {code}: {}", limit.message().id)
+            }
+        };
+        Ok(Attempt::Done((Action::Refused, refusal)))
+    })
+    .await;
+    match answered {
+        Err(SmsFailure::Store(StoreError::Conflict(Conflict::VersionMismatch))) => Ok((
             Action::Refused,
             format!("LAPOR! Laporan {code} baru saja berubah. Kirim lagi balasan Anda."),
         )),
-        Err(e) => Err(e.into()),
+        other => other,
     }
 }
 
