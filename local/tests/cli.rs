@@ -1,9 +1,12 @@
 //! The quick start as a new user runs it: start the `lapor-local` binary, POST a report with
 //! curl's request, GET it back; on the embedded store (and across a restart) and on DynamoDB.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use common::eventually;
 use serde_json::{json, Value};
 
 struct Server {
@@ -87,21 +90,21 @@ async fn submit_and_track(url: &str) -> String {
     assert_eq!(location, format!("/reports/{code}"));
     // The in-process routing forwards it to Kota Cirebon's public-works department (bundled
     // directory) moments after it is received.
-    let mut view = Value::Null;
-    for _ in 0..100 {
-        view = client
-            .get(format!("{url}{location}"))
-            .send()
-            .await
-            .expect("GET")
-            .json()
-            .await
-            .expect("json");
-        if view["status"] == "terdisposisi" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let view: Value = eventually(
+        &format!("routing to forward report {code}"),
+        async || {
+            client
+                .get(format!("{url}{location}"))
+                .send()
+                .await
+                .expect("GET")
+                .json()
+                .await
+                .expect("json")
+        },
+        |view: &Value| view["status"] == "terdisposisi",
+    )
+    .await;
     assert_eq!(view["tracking_code"], code.as_str());
     assert_eq!(view["status"], "terdisposisi", "{view}");
     assert_eq!(view["agency"], "kota-cirebon-dpupr");

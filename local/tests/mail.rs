@@ -1,9 +1,12 @@
 //! E-mail in lapor-local: notify's receipt and the mailer anything else may use (the portal's
 //! access-key mail) both land in `GET /dev/outbox`, under `mail`, beside the notifications.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::Request;
 use clap::Parser;
+use common::eventually;
 use lapor_core::{AccessKey, Email, TrackingCode};
 use lapor_local::{build, Cli};
 use lapor_notifier::mail::access_key_mail;
@@ -50,15 +53,15 @@ async fn the_receipt_and_the_access_key_mail_are_listed_under_mail_in_the_outbox
     let key = receipt["access_key"].as_str().expect("key").to_string();
 
     // The consumers run in-process, just after the write.
-    let mut mails = Vec::new();
-    for _ in 0..100 {
-        let (_, listed) = json_of(&local.router, outbox()).await;
-        mails = listed["mail"].as_array().cloned().unwrap_or_default();
-        if !mails.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let mails = eventually(
+        "notify to mail the receipt",
+        async || {
+            let (_, listed) = json_of(&local.router, outbox()).await;
+            listed["mail"].as_array().cloned().unwrap_or_default()
+        },
+        |mails| !mails.is_empty(),
+    )
+    .await;
     assert_eq!(mails.len(), 1, "{mails:#?}");
     assert_eq!(
         mails[0]["subject"],

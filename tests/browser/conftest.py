@@ -6,11 +6,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from lapor import PHONE, LaporLocal, chromium_path, lapor_local_binary  # noqa: E402
+
+# Retrying assertions (`expect(...)`) wait as long as the pages' own actions do (15 s, below),
+# not Playwright's 5 s: a slow, loaded CI machine must not fail a page that is merely late.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")

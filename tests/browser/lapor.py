@@ -17,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 ROOT = Path(__file__).resolve().parents[2]
 EVIDENCE_SAMPLE = ROOT / "tests" / "data" / "evidence-sample.png"
 SCREENSHOTS = Path(os.environ.get("LAPOR_SCREENSHOTS", ROOT / "docs" / "screenshots"))
@@ -25,6 +27,10 @@ DESKTOP = {"width": 1280, "height": 800}
 DPUPR = "kota-cirebon-dpupr"
 CIREBON = "32.74"
 YEAR = time.gmtime().tm_year
+# How long a test waits for what lapor-local does after a write (its in-process consumers, the
+# evidence check) or for a page to load: long enough for a slow, loaded CI machine. A passing
+# test stops waiting as soon as it sees the state it waits for.
+PATIENCE = 30.0
 
 
 def lapor_local_binary() -> Path:
@@ -38,6 +44,19 @@ def axe_script() -> Path:
 
 def chromium_path() -> str:
     return os.environ.get("LAPOR_CHROMIUM", "/usr/bin/chromium")
+
+
+def eventually(probe, done, what: str, pause: float = 0.05):
+    """Calls `probe()` until `done` holds for what it returns, and returns that; fails naming
+    `what` and the last value seen when PATIENCE runs out first."""
+    deadline = time.monotonic() + PATIENCE
+    while True:
+        seen = probe()
+        if done(seen):
+            return seen
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"waited {PATIENCE:.0f} s for {what}; last seen: {seen!r:.2000}")
+        time.sleep(pause)
 
 
 def free_port() -> int:
@@ -161,7 +180,7 @@ class LaporLocal:
         assert status == 200, view
         return view
 
-    def wait_routed(self, code: str, agency: str = DPUPR, timeout: float = 10) -> dict:
+    def wait_routed(self, code: str, agency: str = DPUPR, timeout: float = PATIENCE) -> dict:
         """The in-process routing consumer forwards a Kota Cirebon report moments after it is
         received."""
         deadline = time.monotonic() + timeout
@@ -250,18 +269,36 @@ def report_form(page):
 
 
 def submit(page, form, path: str):
-    """Clicks the form's submit button and waits for the page its POST answers with: a plain
-    form post, or (the report form with files, when scripts run) the same POST sent by the
-    page's script to show upload progress, whose answer it writes into the page."""
-    with page.expect_response(
-        lambda r: r.request.method == "POST" and r.url.split("?")[0].endswith(path)
-        and r.request.resource_type in ("document", "xhr", "fetch")
-    ) as answer:
-        form.locator('button[type="submit"]').first.click()
-    response = answer.value
-    if response.request.resource_type != "document":
-        response.body()  # the whole answer, before the script writes it into the page
-    page.wait_for_load_state("load")
+    """Clicks the form's submit button and returns the answer to its POST once the page shows
+    it: a plain form post navigates to the answer (after a 303, to where it leads), or (the
+    report form with files, when scripts run) the page's script sends the same POST, to show
+    upload progress, and writes the answer over the page."""
+    loads: list = []
+
+    def on_load(loaded) -> None:
+        loads.append(loaded)
+
+    page.on("load", on_load)
+    old = page.locator("html").element_handle()
+    try:
+        with page.expect_response(
+            lambda r: r.request.method == "POST" and r.url.split("?")[0].endswith(path)
+            and r.request.resource_type in ("document", "xhr", "fetch")
+        ) as answer:
+            form.locator('button[type="submit"]').first.click()
+        response = answer.value
+        if response.request.resource_type == "document":
+            # The new document's own load event. Not wait_for_load_state("load"): it answers at
+            # once while the old page, loaded long ago, is still the one shown.
+            deadline = time.monotonic() + PATIENCE
+            while not loads:
+                assert time.monotonic() < deadline, f"the answer to POST {path} never loaded"
+                page.wait_for_timeout(25)
+        else:
+            # The script writes the answer with document.open(): the old page's <html> goes.
+            page.wait_for_function("html => !html.isConnected", arg=old, timeout=PATIENCE * 1000)
+    finally:
+        page.remove_listener("load", on_load)
     return response
 
 
@@ -420,8 +457,10 @@ def console_sign_in(page, base: str, agency: str, role: str, subject: str = "pet
     form.locator(f'input[name="role"][value="{role}"]').check()
     form.locator('[name="subject"]').fill(subject)
     answer = submit(page, form, "/console/masuk")
-    expect_signed_in = page.locator("#signed-in-as")
-    assert expect_signed_in.count() == 1, page.content()[:2000]
+    try:
+        expect(page.locator("#signed-in-as")).to_have_count(1)
+    except AssertionError as e:
+        raise AssertionError(f"not signed in: {page.content()[:2000]}") from e
     return answer
 
 
@@ -444,7 +483,7 @@ def file_triaged_report(lapor: "LaporLocal", title: str, **extra) -> tuple[str, 
     status, receipt = lapor.json("POST", "/reports", body)
     assert status == 201, receipt
     code = receipt["tracking_code"]
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline:
         if any(r["tracking_code"] == code for r in lapor.triage()):
             return code, receipt["access_key"]
@@ -493,7 +532,7 @@ def seed_console(lapor: "LaporLocal") -> dict:
     return {"triaged": triaged, "answered": codes[1], "waiting": codes[2]}
 
 
-def wait_in_inbox(lapor: "LaporLocal", code: str, agency: str = DPUPR, timeout: float = 10):
+def wait_in_inbox(lapor: "LaporLocal", code: str, agency: str = DPUPR, timeout: float = PATIENCE):
     """Like `wait_routed`, through the officer API: it sees confidential reports too."""
     deadline = time.monotonic() + timeout
     body: dict = {}

@@ -4,7 +4,6 @@ partner app writes it: a key from lapor-local, a post, and the citizen tracking 
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -53,7 +52,6 @@ def seeded(lapor):
     lapor.follow_up(done, "selesai", "Lubang sudah ditambal.")
     anonymous = file_report(lapor, "anonim", "kesehatan", "Antrean puskesmas terlalu panjang (Open311)")
     confidential = file_report(lapor, "rahasia", "infrastruktur", "Pungutan liar proyek jalan (Open311)")
-    time.sleep(0.2)
     return {
         "done": done, "anonymous": anonymous, "confidential": confidential,
         "since": started.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -212,6 +212,32 @@ pub async fn try_scan_items(
     }
 }
 
+/// How long a test waits for what runs after a write (lapor-local's in-process stream consumers,
+/// a stream fed through moto): long enough for a slow, loaded CI machine. A passing test stops
+/// waiting as soon as the state is reached, so this costs nothing there.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Calls `probe` every 25 ms until `done` holds for what it returned, and returns that. When
+/// [`PATIENCE`] runs out first the test fails, naming `what` it waited for and the last value.
+pub async fn eventually<T: std::fmt::Debug>(
+    what: &str,
+    mut probe: impl AsyncFnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let seen = probe().await;
+        if done(&seen) {
+            return seen;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {PATIENCE:?} for {what}; last seen: {seen:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
 /// A name no other test (or earlier run against the same moto) uses.
 pub fn unique_name(prefix: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);

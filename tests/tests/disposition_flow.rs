@@ -3,11 +3,10 @@
 //! agency returns it as not its authority, and the timeline names every hop and who made it.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use lapor_core::Role;
 use lapor_store::{DynamoStore, MemStore, Store, Stores};
-use lapor_tests::{moto_dynamodb, pothole_json, unique_name, LocalServer};
+use lapor_tests::{eventually, moto_dynamodb, pothole_json, unique_name, LocalServer};
 use reqwest::{Client, RequestBuilder};
 use serde_json::{json, Value};
 
@@ -41,17 +40,12 @@ impl Server {
 
     /// Waits for the in-process stream consumers to move the report on.
     async fn wait_for(&self, code: &str, key: &str, done: impl Fn(&Value) -> bool) -> Value {
-        for _ in 0..200 {
-            let view = self.report(code, key).await;
-            if done(&view) {
-                return view;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!(
-            "report {code} never reached the expected state: {}",
-            self.report(code, key).await
-        );
+        eventually(
+            &format!("report {code} to reach the expected state"),
+            async || self.report(code, key).await,
+            done,
+        )
+        .await
     }
 }
 
@@ -229,31 +223,31 @@ async fn walk(server: &Server) {
     assert_eq!(hops, expected);
     // What lapor-local "sent", as GET /dev/outbox shows it: each hop told once, to the right body,
     // and the reporter's receipt by SMS to a masked number.
-    let mut sent = Vec::new();
-    for _ in 0..200 {
-        let (_, outbox) = server
-            .send(http.get(format!("{}/dev/outbox", server.url)))
-            .await;
-        sent = outbox["sent"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|m| m["message"]["tracking_code"] == code.as_str() || m["channel"] == "sms")
-            .map(|m| match m["channel"].as_str() {
-                Some("sms") => format!("sms {}", m["to"].as_str().unwrap_or("")),
-                _ => format!(
-                    "{} {}",
-                    m["message"]["event_type"].as_str().unwrap_or(""),
-                    m["message"]["agency_id"].as_str().unwrap_or("")
-                ),
-            })
-            .collect::<Vec<String>>();
-        if sent.len() >= 4 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let mut sent = eventually(
+        "notify to tell of every hop",
+        async || {
+            let (_, outbox) = server
+                .send(http.get(format!("{}/dev/outbox", server.url)))
+                .await;
+            outbox["sent"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| m["message"]["tracking_code"] == code.as_str() || m["channel"] == "sms")
+                .map(|m| match m["channel"].as_str() {
+                    Some("sms") => format!("sms {}", m["to"].as_str().unwrap_or("")),
+                    _ => format!(
+                        "{} {}",
+                        m["message"]["event_type"].as_str().unwrap_or(""),
+                        m["message"]["agency_id"].as_str().unwrap_or("")
+                    ),
+                })
+                .collect::<Vec<String>>()
+        },
+        |sent| sent.len() >= 4,
+    )
+    .await;
     sent.sort();
     assert_eq!(
         sent,

@@ -13,7 +13,7 @@ use lapor_core::{
 use lapor_escalation::{sweep, Deps};
 use lapor_notifier::{Outbox, OutboxEntry};
 use lapor_store::{AgencyDirectory, DynamoStore, MemStore, Reports, Stores, Submission, TableSpec};
-use lapor_tests::{moto_config, pothole_json, unique_name, TableStream};
+use lapor_tests::{eventually, moto_config, pothole_json, unique_name, TableStream};
 
 const OVERLAP_REPORTS: usize = 200;
 
@@ -324,15 +324,18 @@ async fn the_central_admin_can_sweep_lapor_local_at_a_chosen_time() {
         .await;
     assert_eq!((status, bad["error"]["field"].as_str()), (400, Some("now")));
     // Routing runs in-process; wait for the report to be forwarded before sweeping a month later.
-    for _ in 0..200 {
-        let (_, view) = server
-            .send(server.http.get(format!("{}/reports/{code}", server.url)))
-            .await;
-        if view["status"] == "terdisposisi" {
-            break;
-        }
-        tokio::time::sleep(StdDuration::from_millis(25)).await;
-    }
+    let routed = eventually(
+        &format!("routing to forward report {code}"),
+        async || {
+            server
+                .send(server.http.get(format!("{}/reports/{code}", server.url)))
+                .await
+                .1
+        },
+        |view| view["status"] == "terdisposisi",
+    )
+    .await;
+    assert_eq!(routed["agency"], "kota-cirebon-dpupr", "{routed}");
     let (status, swept) = server
         .send(
             server

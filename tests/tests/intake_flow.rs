@@ -6,7 +6,7 @@ use std::sync::Arc;
 use lapor_core::{Deadlines, KeyPepper, SystemClock};
 use lapor_local::{assemble, LocalTokens};
 use lapor_store::{DynamoStore, MemStore, Reports, Store, Stores};
-use lapor_tests::{moto_dynamodb, pothole_json, unique_name, RequestLog};
+use lapor_tests::{eventually, moto_dynamodb, pothole_json, unique_name, RequestLog};
 use serde_json::{json, Value};
 
 struct Running {
@@ -250,24 +250,25 @@ async fn confidential_statistics(url: &str) {
     let client = reqwest::Client::new();
     for group in ["category", "agency", "month"] {
         // The stream consumers count after the write; wait for all three.
-        let mut stats = Value::Null;
-        for _ in 0..100 {
-            stats = client
-                .get(format!("{url}/stats?region=32.74&group_by={group}"))
-                .send()
-                .await
-                .expect("stats")
-                .json()
-                .await
-                .expect("json");
-            if stats["totals"]["total"].as_i64().unwrap_or(0)
-                + stats["confidential"]["total"].as_i64().unwrap_or(0)
-                >= 3
-            {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        let stats: Value = eventually(
+            &format!("statistics by {group} to count all three reports"),
+            async || {
+                client
+                    .get(format!("{url}/stats?region=32.74&group_by={group}"))
+                    .send()
+                    .await
+                    .expect("stats")
+                    .json()
+                    .await
+                    .expect("json")
+            },
+            |stats: &Value| {
+                stats["totals"]["total"].as_i64().unwrap_or(0)
+                    + stats["confidential"]["total"].as_i64().unwrap_or(0)
+                    >= 3
+            },
+        )
+        .await;
         assert_eq!(
             stats["totals"]["total"], 1,
             "{group}: only the public report in the rows: {stats}"

@@ -4,12 +4,11 @@
 //! every officer route; statistics follow; concurrent follow-ups never lose one.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Datelike;
 use lapor_core::Role;
 use lapor_store::{DynamoStore, MemStore, Store, Stores};
-use lapor_tests::{moto_dynamodb, pothole_json, unique_name, LocalServer};
+use lapor_tests::{eventually, moto_dynamodb, pothole_json, unique_name, LocalServer};
 use serde_json::{json, Value};
 
 const DPUPR: &str = "kota-cirebon-dpupr";
@@ -60,13 +59,13 @@ impl Server {
         assert_eq!(status, 201, "{receipt}");
         let code = receipt["tracking_code"].as_str().expect("code").to_string();
         let key = receipt["access_key"].as_str().expect("key").to_string();
-        for _ in 0..200 {
-            if self.public(&code).await["status"] == "terdisposisi" {
-                return (code, key);
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("report {code} was not routed");
+        eventually(
+            &format!("routing to forward report {code}"),
+            async || self.public(&code).await,
+            |view| view["status"] == "terdisposisi",
+        )
+        .await;
+        (code, key)
     }
 
     async fn follow_up(&self, code: &str, status: &str, message: &str) -> (u16, Value) {
@@ -305,23 +304,24 @@ async fn walk(server: &Server) {
 
     // The reporter heard of every answer by SMS and by e-mail; the agency of the reply and the
     // rating. Notify runs in-process after each write: wait until it has told of the last one.
-    let mut outbox = Value::Null;
-    for _ in 0..200 {
-        outbox = server
-            .send(server.http.get(format!("{}/dev/outbox", server.url)))
-            .await
-            .1;
-        let rated = outbox["sent"].as_array().is_some_and(|sent| {
-            sent.iter().any(|m| {
-                m["message"]["tracking_code"] == code.as_str()
-                    && m["message"]["event_type"] == "report.rating"
+    let outbox = eventually(
+        "notify to tell the agency of the rating",
+        async || {
+            server
+                .send(server.http.get(format!("{}/dev/outbox", server.url)))
+                .await
+                .1
+        },
+        |outbox| {
+            outbox["sent"].as_array().is_some_and(|sent| {
+                sent.iter().any(|m| {
+                    m["message"]["tracking_code"] == code.as_str()
+                        && m["message"]["event_type"] == "report.rating"
+                })
             })
-        });
-        if rated {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        },
+    )
+    .await;
     let mails: Vec<String> = outbox["mail"]
         .as_array()
         .cloned()

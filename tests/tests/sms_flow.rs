@@ -11,7 +11,7 @@ use lapor_core::{AgencyId, Deadlines, FixedClock, KeyPepper, Status, TrackingCod
 use lapor_notifier::SnsNotifier;
 use lapor_store::{ReporterIdentity, Reports, Stores};
 use lapor_tests::{
-    directory_table, moto_config, new_topic, unique_name, SubscribedQueue, TableStream,
+    directory_table, eventually, moto_config, new_topic, unique_name, SubscribedQueue, TableStream,
 };
 use serde_json::Value;
 
@@ -213,18 +213,18 @@ async fn lapor_local_plays_an_inbound_sms_and_shows_the_reply_in_the_outbox() {
     assert!(to.ends_with("890") && !to.contains("3456"), "masked: {to}");
 
     // Routing runs in-process: the report reaches Kota Cirebon's public works.
-    let mut agency = None;
-    for _ in 0..50 {
-        agency = store
-            .report(&code)
-            .await
-            .expect("read")
-            .and_then(|r| r.agency);
-        if agency.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let agency = eventually(
+        "routing to forward the SMS report",
+        async || {
+            store
+                .report(&code)
+                .await
+                .expect("read")
+                .and_then(|r| r.agency)
+        },
+        Option::is_some,
+    )
+    .await;
     assert_eq!(
         agency.as_ref().map(AgencyId::as_str),
         Some("kota-cirebon-dpupr")

@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::*;
 use lapor_evidence::{clean, detect, FileType, Limits, Rejection};
 
@@ -72,9 +70,11 @@ fn size_is_checked_before_anything_else() {
 
 #[test]
 fn png_claiming_50000_by_50000_pixels_is_refused_from_its_header() {
+    // Refused from the header, before any decoding: its IDAT holds 16 bytes, so a decoder would
+    // have found it unreadable (as the 100 × 100 one below is); the reason says the header's
+    // pixel count was the refusal. That nothing big is allocated for it is measured in memory.rs.
     let bomb = png_bomb(50_000, 50_000);
     assert!(bomb.len() < 100);
-    let started = Instant::now();
     assert_eq!(
         clean(&bomb, &Limits::default()),
         Err(Rejection::TooManyPixels {
@@ -82,7 +82,6 @@ fn png_claiming_50000_by_50000_pixels_is_refused_from_its_header() {
             max: 40_000_000
         })
     );
-    assert!(started.elapsed() < Duration::from_secs(1));
     // Just over and just under a custom limit.
     let limits = Limits {
         max_pixels: 100 * 100,
