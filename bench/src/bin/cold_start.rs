@@ -7,8 +7,11 @@
 //! `GET /2018-06-01/runtime/invocation/next` (where Lambda ends init), then handed two events,
 //! each invocation timed from handing the event over to receiving its response; the same again,
 //! `--throttled-runs` times, with the process started in a CPU-limited cgroup (see [`Throttle`]);
-//! one process fed `--invocations` events back to back, whose VmHWM is read from /proc when it
-//! waits for the next one. Writes `target/bench/cold.json` and prints Markdown tables.
+//! one process started under valgrind's callgrind, whose instruction counts are dumped at each
+//! request for an event (init, 1st and 2nd invocation: a count that neither the machine's load
+//! nor moto's speed moves; see [`count_instructions`]); one process fed `--invocations` events
+//! back to back, whose VmHWM is read from /proc when it waits for the next one. Writes
+//! `target/bench/cold.json` and prints Markdown tables.
 //!
 //! Each function gets a table of its own (the bundled directory imported), created again before
 //! the measured invocations and every `RESET_EVERY` invocations, so that what was written before
@@ -262,6 +265,9 @@ async fn main() {
                         an event to the next (an invocation)",
                 "throttled": "only the function process is in the cgroup, not the Runtime API, \
                               moto or the harness",
+                "instructions": "one fresh process under valgrind --tool=callgrind, its counts \
+                                 dumped (callgrind_control -d) at each request for an event: \
+                                 init, the 1st and the 2nd invocation (unthrottled)",
                 "peak_rss": "VmHWM from /proc/<pid>/status after the invocations (unthrottled)",
                 "sms_senders": SMS_SENDERS,
                 "table_reset_every": RESET_EVERY,
@@ -289,7 +295,28 @@ struct Measured {
     unthrottled: ColdRuns,
     /// `None` without a cgroup to throttle in.
     throttled: Option<Result<ColdRuns, String>>,
+    /// Instructions executed, one run under callgrind; why not when valgrind cannot run.
+    instructions: Result<Instructions, String>,
     run: RunTally,
+}
+
+/// Instructions one fresh process executed (callgrind's `Ir`): to its first request for an
+/// event, then from each request for an event to the next.
+struct Instructions {
+    init: u64,
+    first: u64,
+    second: u64,
+}
+
+impl Instructions {
+    fn to_json(&self) -> Value {
+        json!({
+            "init": self.init,
+            "first": self.first,
+            "second": self.second,
+            "first_to_second": (self.second > 0).then(|| self.first as f64 / self.second as f64),
+        })
+    }
 }
 
 /// Fresh processes, each timed to its first request for an event and then handed two events.
@@ -352,6 +379,10 @@ impl Measured {
         json!({
             "unthrottled": self.unthrottled.to_json(hello.unthrottled),
             "throttled": throttled,
+            "instructions": match &self.instructions {
+                Ok(counted) => counted.to_json(),
+                Err(e) => json!({ "error": e }),
+            },
             "peak_rss_kb": self.run.peak_rss_kb,
             "rss_kb": self.run.rss_kb,
             "invocations": self.run.invocations,
@@ -398,6 +429,11 @@ async fn measure(
         None => None,
     };
 
+    let instructions = count_instructions(function, table, &mut events).await;
+    if let Err(e) = &instructions {
+        eprintln!("cold_start: {}: no instruction count: {e}", function.name);
+    }
+
     let (mut process, _) = Process::start(function, None)?;
     let mut latencies = Vec::with_capacity(args.invocations);
     let mut errors = 0;
@@ -421,6 +457,7 @@ async fn measure(
     Ok(Measured {
         unthrottled,
         throttled,
+        instructions,
         run: RunTally {
             invocations: args.invocations,
             errors,
@@ -485,6 +522,97 @@ async fn cold_runs(
         first_statuses,
         second_statuses,
     })
+}
+
+/// One fresh process under callgrind (`valgrind --tool=callgrind`), its counts dumped
+/// (`callgrind_control -d`) at each request for an event: the instructions of init, of the 1st
+/// and of the 2nd invocation. Unlike a time, a count does not change with the machine's load or
+/// with how fast moto answers, so the 1st's excess over the 2nd is the function's own one-time
+/// work. Slow (callgrind runs the code some 50 times slower), so one run; unthrottled.
+async fn count_instructions(
+    function: &Function,
+    table: Option<&Table>,
+    events: &mut Events<'_>,
+) -> Result<Instructions, String> {
+    // Found on the harness's PATH: the function's own environment has none.
+    let valgrind = std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("valgrind"))
+        .find(|path| path.is_file())
+        .ok_or("valgrind is not installed (scripts/bench installs it)")?;
+    let out = lapor_bench::out_dir().join(format!("callgrind-{}.out", function.name));
+    let under = Function {
+        path: valgrind,
+        args: vec![
+            "-q".into(),
+            "--tool=callgrind".into(),
+            format!("--callgrind-out-file={}", out.display()),
+            function.path.display().to_string(),
+        ],
+        ..function.clone()
+    };
+    let parts: Vec<PathBuf> = (1..=3)
+        .map(|n| PathBuf::from(format!("{}.{n}", out.display())))
+        .collect();
+    for part in &parts {
+        let _ = std::fs::remove_file(part);
+    }
+    reset(table).await?;
+    let (one, two) = (events.next().await?, events.next().await?);
+    let (mut process, _) = Process::start(&under, None)?;
+    let counted = async {
+        process.next_request().await?;
+        dump_counts(process.pid).await?;
+        process.answer(one).await?;
+        process.next_request().await?;
+        dump_counts(process.pid).await?;
+        process.answer(two).await?;
+        process.next_request().await?;
+        dump_counts(process.pid).await
+    }
+    .await;
+    process.stop().await;
+    counted?;
+    let [init, first, second] = [&parts[0], &parts[1], &parts[2]].map(|p| callgrind_total(p));
+    Ok(Instructions {
+        init: init?,
+        first: first?,
+        second: second?,
+    })
+}
+
+/// Has callgrind write what it counted since its last dump, now. The process is waiting for an
+/// event; `callgrind_control` (through vgdb) wakes it to dump and returns when it has.
+async fn dump_counts(pid: u32) -> Result<(), String> {
+    let output = Command::new("callgrind_control")
+        .arg("-d")
+        .arg(pid.to_string())
+        .output()
+        .await
+        .map_err(|e| format!("cannot run callgrind_control: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "callgrind_control -d {pid} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+/// The instruction total of one callgrind dump (its `totals:` line, or `summary:`).
+fn callgrind_total(path: &Path) -> Result<u64, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("no callgrind dump at {}: {e}", path.display()))?;
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("{}: no totals line", path.display()))
 }
 
 /// Creates the function's table again (hello has none).
@@ -820,9 +948,12 @@ async fn create_topic(endpoint: &str, region: &str) -> String {
 }
 
 /// A binary and the environment Lambda would give it (less the Runtime API's address).
+#[derive(Clone)]
 struct Function {
     name: String,
     path: PathBuf,
+    /// Arguments, for a binary started through another (callgrind); none otherwise.
+    args: Vec<String>,
     env: Vec<(String, String)>,
 }
 
@@ -882,6 +1013,7 @@ impl Function {
         Function {
             name: name.to_string(),
             path: bin_dir.join(name),
+            args: Vec::new(),
             env,
         }
     }
@@ -1158,6 +1290,7 @@ impl Process {
         let api = RuntimeApi::start()?;
         let mut command = Command::new(&function.path);
         command
+            .args(&function.args)
             .env_clear()
             .envs(function.env.iter().map(|(k, v)| (k, v)))
             .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", api.port))

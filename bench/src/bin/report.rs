@@ -194,6 +194,54 @@ fn cold_section(doc: &mut String, cold: Option<&Value>) {
         count("invocations"),
     );
     cold_table(doc, map, "unthrottled", false);
+    instructions_table(doc, map);
+}
+
+/// Instructions executed by one fresh process of each binary under callgrind: a count, unlike a
+/// time, is the same however loaded the machine or slow moto is.
+fn instructions_table(doc: &mut String, map: &serde_json::Map<String, Value>) {
+    let _ = writeln!(
+        doc,
+        "**Instructions** (one fresh process per binary under callgrind, `valgrind \
+         --tool=callgrind`, its counts dumped with `callgrind_control -d` at each request for an \
+         event; unthrottled): the instructions of init, of the 1st and of the 2nd invocation. A \
+         count, unlike a time, does not change with the machine's load, the throttle or how fast \
+         moto answers, so the 1st's excess over the 2nd is the binary's own one-time work, and \
+         a 1st ÷ 2nd near hello's means a 1st invocation that is slower only as any process's \
+         first run of its code is (cold caches, first page faults), not because it does more.\n"
+    );
+    let _ = writeln!(
+        doc,
+        "| binary | init | 1st | 2nd | 1st − 2nd | 1st ÷ 2nd |\n|---|---:|---:|---:|---:|---:|"
+    );
+    let rows = map.iter().filter(|(name, _)| *name == "hello");
+    for (name, f) in rows.chain(map.iter().filter(|(name, _)| *name != "hello")) {
+        let counted = f.get("instructions").filter(|c| c.get("error").is_none());
+        let Some(counted) = counted.filter(|c| c.get("first").is_some()) else {
+            let why = f
+                .get("instructions")
+                .and_then(|c| c.get("error"))
+                .or_else(|| f.get("error"))
+                .and_then(Value::as_str)
+                .and_then(|e| e.lines().next())
+                .unwrap_or("not measured");
+            let _ = writeln!(doc, "| {name} | {why} | | | | |");
+            continue;
+        };
+        let count = |key: &str| num(counted.get(key));
+        let thousands = |n: Option<f64>| n.map_or("–".into(), |n| format!("{:.0}k", n / 1000.0));
+        let excess = count("first").zip(count("second")).map(|(a, b)| a - b);
+        let _ = writeln!(
+            doc,
+            "| {name} | {} | {} | {} | {} | {} |",
+            thousands(count("init")),
+            thousands(count("first")),
+            thousands(count("second")),
+            thousands(excess),
+            fmt(count("first_to_second"), 2),
+        );
+    }
+    let _ = writeln!(doc);
 }
 
 /// One mode's table of every binary; `goals`: with the verdicts (the throttled mode's), else
