@@ -238,6 +238,41 @@ pub async fn eventually<T: std::fmt::Debug>(
     }
 }
 
+/// Status and JSON body (null when the body is not JSON) of `request` handed to `router`
+/// in-process, as API Gateway hands a request to a function.
+pub async fn send(
+    router: &axum::Router,
+    request: axum::http::Request<axum::body::Body>,
+) -> (u16, serde_json::Value) {
+    use tower::ServiceExt;
+    let response = router.clone().oneshot(request).await.expect("response");
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// `request` as an officer of `agency` with `role` sends it: the claims the JWT authorizer
+/// passes on, in the request's context.
+pub fn as_officer(
+    mut request: axum::http::Request<axum::body::Body>,
+    agency: &str,
+    role: lapor_core::Role,
+) -> axum::http::Request<axum::body::Body> {
+    use lapor_http::auth::{context_with_claims, CLAIM_AGENCY, CLAIM_ROLE};
+    let claims = std::collections::HashMap::from([
+        ("sub".to_string(), format!("petugas-{agency}")),
+        (CLAIM_AGENCY.to_string(), agency.to_string()),
+        (CLAIM_ROLE.to_string(), role.as_str().to_string()),
+    ]);
+    request.extensions_mut().insert(context_with_claims(claims));
+    request
+}
+
 /// A name no other test (or earlier run against the same moto) uses.
 pub fn unique_name(prefix: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);

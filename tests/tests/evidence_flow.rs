@@ -12,9 +12,8 @@ use lapor_core::{Deadlines, FixedClock, KeyPepper};
 use lapor_evidence_function::{handle_event, Handled, UploadEvent};
 use lapor_files::S3Files;
 use lapor_store::Stores;
-use lapor_tests::{directory_table, moto_config, pothole_json, unique_name};
+use lapor_tests::{as_officer, directory_table, moto_config, pothole_json, send, unique_name};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 #[path = "../../crates/lapor-evidence/tests/common/mod.rs"]
 mod fixtures;
@@ -87,18 +86,6 @@ async fn world(config: &aws_config::SdkConfig, prefix: &str) -> World {
         bucket,
         now,
     }
-}
-
-async fn send(router: &axum::Router, request: Request<Body>) -> (u16, Value) {
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("body");
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
 }
 
 fn post(path: &str, key: Option<&str>, body: Value) -> Request<Body> {
@@ -492,18 +479,6 @@ async fn a_rahasia_reports_files_need_its_key_and_download_urls_expire_in_minute
     let bare = url.split('?').next().expect("path");
     let status = reqwest::get(bare).await.expect("request").status();
     assert!(status.is_client_error(), "{status}");
-}
-
-/// `request` as sent by an officer of `agency` with `role`, as the JWT authorizer passes it on.
-fn as_officer(mut request: Request<Body>, agency: &str, role: lapor_core::Role) -> Request<Body> {
-    use lapor_http::auth::{context_with_claims, CLAIM_AGENCY, CLAIM_ROLE};
-    let claims = std::collections::HashMap::from([
-        ("sub".to_string(), format!("petugas-{agency}")),
-        (CLAIM_AGENCY.to_string(), agency.to_string()),
-        (CLAIM_ROLE.to_string(), role.as_str().to_string()),
-    ]);
-    request.extensions_mut().insert(context_with_claims(claims));
-    request
 }
 
 #[tokio::test]

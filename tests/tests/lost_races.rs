@@ -22,9 +22,8 @@ use lapor_store::{
     IdempotencyRecord, MemStore, Page, ReportWithTimeline, Reports, Store, StoreError, Stores,
     Submission, WRITE_ATTEMPTS,
 };
-use lapor_tests::{directory_table, moto_config, pothole_json, unique_name};
+use lapor_tests::{as_officer, directory_table, moto_config, pothole_json, send, unique_name};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 const DPUPR: &str = "kota-cirebon-dpupr";
 
@@ -166,18 +165,6 @@ fn world<S: Store + 'static>(store: Arc<S>) -> World {
     }
 }
 
-async fn send(router: &axum::Router, request: Request<Body>) -> (u16, Value) {
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status().as_u16();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .expect("body");
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
 fn request(method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> Request<Body> {
     let mut request = Request::builder().method(method).uri(path);
     if let Some(key) = key {
@@ -190,18 +177,6 @@ fn request(method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> 
         None => request.body(Body::empty()),
     }
     .expect("request")
-}
-
-/// `request` as sent by an officer of `agency` with `role`, as the JWT authorizer passes it on.
-fn as_officer(mut request: Request<Body>, agency: &str, role: Role) -> Request<Body> {
-    use lapor_http::auth::{context_with_claims, CLAIM_AGENCY, CLAIM_ROLE};
-    let claims = std::collections::HashMap::from([
-        ("sub".to_string(), format!("petugas-{agency}")),
-        (CLAIM_AGENCY.to_string(), agency.to_string()),
-        (CLAIM_ROLE.to_string(), role.as_str().to_string()),
-    ]);
-    request.extensions_mut().insert(context_with_claims(claims));
-    request
 }
 
 impl World {

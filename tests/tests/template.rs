@@ -768,7 +768,7 @@ mod recorded {
     use lapor_notifier::SnsNotifier;
     use lapor_store::{DynamoStore, Stores};
     use lapor_tests::{
-        directory_table, moto_config, new_topic, pothole_json, CallLog, TableStream,
+        directory_table, moto_config, new_topic, pothole_json, send, CallLog, TableStream,
     };
     use serde_json::{json, Value};
     use tower::ServiceExt;
@@ -786,18 +786,6 @@ mod recorded {
             (CLAIM_ROLE.to_string(), role.as_str().to_string()),
         ]);
         request.extensions_mut().insert(context_with_claims(claims));
-    }
-
-    async fn send(router: &axum::Router, request: Request<Body>) -> (u16, Value) {
-        let response = router.clone().oneshot(request).await.expect("response");
-        let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("body");
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
     }
 
     fn post(path: &str, body: Value) -> Request<Body> {
