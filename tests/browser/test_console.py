@@ -193,7 +193,7 @@ def test_two_officers_answering_at_once_the_second_is_told_someone_acted_first(
     assert answer.status == 409, answer.status
     conflict = second.locator("#conflict")
     expect(conflict).to_be_visible()
-    expect(conflict).to_contain_text("Petugas lain bertindak lebih dulu")
+    expect(conflict).to_contain_text("Laporan berubah sejak Anda membukanya")
     expect(conflict).to_contain_text("Diproses")
     # What the second officer typed is still there, and nothing of theirs was written.
     expect(second.locator("form#follow-up textarea[name=message]")).to_have_value(

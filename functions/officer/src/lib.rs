@@ -597,8 +597,8 @@ fn unchanged_since(report: &Report, seen: Option<u64>) -> Result<(), ApiError> {
         Some(version) if version != report.version => Err(ApiError::new(
             StatusCode::CONFLICT,
             "version_conflict",
-            "Laporan ini sudah diubah oleh petugas lain sejak Anda membukanya. Periksa keadaannya sekarang sebelum bertindak lagi.",
-            "Another officer changed this report after you opened it. Check its current state before acting again.",
+            "Laporan ini sudah berubah sejak Anda membukanya: petugas lain bertindak, atau sistem mencatat sesuatu (misalnya lampiran selesai diperiksa). Periksa keadaannya sekarang sebelum bertindak lagi.",
+            "This report changed after you opened it: another officer acted, or the system recorded something (such as a file that finished its checks). Check its current state before acting again.",
         )
         .with_extra(json!({ "current": OfficerReport::of(report) }))),
         _ => Ok(()),

@@ -34,7 +34,8 @@ pub struct Done {
 struct Outcome {
     notice: Option<String>,
     problems: Vec<Problem>,
-    /// The API said someone else acted first.
+    /// The API said the report changed since the officer opened it (another officer, or a
+    /// background write such as an evidence outcome).
     conflict: bool,
     /// The form that was sent (`tindak-lanjut`, `teruskan`, `kembalikan`) and its fields.
     form: Option<(&'static str, HashMap<String, String>)>,
@@ -215,10 +216,10 @@ fn render(
     html! {
         @if outcome.conflict {
             div id="conflict" class="error-summary" role="alert" tabindex="-1" {
-                h2 { (lang.t("Petugas lain bertindak lebih dulu", "Another officer acted first")) }
+                h2 { (lang.t("Laporan berubah sejak Anda membukanya", "The report changed after you opened it")) }
                 p { (lang.t(
-                    "Laporan ini sudah diubah sejak Anda membukanya, jadi tindakan Anda tidak disimpan. Keadaannya sekarang:",
-                    "This report changed after you opened it, so your action was not saved. Its state now:"
+                    "Petugas lain bertindak, atau sistem mencatat sesuatu (misalnya lampiran selesai diperiksa), jadi tindakan Anda tidak disimpan. Keadaannya sekarang:",
+                    "Another officer acted, or the system recorded something (such as a file that finished its checks), so your action was not saved. Its state now:"
                 )) " " strong { (pages::status_label(lang, &text("status"))) } "." }
                 p { (lang.t(
                     "Isian Anda masih ada di formulir di bawah. Periksa linimasa, lalu kirim lagi bila masih perlu.",
