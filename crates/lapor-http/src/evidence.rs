@@ -7,7 +7,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use lapor_core::{AttachmentId, Report, UploadRequest, Uploader};
 use lapor_files::{EvidenceFiles, SignedUrl};
-use lapor_store::{until_written, written, Attempt, Reports};
+use lapor_store::{until_written, Attempt, Reports};
 use serde_json::{json, Value};
 use std::future::Future;
 
@@ -84,13 +84,8 @@ where
                 )
                 .await
                 .map_err(|e| ApiError::internal(&e))?;
-            Ok::<_, ApiError>(
-                if written(reports.update_report(&report, &next, &[]).await)? {
-                    Attempt::Done((report, upload))
-                } else {
-                    Attempt::Raced
-                },
-            )
+            let write = reports.update_report(&report, &next, &[]).await;
+            Ok::<_, ApiError>(Attempt::after(write, || (report, upload))?)
         }
     })
     .await?;

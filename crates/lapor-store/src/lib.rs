@@ -41,7 +41,7 @@ pub use dynamo::{DynamoStore, TableSpec};
 pub use mem::MemStore;
 pub use once::at_least_once;
 pub use pepper::{Pepper, PepperRead};
-pub use race::{until_written, written, Attempt, WRITE_ATTEMPTS};
+pub use race::{until_written, Attempt, WRITE_ATTEMPTS};
 pub use stream::{handle_changes, report_changes, ReportChange};
 pub use submit::{file_report, sha256_hex, Filed, IdempotencyKey};
 

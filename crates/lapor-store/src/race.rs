@@ -22,13 +22,19 @@ pub enum Attempt<T> {
     Raced,
 }
 
-/// `Ok(true)` for a write that went through, `Ok(false)` for one that lost a race with another
-/// write to the same report (nothing written), the error otherwise.
-pub fn written(write: Result<(), StoreError>) -> Result<bool, StoreError> {
-    match write {
-        Ok(()) => Ok(true),
-        Err(StoreError::Conflict(Conflict::VersionMismatch)) => Ok(false),
-        Err(e) => Err(e),
+impl<T> Attempt<T> {
+    /// What a read-decide-write came to once its `write` returned: `Done` with `done()` (called
+    /// only then, so it may log the write) when it went through, `Raced` when another write to
+    /// the same report landed first (nothing written), the error otherwise.
+    pub fn after(
+        write: Result<(), StoreError>,
+        done: impl FnOnce() -> T,
+    ) -> Result<Attempt<T>, StoreError> {
+        match write {
+            Ok(()) => Ok(Attempt::Done(done())),
+            Err(StoreError::Conflict(Conflict::VersionMismatch)) => Ok(Attempt::Raced),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -95,13 +101,14 @@ mod tests {
 
     #[test]
     fn only_a_version_mismatch_is_a_lost_race() {
-        assert!(matches!(written(Ok(())), Ok(true)));
+        assert!(matches!(Attempt::after(Ok(()), || 7), Ok(Attempt::Done(7))));
+        let lost = Attempt::after(
+            Err(StoreError::Conflict(Conflict::VersionMismatch)),
+            || -> u32 { panic!("not done: nothing was written") },
+        );
+        assert!(matches!(lost, Ok(Attempt::Raced)));
         assert!(matches!(
-            written(Err(StoreError::Conflict(Conflict::VersionMismatch))),
-            Ok(false)
-        ));
-        assert!(matches!(
-            written(Err(StoreError::Conflict(Conflict::CodeTaken))),
+            Attempt::after(Err(StoreError::Conflict(Conflict::CodeTaken)), || 7),
             Err(StoreError::Conflict(Conflict::CodeTaken))
         ));
     }

@@ -11,7 +11,7 @@ use lapor_core::lifecycle::{ReplyLimit, ReporterError};
 use lapor_core::report::{optional_text, text};
 use lapor_core::{AccessKey, Invalid, Rating, Report, TrackingCode};
 use lapor_http::{ApiError, JsonObject};
-use lapor_store::{until_written, written, Attempt};
+use lapor_store::{until_written, Attempt};
 use serde_json::{Map, Value};
 
 use crate::view::reporter_view;
@@ -82,13 +82,8 @@ async fn take_step(
     let next: Report = until_written(|| async move {
         let report = own_report(deps, code, headers).await?;
         let (next, event) = step(&report).map_err(refused)?;
-        Ok::<_, ApiError>(
-            if written(deps.reports.update_report(&report, &next, &[event]).await)? {
-                Attempt::Done(next)
-            } else {
-                Attempt::Raced
-            },
-        )
+        let write = deps.reports.update_report(&report, &next, &[event]).await;
+        Ok::<_, ApiError>(Attempt::after(write, || next)?)
     })
     .await?;
     let reporter = deps.identity.reporter(&next.tracking_code).await?;

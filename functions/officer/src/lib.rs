@@ -24,7 +24,7 @@ use lapor_http::auth::Officer;
 use lapor_http::openapi::ErrorBody;
 use lapor_http::{ApiError, JsonObject};
 use lapor_store::{
-    until_written, written, AgencyDirectory, Attempt, Conflict, Queue, ReporterIdentity, Reports,
+    until_written, AgencyDirectory, Attempt, Conflict, Queue, ReporterIdentity, Reports,
     StoreError, Stores, WorkQueues,
 };
 use serde::{Deserialize, Serialize};
@@ -494,11 +494,11 @@ async fn forward(
         let target = forward_target(deps, officer, relation, body).await?;
         let hop = officer.hop(message.clone());
         let (next, event) = report.forward(&target.id, hop, deps.clock.now(), &deps.deadlines)?;
-        if !written(deps.reports.update_report(&report, &next, &[event]).await)? {
-            return Ok(Attempt::Raced);
-        }
-        tracing::info!(tracking_code = %next.tracking_code, to = %target.id, by = %officer.agency, "forwarded");
-        Ok(Attempt::Done(Json(OfficerReport::of(&next))))
+        let write = deps.reports.update_report(&report, &next, &[event]).await;
+        Ok(Attempt::after(write, || {
+            tracing::info!(tracking_code = %next.tracking_code, to = %target.id, by = %officer.agency, "forwarded");
+            Json(OfficerReport::of(&next))
+        })?)
     })
     .await
 }
@@ -558,11 +558,11 @@ async fn return_report(
         let hop = officer.hop(reason.clone());
         let (next, event) =
             report.return_not_authority(hop, deps.clock.now(), &deps.deadlines)?;
-        if !written(deps.reports.update_report(&report, &next, &[event]).await)? {
-            return Ok(Attempt::Raced);
-        }
-        tracing::info!(tracking_code = %next.tracking_code, by = %officer.agency, "returned as not the agency's authority");
-        Ok(Attempt::Done(Json(OfficerReport::of(&next))))
+        let write = deps.reports.update_report(&report, &next, &[event]).await;
+        Ok(Attempt::after(write, || {
+            tracing::info!(tracking_code = %next.tracking_code, by = %officer.agency, "returned as not the agency's authority");
+            Json(OfficerReport::of(&next))
+        })?)
     })
     .await
 }
@@ -794,11 +794,11 @@ async fn follow_up(
             };
             report.follow_up(to, hop, resume, now, &deps.deadlines)?
         };
-        if !written(deps.reports.update_report(&report, &next, &[event]).await)? {
-            return Ok(Attempt::Raced);
-        }
-        tracing::info!(tracking_code = %next.tracking_code, status = %next.status, by = %officer.agency, "follow-up");
-        Ok(Attempt::Done(Json(OfficerReport::of(&next))))
+        let write = deps.reports.update_report(&report, &next, &[event]).await;
+        Ok(Attempt::after(write, || {
+            tracing::info!(tracking_code = %next.tracking_code, status = %next.status, by = %officer.agency, "follow-up");
+            Json(OfficerReport::of(&next))
+        })?)
     })
     .await
 }

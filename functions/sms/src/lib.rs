@@ -20,7 +20,7 @@ use lapor_core::{Actor, Channel, Clock, Deadlines, KeyPepper, Phone, ReportDraft
 use lapor_notifier::Notifier;
 use lapor_store::Pepper;
 use lapor_store::{
-    at_least_once, file_report, until_written, written, AgencyDirectory, Attempt, Conflict, Filed,
+    at_least_once, file_report, until_written, AgencyDirectory, Attempt, Conflict, Filed,
     IdempotencyKey, Marks, ReporterIdentity, Reports, StoreError, Stores,
 };
 use serde::Deserialize;
@@ -426,15 +426,16 @@ async fn answer(
     code: &TrackingCode,
     text: String,
 ) -> Result<(Action, String), SmsFailure> {
+    if !is_reporter(deps, from, code).await? {
+        // As if it did not exist (no report has no reporter): a stranger learns nothing about
+        // whose report it is. Checked once: who filed a report never changes.
+        return Ok((Action::Refused, not_found(code)));
+    }
     let text = &text;
     let answered = until_written(|| async move {
         let Some(report) = deps.reports.report(code).await? else {
             return Ok(Attempt::Done((Action::Refused, not_found(code))));
         };
-        if !is_reporter(deps, from, code).await? {
-            // As if it did not exist: a stranger learns nothing about whose report it is.
-            return Ok(Attempt::Done((Action::Refused, not_found(code))));
-        }
         let step = report.reply_within(
             text.clone(),
             false,
@@ -444,16 +445,15 @@ async fn answer(
         );
         let refusal = match step {
             Ok((next, event)) => {
-                return Ok::<_, SmsFailure>(
-                    if written(deps.reports.update_report(&report, &next, &[event]).await)? {
-                        Attempt::Done((
-                            Action::Replied,
-                            format!("LAPOR! Balasan Anda untuk {code} diterima dan diteruskan ke instansi."),
-                        ))
-                    } else {
-                        Attempt::Raced
-                    },
-                )
+                let write = deps.reports.update_report(&report, &next, &[event]).await;
+                return Ok::<_, SmsFailure>(Attempt::after(write, || {
+                    (
+                        Action::Replied,
+                        format!(
+                            "LAPOR! Balasan Anda untuk {code} diterima dan diteruskan ke instansi."
+                        ),
+                    )
+                })?);
             }
             Err(ReporterError::Invalid(invalid)) => {
                 format!("LAPOR! {code}: {}", invalid.message.id)
