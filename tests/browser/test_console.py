@@ -4,7 +4,8 @@ The central admin signs in, forwards a triaged report to Kota Cirebon; the city'
 forwards it to its public-works department (Dinas PUPR); an officer there answers `diproses`,
 then `selesai` with a photo; the citizen's track page shows each step. An officer of another
 agency can neither see nor act on the report. Two officers answering at once: the second is told
-plainly that someone acted first. Throughout, no token, access key or reporter identity appears
+plainly that someone acted first. A city's dashboard counts the reports its departments hold.
+Throughout, no token, access key or reporter identity appears
 in a URL, a browser console line or lapor-local's log."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from lapor import (
     colour,
     console_sign_in,
     console_submit,
+    eventually,
     file_triaged_report,
     track,
 )
@@ -240,3 +242,52 @@ def test_a_forged_console_form_changes_nothing(new_context, lapor):
     )
     assert response.status == 403, response.status
     assert lapor.public_view(code)[1]["agency"] == DPUPR
+
+
+COLOURS = ("red", "yellow", "grey", "green")
+
+
+def _dashboard(page, base: str) -> dict:
+    """The tiles and the rows of the breakdown table, as numbers, from one load of the page."""
+    page.goto(f"{base}/console/dasbor")
+    tiles = {c: int(page.locator(f"#colors li[data-color={c}] .tile-number").inner_text()) for c in COLOURS}
+    rows = {}
+    for row in page.locator("#departments tbody tr").all():
+        rows[row.get_attribute("data-agency")] = {
+            c: int(row.locator(f"td[data-color={c}]").inner_text()) for c in COLOURS
+        }
+    return {"tiles": tiles, "rows": rows}
+
+
+def test_a_citys_dashboard_counts_the_reports_its_departments_hold(new_context, lapor):
+    base = lapor.url
+    page = new_context(viewport=DESKTOP).new_page()
+    console_sign_in(page, base, KOTA_CIREBON, "agency_admin", "admin-kota")
+    before = _dashboard(page, base)
+    status, receipt = lapor.json("POST", "/reports", {
+        "type": "pengaduan",
+        "title": f"Drainase meluap di Jalan Kesambi {uuid.uuid4().hex[:6]}",
+        "description": "Air dari saluran meluap ke jalan setiap hujan, sudah tiga minggu.",
+        "category": "infrastruktur", "region": "32.74", "privacy": "publik",
+    })
+    assert status == 201, receipt
+    code = receipt["tracking_code"]
+    lapor.wait_routed(code)
+    lapor.follow_up(code, "diproses", "Tim sudah menjadwalkan pembersihan saluran.")
+    # Statistics follow the stream: the page shows the report once the counter has it.
+    seen = eventually(
+        lambda: _dashboard(page, base),
+        lambda d: d["rows"].get(DPUPR, {}).get("yellow", 0) > before["rows"].get(DPUPR, {}).get("yellow", 0),
+        "the public-works department's yellow count to grow on the city's dashboard",
+        pause=0.2,
+    )
+    # The report is the department's, not the city's own, yet the city's tiles count it: the
+    # tiles are the sum of the rows, the city's own desk first among them.
+    rows = seen["rows"]
+    assert list(rows)[0] == KOTA_CIREBON, list(rows)
+    expect(page.locator(f"#departments tr[data-agency={KOTA_CIREBON}] th")).to_contain_text("ditangani langsung")
+    assert DPUPR in rows, rows
+    for c in COLOURS:
+        assert seen["tiles"][c] == sum(r[c] for r in rows.values()), (c, seen)
+    assert seen["tiles"]["yellow"] > before["tiles"]["yellow"], (before, seen)
+    expect(page.locator("#scope")).to_contain_text("unit kerjanya")

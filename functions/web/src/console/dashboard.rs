@@ -8,7 +8,7 @@ use axum::response::Response;
 use lapor_core::Role;
 use maud::{html, Markup};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::inbox::api_path;
 use super::shell::{self, Section};
@@ -107,22 +107,70 @@ fn share(lang: Lang, window: Option<&Value>) -> Markup {
     }
 }
 
+/// The agency and its departments as one: a report counts for the agency that holds it, so the
+/// reports in the agency's care are the sums of its own and its departments' figures, and its
+/// on-time share over a window is their on-time follow-ups over their follow-ups.
+fn group_total(agency: &Value, departments: &[Value]) -> Value {
+    let entries: Vec<&Value> = std::iter::once(agency).chain(departments).collect();
+    let sum = |figure: &dyn Fn(&Value) -> u64| entries.iter().map(|e| figure(e)).sum::<u64>();
+    let colors: serde_json::Map<String, Value> = COLORS
+        .iter()
+        .map(|&color| (color.to_string(), json!(sum(&|e| count(e, color)))))
+        .collect();
+    let windows: Vec<Value> = WINDOWS
+        .iter()
+        .map(|&days| {
+            let of = |field: &'static str| {
+                sum(&|e| {
+                    window(e, days)
+                        .and_then(|w| w[field].as_u64())
+                        .unwrap_or_default()
+                })
+            };
+            let (followed_up, on_time) = (of("followed_up"), of("on_time"));
+            let share = (followed_up > 0).then(|| on_time as f64 / followed_up as f64);
+            json!({ "days": days, "followed_up": followed_up, "on_time": on_time, "on_time_share": share })
+        })
+        .collect();
+    json!({
+        "agency": agency["agency"],
+        "name": agency["name"],
+        "colors": colors,
+        "overdue": sum(&|e| e["overdue"].as_u64().unwrap_or_default()),
+        "windows": windows,
+    })
+}
+
 fn agency_view(lang: Lang, body: &Value) -> Markup {
     let agency = &body["agency"];
     let departments = body["departments"].as_array().cloned().unwrap_or_default();
+    // With departments, the tiles count every report in the agency's care, not only those still
+    // at its own desk: a city whose reports all went to its departments is not a city with none.
+    let total = if departments.is_empty() {
+        agency.clone()
+    } else {
+        group_total(agency, &departments)
+    };
+    let name = agency["name"].as_str().unwrap_or_default();
     html! {
         section aria-labelledby="own-heading" {
-            h2 id="own-heading" { (agency["name"].as_str().unwrap_or_default()) }
+            h2 id="own-heading" { (name) }
+            @if !departments.is_empty() {
+                p id="scope" { (lang.t(
+                    "Semua laporan yang ditangani instansi ini dan unit kerjanya. Rinciannya ada di tabel di bawah.",
+                    "Every report held by this agency and its departments. The table below breaks them down."
+                )) }
+            }
             ul id="colors" class="tiles" {
                 @for color in COLORS {
                     li data-color=(color) {
-                        span class="tile-number" { (count(agency, color)) }
+                        span class="tile-number" { (count(&total, color)) }
                         (pages::color_badge(lang, color))
                     }
                 }
             }
             p id="overdue" {
-                strong { (agency["overdue"].as_u64().unwrap_or_default()) } " "
+                strong { (total["overdue"].as_u64().unwrap_or_default()) } " "
                 (lang.t("laporan lewat batas waktu tanpa tindak lanjut.", "reports past their deadline without a follow-up."))
                 " " a href="/console/kotak-masuk?warna=red" { (lang.t("Lihat laporan merah", "See the red reports")) }
             }
@@ -137,7 +185,7 @@ fn agency_view(lang: Lang, body: &Value) -> Markup {
                     @for days in WINDOWS {
                         tr {
                             th scope="row" { (days) " " (lang.t("hari terakhir", "days")) }
-                            td { (share(lang, window(agency, days))) }
+                            td { (share(lang, window(&total, days))) }
                         }
                     }
                 }
@@ -145,41 +193,67 @@ fn agency_view(lang: Lang, body: &Value) -> Markup {
         }
         @if !departments.is_empty() {
             section aria-labelledby="departments-heading" {
-                h2 id="departments-heading" { (lang.t("Unit kerja", "Departments")) }
-                (comparison(lang, &departments, "departments", None))
+                h2 id="departments-heading" { (lang.t("Rincian per unit kerja", "By department")) }
+                (comparison(lang, &with_own_desk(lang, agency, departments), "departments", None))
             }
         }
     }
 }
 
-/// Agencies side by side: colours, overdue, on-time share per window.
+/// The departments, after the agency's own row (the reports still at its own desk), so that the
+/// rows add up to the tiles above them.
+fn with_own_desk(lang: Lang, agency: &Value, departments: Vec<Value>) -> Vec<Value> {
+    let mut own = agency.clone();
+    own["name"] = json!(format!(
+        "{}{}",
+        agency["name"].as_str().unwrap_or_default(),
+        lang.t(" (ditangani langsung)", " (handled directly)")
+    ));
+    std::iter::once(own).chain(departments).collect()
+}
+
+/// Agencies side by side: colours, overdue, on-time share per window. On a phone each agency is a
+/// card whose lines say what they are (`table.stack` in console.css), not a row to scroll.
 fn comparison(lang: Lang, entries: &[Value], id: &str, ranked: Option<u64>) -> Markup {
+    let windows: Vec<u64> = WINDOWS
+        .into_iter()
+        .filter(|d| ranked.is_none_or(|r| r == *d))
+        .collect();
+    let on_time = |days: u64| {
+        format!(
+            "{}{days}{}",
+            lang.t("Tepat waktu ", "On time "),
+            lang.t(" hari", " days")
+        )
+    };
+    let rank = lang.t("Peringkat", "Rank");
+    let columns = [
+        ("red", lang.t("Merah (lewat batas)", "Red (overdue)")),
+        ("yellow", lang.t("Kuning", "Yellow")),
+        ("grey", lang.t("Abu-abu", "Grey")),
+        ("green", lang.t("Hijau", "Green")),
+    ];
     html! {
-        div class="table-wrap" tabindex="0" role="region" aria-label=(lang.t("Tabel laporan, dapat digulir", "Reports table, scrollable")) {
-            table id=(id) class="reports" {
+        div class="table-wrap" tabindex="0" role="region" aria-label=(lang.t("Tabel instansi", "Agencies table")) {
+            // The roles keep it a table for screen readers when a phone shows its rows as cards.
+            table id=(id) class="reports stack compare" role="table" {
                 caption class="visually-hidden" { (lang.t("Perbandingan instansi", "Agencies compared")) }
-                thead { tr {
-                    @if ranked.is_some() { th scope="col" { (lang.t("Peringkat", "Rank")) } }
-                    th scope="col" { (lang.t("Instansi", "Agency")) }
-                    th scope="col" { (lang.t("Merah (lewat batas)", "Red (overdue)")) }
-                    th scope="col" { (lang.t("Kuning", "Yellow")) }
-                    th scope="col" { (lang.t("Abu-abu", "Grey")) }
-                    th scope="col" { (lang.t("Hijau", "Green")) }
-                    @for days in WINDOWS.iter().filter(|d| ranked.is_none_or(|r| r == **d)) {
-                        th scope="col" { (lang.t("Tepat waktu ", "On time ")) (days) (lang.t(" hari", " days")) }
-                    }
+                thead role="rowgroup" { tr role="row" {
+                    @if ranked.is_some() { th scope="col" role="columnheader" { (rank) } }
+                    th scope="col" role="columnheader" { (lang.t("Instansi", "Agency")) }
+                    @for (_, label) in columns { th scope="col" role="columnheader" { (label) } }
+                    @for days in &windows { th scope="col" role="columnheader" { (on_time(*days)) } }
                 } }
-                tbody {
+                tbody role="rowgroup" {
                     @for (i, entry) in entries.iter().enumerate() {
-                        tr data-agency=(entry["agency"].as_str().unwrap_or_default()) {
-                            @if ranked.is_some() { td { (i + 1) } }
-                            th scope="row" { (entry["name"].as_str().unwrap_or_default()) }
-                            td class=@if count(entry, "red") > 0 { "alert" } { (count(entry, "red")) }
-                            td { (count(entry, "yellow")) }
-                            td { (count(entry, "grey")) }
-                            td { (count(entry, "green")) }
-                            @for days in WINDOWS.iter().filter(|d| ranked.is_none_or(|r| r == **d)) {
-                                td { (share(lang, window(entry, *days))) }
+                        tr role="row" data-agency=(entry["agency"].as_str().unwrap_or_default()) {
+                            @if ranked.is_some() { td role="cell" data-label=(rank) { (i + 1) } }
+                            th scope="row" role="rowheader" { (entry["name"].as_str().unwrap_or_default()) }
+                            @for (color, label) in columns {
+                                td.count.alert[color == "red" && count(entry, "red") > 0] role="cell" data-label=(label) data-color=(color) { (count(entry, color)) }
+                            }
+                            @for days in &windows {
+                                td role="cell" data-label=(on_time(*days)) { (share(lang, window(entry, *days))) }
                             }
                         }
                     }
