@@ -68,6 +68,15 @@ free_port() {
   "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Installs Debian packages ("$@", apt-get options first if any) as root, or through sudo
+# otherwise, after refreshing the package lists; quiet unless it fails.
+apt_install() {
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
 # The browser tests' tools: Debian's chromium and chromium-driver (Playwright drives
 # /usr/bin/chromium; its own browser download cannot work here) with a font for legible
 # screenshots, and axe-core from npm into .tools/npm (gitignored). Prints the versions in use.
