@@ -11,11 +11,10 @@ use lapor_core::{Actor, AgencyId, Deadlines, FixedClock, Hop, KeyPepper, Status,
 use lapor_notifier::{mail, Mailer, Outbox, OutboxEntry, SesMailer};
 use lapor_store::{DynamoStore, Reports, Stores};
 use lapor_tests::{
-    directory_table, mails_sent_to, moto_config, pothole_json, unique_name, verified_sender,
+    directory_table, mails_sent_to, moto_config, pothole_json, send, unique_name, verified_sender,
     Faults, TableStream,
 };
 use serde_json::json;
-use tower::ServiceExt;
 
 /// Monday 30 November 2026, 09:00 WIB.
 fn monday_morning() -> DateTime<Utc> {
@@ -47,14 +46,8 @@ async fn submit(stores: &Stores, address: &str) -> (TrackingCode, String) {
         .header("content-type", "application/json")
         .body(Body::from(body.to_string()))
         .expect("request");
-    let response = intake.oneshot(request).await.expect("response");
-    assert_eq!(response.status(), 201);
-    let receipt: serde_json::Value = serde_json::from_slice(
-        &axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("body"),
-    )
-    .expect("json");
+    let (status, receipt) = send(&intake, request).await;
+    assert_eq!(status, 201, "{receipt}");
     let code = TrackingCode::parse(receipt["tracking_code"].as_str().expect("code")).expect("code");
     let key = receipt["access_key"].as_str().expect("key").to_string();
     (code, key)

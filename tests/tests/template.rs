@@ -764,11 +764,11 @@ mod recorded {
     use axum::body::Body;
     use axum::http::Request;
     use lapor_core::{AgencyId, Deadlines, FixedClock, KeyPepper, Role, TrackingCode};
-    use lapor_http::auth::{context_with_claims, CLAIM_AGENCY, CLAIM_ROLE};
     use lapor_notifier::SnsNotifier;
     use lapor_store::{DynamoStore, Stores};
     use lapor_tests::{
-        directory_table, moto_config, new_topic, pothole_json, send, CallLog, TableStream,
+        as_officer, directory_table, moto_config, new_topic, pothole_json, send, CallLog,
+        TableStream,
     };
     use serde_json::{json, Value};
     use tower::ServiceExt;
@@ -777,15 +777,6 @@ mod recorded {
 
     fn pepper_for_evidence() -> KeyPepper {
         KeyPepper::new(vec![9; 32]).expect("pepper")
-    }
-
-    fn officer(request: &mut Request<Body>, agency: &str, role: Role) {
-        let claims = std::collections::HashMap::from([
-            ("sub".to_string(), "petugas-uji".to_string()),
-            (CLAIM_AGENCY.to_string(), agency.to_string()),
-            (CLAIM_ROLE.to_string(), role.as_str().to_string()),
-        ]);
-        request.extensions_mut().insert(context_with_claims(claims));
     }
 
     fn post(path: &str, body: Value) -> Request<Body> {
@@ -914,10 +905,6 @@ mod recorded {
             clock.clone(),
             Deadlines::indonesia(),
         ));
-        let as_officer = |mut request: Request<Body>, agency: &str, role: Role| {
-            officer(&mut request, agency, role);
-            request
-        };
         let dpupr = "kota-cirebon-dpupr";
         for (request, agency, role) in [
             (get("/agency/reports"), "kota-cirebon", Role::AgencyAdmin),
