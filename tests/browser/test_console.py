@@ -25,6 +25,7 @@ from lapor import (
     console_sign_in,
     console_submit,
     eventually,
+    file_dpupr_report,
     file_triaged_report,
     track,
 )
@@ -166,15 +167,7 @@ def test_two_officers_answering_at_once_the_second_is_told_someone_acted_first(
     new_context, lapor
 ):
     base = lapor.url
-    status, receipt = lapor.json("POST", "/reports", {
-        "type": "pengaduan",
-        "title": f"Jalan berlubang di Jalan Cipto {uuid.uuid4().hex[:6]}",
-        "description": "Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara.",
-        "category": "infrastruktur", "region": "32.74", "privacy": "anonim",
-    })
-    assert status == 201, receipt
-    code = receipt["tracking_code"]
-    lapor.wait_routed(code)
+    code = file_dpupr_report(lapor, f"Jalan berlubang di Jalan Cipto {uuid.uuid4().hex[:6]}", "anonim")
     pages = []
     for name in ("petugas-a", "petugas-b"):
         page = new_context(viewport=DESKTOP).new_page()
@@ -264,15 +257,7 @@ def test_a_citys_dashboard_counts_the_reports_its_departments_hold(new_context, 
     page = new_context(viewport=DESKTOP).new_page()
     console_sign_in(page, base, KOTA_CIREBON, "agency_admin", "admin-kota")
     before = _dashboard(page, base)
-    status, receipt = lapor.json("POST", "/reports", {
-        "type": "pengaduan",
-        "title": f"Drainase meluap di Jalan Kesambi {uuid.uuid4().hex[:6]}",
-        "description": "Air dari saluran meluap ke jalan setiap hujan, sudah tiga minggu.",
-        "category": "infrastruktur", "region": "32.74", "privacy": "publik",
-    })
-    assert status == 201, receipt
-    code = receipt["tracking_code"]
-    lapor.wait_routed(code)
+    code = file_dpupr_report(lapor, f"Drainase meluap di Jalan Kesambi {uuid.uuid4().hex[:6]}", "publik")
     lapor.follow_up(code, "diproses", "Tim sudah menjadwalkan pembersihan saluran.")
     # Statistics follow the stream: the page shows the report once the counter has it.
     seen = eventually(

@@ -109,7 +109,8 @@ fn share(lang: Lang, window: Option<&Value>) -> Markup {
 
 /// The agency and its departments as one: a report counts for the agency that holds it, so the
 /// reports in the agency's care are the sums of its own and its departments' figures, and its
-/// on-time share over a window is their on-time follow-ups over their follow-ups.
+/// on-time share over a window is their on-time follow-ups over their follow-ups. Only the
+/// figures the tiles read (`colors`, `overdue`, `windows`): the heading names the agency.
 fn group_total(agency: &Value, departments: &[Value]) -> Value {
     let entries: Vec<&Value> = std::iter::once(agency).chain(departments).collect();
     let sum = |figure: &dyn Fn(&Value) -> u64| entries.iter().map(|e| figure(e)).sum::<u64>();
@@ -133,8 +134,6 @@ fn group_total(agency: &Value, departments: &[Value]) -> Value {
         })
         .collect();
     json!({
-        "agency": agency["agency"],
-        "name": agency["name"],
         "colors": colors,
         "overdue": sum(&|e| e["overdue"].as_u64().unwrap_or_default()),
         "windows": windows,
