@@ -552,9 +552,8 @@ async fn count_instructions(
         ],
         ..function.clone()
     };
-    let parts: Vec<PathBuf> = (1..=3)
-        .map(|n| PathBuf::from(format!("{}.{n}", out.display())))
-        .collect();
+    // callgrind numbers its dumps: `<out>.1` at init's end, `.2` and `.3` after each invocation.
+    let parts = [1, 2, 3].map(|n| PathBuf::from(format!("{}.{n}", out.display())));
     for part in &parts {
         let _ = std::fs::remove_file(part);
     }
@@ -574,7 +573,7 @@ async fn count_instructions(
     .await;
     process.stop().await;
     counted?;
-    let [init, first, second] = [&parts[0], &parts[1], &parts[2]].map(|p| callgrind_total(p));
+    let [init, first, second] = parts.map(|p| callgrind_total(&p));
     Ok(Instructions {
         init: init?,
         first: first?,

@@ -216,8 +216,7 @@ fn instructions_table(doc: &mut String, map: &serde_json::Map<String, Value>) {
     );
     let rows = map.iter().filter(|(name, _)| *name == "hello");
     for (name, f) in rows.chain(map.iter().filter(|(name, _)| *name != "hello")) {
-        let counted = f.get("instructions").filter(|c| c.get("error").is_none());
-        let Some(counted) = counted.filter(|c| c.get("first").is_some()) else {
+        let Some(counted) = f.get("instructions").filter(|c| c.get("first").is_some()) else {
             let why = f
                 .get("instructions")
                 .and_then(|c| c.get("error"))
